@@ -1,0 +1,3 @@
+module github.com/starling-ws/starling
+
+go 1.26
