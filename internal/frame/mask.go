@@ -1,14 +1,68 @@
 package frame
 
+import "encoding/binary"
+
 // Mask XORs b in place with the masking key (RFC 6455 section 5.3), starting
 // at key offset pos (0..3), and returns the offset for the byte after b, so
 // a payload can be masked in pieces.
-//
-// This byte-at-a-time version is the reference; faster versions must agree
-// with it.
 func Mask(key [4]byte, pos int, b []byte) int {
+	next := (pos + len(b)) & 3
+	if len(b) < 8 {
+		maskBytes(key, pos, b)
+		return next
+	}
+	k := wordKey(key, pos)
+	if len(b) >= 64 {
+		b = b[maskVector(b, k):]
+	}
+	for len(b) >= 8 {
+		binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(b)^k)
+		b = b[8:]
+	}
+	for i := range b {
+		b[i] ^= byte(k >> (8 * i))
+	}
+	return next
+}
+
+// wordKey returns the key rotated so that b[0] lines up with key byte pos,
+// repeated to fill a little-endian word: byte i of the word masks b[i] at
+// any offset that is a multiple of 8, since 8 is a multiple of the key size.
+func wordKey(key [4]byte, pos int) uint64 {
+	s := 8 * uint(pos&3)
+	k := binary.LittleEndian.Uint32(key[:])
+	k = k>>s | k<<(32-s)
+	return uint64(k) | uint64(k)<<32
+}
+
+// maskBlocks masks b with the word key k in 64-byte blocks and returns the
+// number of bytes done. It is the pure-Go kernel behind maskVector.
+func maskBlocks(b []byte, k uint64) int {
+	n := 0
+	for len(b)-n >= 64 {
+		xor64(b[n:n+64], k)
+		n += 64
+	}
+	return n
+}
+
+// xor64 XORs the 64 bytes of b with k, a word at a time.
+func xor64(b []byte, k uint64) {
+	_ = b[63]
+	binary.LittleEndian.PutUint64(b[0:], binary.LittleEndian.Uint64(b[0:])^k)
+	binary.LittleEndian.PutUint64(b[8:], binary.LittleEndian.Uint64(b[8:])^k)
+	binary.LittleEndian.PutUint64(b[16:], binary.LittleEndian.Uint64(b[16:])^k)
+	binary.LittleEndian.PutUint64(b[24:], binary.LittleEndian.Uint64(b[24:])^k)
+	binary.LittleEndian.PutUint64(b[32:], binary.LittleEndian.Uint64(b[32:])^k)
+	binary.LittleEndian.PutUint64(b[40:], binary.LittleEndian.Uint64(b[40:])^k)
+	binary.LittleEndian.PutUint64(b[48:], binary.LittleEndian.Uint64(b[48:])^k)
+	binary.LittleEndian.PutUint64(b[56:], binary.LittleEndian.Uint64(b[56:])^k)
+}
+
+// maskBytes is Mask one byte at a time: the reference the fast versions are
+// tested against, and the path for payloads too short for words.
+func maskBytes(key [4]byte, pos int, b []byte) {
 	for i := range b {
 		b[i] ^= key[(pos+i)&3]
 	}
-	return (pos + len(b)) & 3
 }

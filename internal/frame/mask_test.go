@@ -1,0 +1,170 @@
+package frame
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// kernel is a block masker behind maskVector: it masks a prefix of whole
+// blocks and returns its length.
+type kernel struct {
+	name  string
+	block int
+	fn    func(b []byte, k uint64) int
+}
+
+// kernels lists the block maskers to check against maskBytes; assembly
+// versions add themselves in architecture-specific test files.
+var kernels = []kernel{{"go", 64, maskBlocks}}
+
+// guarded returns a slice of n random bytes at offset off within a larger
+// buffer whose surrounding bytes let a test catch writes out of bounds.
+func guarded(r *rand.Rand, off, n int) (buf, b []byte) {
+	buf = make([]byte, off+n+64)
+	for i := range buf {
+		buf[i] = byte(r.Uint32())
+	}
+	return buf, buf[off : off+n]
+}
+
+func randKey(r *rand.Rand) (k [4]byte) {
+	for i := range k {
+		k[i] = byte(r.Uint32())
+	}
+	return k
+}
+
+func TestMask(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n <= 300; n++ {
+		for pos := 0; pos < 4; pos++ {
+			for off := 0; off < 8; off++ {
+				key := randKey(r)
+				buf, b := guarded(r, off, n)
+				want := bytes.Clone(buf)
+				maskBytes(key, pos, want[off:off+n])
+				next := Mask(key, pos, b)
+				if !bytes.Equal(buf, want) {
+					t.Fatalf("n=%d pos=%d off=%d key=%x: Mask differs from maskBytes", n, pos, off, key)
+				}
+				if wantNext := (pos + n) % 4; next != wantNext {
+					t.Fatalf("n=%d pos=%d: Mask returned %d, want %d", n, pos, next, wantNext)
+				}
+			}
+		}
+	}
+}
+
+func TestMaskLarge(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{4095, 4096, 65536 + 13, 1<<20 + 7} {
+		key := randKey(r)
+		buf, b := guarded(r, 3, n)
+		want := bytes.Clone(buf)
+		maskBytes(key, 2, want[3:3+n])
+		Mask(key, 2, b)
+		if !bytes.Equal(buf, want) {
+			t.Fatalf("n=%d: Mask differs from maskBytes", n)
+		}
+	}
+}
+
+// TestMaskPieces checks that masking a payload in pieces, passing the
+// returned offset on, equals masking it whole.
+func TestMaskPieces(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 200 {
+		key := randKey(r)
+		_, b := guarded(r, 0, r.IntN(1000))
+		want := bytes.Clone(b)
+		maskBytes(key, 0, want)
+		pos, rest := 0, b
+		for len(rest) > 0 {
+			i := r.IntN(len(rest) + 1)
+			pos = Mask(key, pos, rest[:i])
+			rest = rest[i:]
+		}
+		if !bytes.Equal(b, want) {
+			t.Fatalf("len %d: masking in pieces differs from masking whole", len(b))
+		}
+	}
+}
+
+func TestKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, kn := range kernels {
+		for n := 0; n <= 300; n++ {
+			for pos := 0; pos < 4; pos++ {
+				off := r.IntN(32)
+				key := randKey(r)
+				buf, b := guarded(r, off, n)
+				orig := bytes.Clone(buf)
+				done := kn.fn(b, wordKey(key, pos))
+				if done%kn.block != 0 || done > n || n-done >= kn.block {
+					t.Fatalf("%s n=%d: masked %d bytes, want the whole %d-byte blocks", kn.name, n, done, kn.block)
+				}
+				want := orig
+				maskBytes(key, pos, want[off:off+done])
+				if !bytes.Equal(buf, want) {
+					t.Fatalf("%s n=%d pos=%d off=%d: differs from maskBytes", kn.name, n, pos, off)
+				}
+			}
+		}
+	}
+}
+
+var benchSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func BenchmarkMask(b *testing.B) {
+	key := [4]byte{0x12, 0x34, 0x56, 0x78}
+	for _, n := range benchSizes {
+		b.Run(sizeName(n), func(b *testing.B) {
+			buf := make([]byte, n)
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				Mask(key, 1, buf)
+			}
+		})
+	}
+}
+
+// BenchmarkMaskUnaligned masks a slice starting one byte into its buffer,
+// as a payload after a frame header usually does.
+func BenchmarkMaskUnaligned(b *testing.B) {
+	key := [4]byte{0x12, 0x34, 0x56, 0x78}
+	for _, n := range benchSizes {
+		b.Run(sizeName(n), func(b *testing.B) {
+			buf := make([]byte, n+1)[1:]
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				Mask(key, 1, buf)
+			}
+		})
+	}
+}
+
+// BenchmarkCopy is memmove of the same sizes, a yardstick for Mask: both
+// read and write every byte once.
+func BenchmarkCopy(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(sizeName(n), func(b *testing.B) {
+			src, dst := make([]byte, n), make([]byte, n)
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				copy(dst, src)
+			}
+		})
+	}
+}
