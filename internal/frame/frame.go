@@ -77,8 +77,12 @@ func (h *Header) Size() int {
 }
 
 // Encode writes h into b, which must hold at least h.Size() bytes, using the
-// minimal length form, and returns the number of bytes written.
+// minimal length form, and returns the number of bytes written. It panics
+// if h.Length is negative, which no header can encode.
 func Encode(b []byte, h *Header) int {
+	if h.Length < 0 {
+		panic("frame: negative payload length")
+	}
 	b0 := byte(h.Opcode) & 0x0F
 	if h.Fin {
 		b0 |= 0x80
