@@ -1,0 +1,30 @@
+package pin
+
+import (
+	"errors"
+	"strings"
+)
+
+// ErrMismatch is matched, through errors.Is, by the error of a TLS handshake
+// in which no pinned key was found.
+var ErrMismatch = errors.New("pin: no pinned public key in the server's certificates")
+
+// MismatchError is the error of a handshake in which no pinned key was
+// found. It names the digests seen, so that the right pin can be read from
+// the error message when a server legitimately changes its key.
+type MismatchError struct {
+	// Seen holds the digests of the certificates that were checked, leaf
+	// first, in the format New accepts.
+	Seen []string
+}
+
+// Error implements error.
+func (e *MismatchError) Error() string {
+	if len(e.Seen) == 0 {
+		return ErrMismatch.Error() + "; the server sent no certificate"
+	}
+	return ErrMismatch.Error() + "; seen " + strings.Join(e.Seen, ", ")
+}
+
+// Is makes errors.Is(err, ErrMismatch) true.
+func (e *MismatchError) Is(target error) bool { return target == ErrMismatch }

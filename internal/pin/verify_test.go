@@ -1,0 +1,194 @@
+package pin
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func mustNew(t *testing.T, pins ...string) Pins {
+	t.Helper()
+	p, err := New(pins...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// otherPin is a valid pin of a key no test server uses.
+const otherPin = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+func TestVerifiedChainMatch(t *testing.T) {
+	k := newPKI(t)
+	tests := []struct {
+		name string
+		pins []string
+	}{
+		{"leaf", []string{Digest(k.leaf.cert)}},
+		{"intermediate", []string{Digest(k.inter.cert)}},
+		{"root not sent by the server", []string{Digest(k.root.cert)}},
+		{"several with one match", []string{otherPin, Digest(k.inter.cert)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := mustNew(t, tt.pins...).Apply(k.clientConfig(), false)
+			if cerr, serr := handshake(t, k.serverChain(), cfg); cerr != nil || serr != nil {
+				t.Fatalf("client: %v; server: %v", cerr, serr)
+			}
+		})
+	}
+}
+
+func TestMismatch(t *testing.T) {
+	k := newPKI(t)
+	cfg := mustNew(t, otherPin).Apply(k.clientConfig(), false)
+	cerr, serr := handshake(t, k.serverChain(), cfg)
+	if !errors.Is(cerr, ErrMismatch) {
+		t.Fatalf("client error = %v, want ErrMismatch", cerr)
+	}
+	var me *MismatchError
+	if !errors.As(cerr, &me) {
+		t.Fatalf("client error %T is not a *MismatchError", cerr)
+	}
+	want := []string{Digest(k.leaf.cert), Digest(k.inter.cert), Digest(k.root.cert)}
+	if !slices.Equal(me.Seen, want) {
+		t.Fatalf("Seen = %q, want %q", me.Seen, want)
+	}
+	for _, d := range want {
+		if !strings.Contains(cerr.Error(), d) {
+			t.Errorf("error %q does not name %s", cerr, d)
+		}
+	}
+	// The client aborted inside the handshake, so the server never got to
+	// read application data.
+	if serr == nil || !strings.Contains(serr.Error(), "bad certificate") {
+		t.Fatalf("server error = %v, want a bad_certificate alert", serr)
+	}
+}
+
+func TestNormalModeRejectsSelfSigned(t *testing.T) {
+	self := newCert(t, leafTemplate("localhost"), nil)
+	base := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true}
+	cfg := mustNew(t, Digest(self.cert)).Apply(base, false)
+	if cfg.InsecureSkipVerify {
+		t.Fatal("normal mode kept InsecureSkipVerify")
+	}
+	cerr, _ := handshake(t, chain(self), cfg)
+	var ua x509.UnknownAuthorityError
+	if !errors.As(cerr, &ua) {
+		t.Fatalf("client error = %v, want x509.UnknownAuthorityError", cerr)
+	}
+	if errors.Is(cerr, ErrMismatch) {
+		t.Fatal("an untrusted certificate was reported as a pin mismatch")
+	}
+}
+
+func TestPinOnly(t *testing.T) {
+	k := newPKI(t)
+	self := newCert(t, leafTemplate("localhost"), nil)
+	tests := []struct {
+		name       string
+		serverName string
+		cert       tls.Certificate
+		pins       []string
+		wantErr    error // nil means success
+	}{
+		{"self-signed pinned", "localhost", chain(self), []string{Digest(self.cert)}, nil},
+		{"self-signed, hostname not checked", "other.example", chain(self), []string{otherPin, Digest(self.cert)}, nil},
+		{"self-signed not pinned", "localhost", chain(self), []string{otherPin}, ErrMismatch},
+		{"pinned intermediate signs the leaf", "localhost", k.serverChain(), []string{Digest(k.inter.cert)}, nil},
+		// An attacker's own certificate followed by the real, public,
+		// pinned intermediate: the pin matches but the signature does not.
+		{"pinned intermediate appended to a foreign leaf", "localhost", chain(self, k.inter), []string{Digest(k.inter.cert)}, ErrMismatch},
+		{"root not sent by the server", "localhost", k.serverChain(), []string{Digest(k.root.cert)}, ErrMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := mustNew(t, tt.pins...).Apply(&tls.Config{ServerName: tt.serverName}, true)
+			cerr, serr := handshake(t, tt.cert, cfg)
+			if tt.wantErr == nil {
+				if cerr != nil || serr != nil {
+					t.Fatalf("client: %v; server: %v", cerr, serr)
+				}
+				return
+			}
+			if !errors.Is(cerr, tt.wantErr) {
+				t.Fatalf("client error = %v, want %v", cerr, tt.wantErr)
+			}
+			if serr == nil {
+				t.Fatal("server completed the handshake")
+			}
+		})
+	}
+}
+
+func TestPinOnlyChecksValidity(t *testing.T) {
+	tmpl := leafTemplate("localhost")
+	tmpl.NotBefore = time.Now().Add(-48 * time.Hour)
+	tmpl.NotAfter = time.Now().Add(-24 * time.Hour)
+	expired := newCert(t, tmpl, nil)
+	cfg := mustNew(t, Digest(expired.cert)).Apply(&tls.Config{ServerName: "localhost"}, true)
+	cerr, _ := handshake(t, chain(expired), cfg)
+	var inv x509.CertificateInvalidError
+	if !errors.As(cerr, &inv) || inv.Reason != x509.Expired {
+		t.Fatalf("client error = %v, want x509.CertificateInvalidError for expiry", cerr)
+	}
+
+	// The same certificate is accepted at a time inside its period: the
+	// check reads cfg.Time.
+	cfg = mustNew(t, Digest(expired.cert)).Apply(&tls.Config{
+		ServerName: "localhost",
+		Time:       func() time.Time { return time.Now().Add(-36 * time.Hour) },
+	}, true)
+	if cerr, serr := handshake(t, chain(expired), cfg); cerr != nil || serr != nil {
+		t.Fatalf("client: %v; server: %v", cerr, serr)
+	}
+}
+
+func TestApplyKeepsCallerVerifyConnection(t *testing.T) {
+	k := newPKI(t)
+	errCaller := errors.New("caller's check failed")
+	var calls int
+	base := k.clientConfig()
+	base.VerifyConnection = func(tls.ConnectionState) error {
+		calls++
+		return errCaller
+	}
+	cfg := mustNew(t, Digest(k.leaf.cert)).Apply(base, false)
+	cerr, _ := handshake(t, k.serverChain(), cfg)
+	if !errors.Is(cerr, errCaller) || calls != 1 {
+		t.Fatalf("client error = %v after %d calls, want the caller's error after 1", cerr, calls)
+	}
+
+	// On a mismatch the pin check fails first and the caller's is skipped.
+	calls = 0
+	cfg = mustNew(t, otherPin).Apply(base, false)
+	if cerr, _ := handshake(t, k.serverChain(), cfg); !errors.Is(cerr, ErrMismatch) || calls != 0 {
+		t.Fatalf("client error = %v after %d calls, want ErrMismatch after 0", cerr, calls)
+	}
+}
+
+func TestApplyClones(t *testing.T) {
+	base := &tls.Config{ServerName: "localhost"}
+	cfg := mustNew(t, otherPin).Apply(base, true)
+	if cfg == base || base.VerifyConnection != nil || base.InsecureSkipVerify {
+		t.Fatal("Apply modified its argument")
+	}
+	if cfg.ServerName != "localhost" {
+		t.Fatalf("clone lost ServerName: %q", cfg.ServerName)
+	}
+	if nilCfg := mustNew(t, otherPin).Apply(nil, false); nilCfg.VerifyConnection == nil {
+		t.Fatal("Apply(nil) installed no check")
+	}
+}
+
+func TestMismatchErrorWithoutCertificates(t *testing.T) {
+	err := error(&MismatchError{})
+	if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "no certificate") {
+		t.Fatalf("error = %q", err)
+	}
+}
