@@ -1,0 +1,231 @@
+package starling
+
+import (
+	"bufio"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// AcceptOptions configures Accept. A nil *AcceptOptions is valid and means
+// the zero value of every field, which is the safe default.
+type AcceptOptions struct {
+	// Subprotocols lists the subprotocols the server speaks, in order of
+	// preference. The first one the client also offers is chosen. Default:
+	// none, so no subprotocol is selected.
+	Subprotocols []string
+
+	// OriginPatterns lists the hosts, beyond the request's own Host, whose
+	// pages may open a WebSocket to this server. Each is matched against
+	// the Origin header's host with path.Match, case-insensitively, e.g.
+	// "example.com" or "*.example.com". Default: none, so only same-origin
+	// requests and requests without Origin (non-browser clients) pass, and
+	// other origins are answered 403, which stops cross-site WebSocket
+	// hijacking.
+	OriginPatterns []string
+
+	// InsecureSkipOriginCheck accepts requests from any origin. Use it only
+	// when the endpoint carries no authority from cookies or other ambient
+	// credentials. Default: false.
+	InsecureSkipOriginCheck bool
+
+	// ReadLimit is the largest message accepted, in bytes after
+	// decompression. Default: DefaultReadLimit (32 MiB).
+	ReadLimit int64
+
+	// MaxFragments is the most frames a message may span. Default:
+	// DefaultMaxFragments.
+	MaxFragments int
+
+	// OnPing and OnPong, if set, are called from the reading goroutine with
+	// the payload of each ping or pong received. They must not keep p or
+	// block; pings are answered automatically either way.
+	OnPing, OnPong func(p []byte)
+}
+
+// ErrBadHandshake is in the chain of every error Accept returns for a
+// request that is not a valid WebSocket handshake.
+var ErrBadHandshake = errors.New("starling: bad handshake")
+
+// handshakeError is a refused handshake: the HTTP status and the one-line
+// reason sent back.
+type handshakeError struct {
+	status int
+	reason string
+}
+
+func (e *handshakeError) Error() string {
+	return fmt.Sprintf("starling: bad handshake: %s", e.reason)
+}
+
+func (e *handshakeError) Unwrap() error { return ErrBadHandshake }
+
+// Accept upgrades an HTTP request to a WebSocket connection (RFC 6455
+// section 4.2). A request that is not a valid handshake is answered with an
+// HTTP error and a one-line reason (405 for another method, 426 for another
+// protocol version, 403 for a refused origin, 400 otherwise), and Accept
+// returns an error that says which rule failed.
+//
+// Headers set on w before the call go out with the 101 response.
+func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &AcceptOptions{}
+	}
+	key, err := checkRequest(r)
+	if err == nil {
+		err = checkOrigin(r, opts)
+	}
+	if err != nil {
+		var he *handshakeError
+		if errors.As(err, &he) {
+			if he.status == http.StatusUpgradeRequired {
+				w.Header().Set("Sec-WebSocket-Version", "13")
+			}
+			if he.status == http.StatusMethodNotAllowed {
+				w.Header().Set("Allow", http.MethodGet)
+			}
+			http.Error(w, he.reason, he.status)
+		}
+		return nil, err
+	}
+	subp := selectSubprotocol(r.Header, opts.Subprotocols)
+
+	netConn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		err = fmt.Errorf("starling: cannot take over the connection: %w", err)
+		http.Error(w, "websocket upgrade not supported", http.StatusInternalServerError)
+		return nil, err
+	}
+	// Hijacked connections may keep the server's deadlines.
+	_ = netConn.SetDeadline(time.Time{})
+	if err := writeSwitching(netConn, w.Header(), key, subp); err != nil {
+		netConn.Close()
+		return nil, fmt.Errorf("starling: writing the handshake response: %w", err)
+	}
+	return newConn(connConfig{
+		rwc:          pipelined(netConn, brw.Reader),
+		subprotocol:  subp,
+		readLimit:    opts.ReadLimit,
+		maxFragments: opts.MaxFragments,
+		onPing:       opts.OnPing,
+		onPong:       opts.OnPong,
+	}), nil
+}
+
+// checkRequest applies the rules of RFC 6455 section 4.2.1 and returns the
+// client's key.
+func checkRequest(r *http.Request) (string, error) {
+	refuse := func(status int, format string, args ...any) (string, error) {
+		return "", &handshakeError{status: status, reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case r.Method != http.MethodGet:
+		return refuse(http.StatusMethodNotAllowed, "method %s not allowed: a WebSocket handshake is a GET", r.Method)
+	case !r.ProtoAtLeast(1, 1):
+		return refuse(http.StatusBadRequest, "%s cannot carry a WebSocket handshake: HTTP/1.1 or later is required", r.Proto)
+	case !hasToken(r.Header, "Connection", "upgrade"):
+		return refuse(http.StatusBadRequest, "missing Connection: Upgrade")
+	case !hasToken(r.Header, "Upgrade", "websocket"):
+		return refuse(http.StatusBadRequest, "missing Upgrade: websocket")
+	case r.Header.Get("Sec-WebSocket-Version") != "13":
+		return refuse(http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version %q: only 13 is supported", r.Header.Get("Sec-WebSocket-Version"))
+	}
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return refuse(http.StatusBadRequest, "want exactly one Sec-WebSocket-Key, got %d", len(keys))
+	}
+	key := strings.TrimSpace(keys[0])
+	if raw, err := base64.StdEncoding.DecodeString(key); err != nil || len(raw) != 16 {
+		return refuse(http.StatusBadRequest, "Sec-WebSocket-Key %q is not 16 bytes in base64", key)
+	}
+	return key, nil
+}
+
+// checkOrigin refuses cross-origin requests not allowed by opts (RFC 6455
+// section 10.2).
+func checkOrigin(r *http.Request, opts *AcceptOptions) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" || opts.InsecureSkipOriginCheck {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return &handshakeError{status: http.StatusForbidden, reason: fmt.Sprintf("origin not allowed: unparsable Origin %q", origin)}
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	host := strings.ToLower(u.Host)
+	for _, pattern := range opts.OriginPatterns {
+		if ok, _ := path.Match(strings.ToLower(pattern), host); ok {
+			return nil
+		}
+	}
+	return &handshakeError{status: http.StatusForbidden, reason: fmt.Sprintf("origin not allowed: %s", origin)}
+}
+
+// selectSubprotocol returns the first of the server's subprotocols that the
+// client offered (RFC 6455 section 4.2.2), or "".
+func selectSubprotocol(h http.Header, supported []string) string {
+	offered := headerTokens(h, "Sec-WebSocket-Protocol")
+	for _, p := range supported {
+		if slices.Contains(offered, p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// writeSwitching writes the 101 response (RFC 6455 section 4.2.2).
+func writeSwitching(w io.Writer, extra http.Header, key, subprotocol string) error {
+	bw := bufio.NewWriterSize(w, 512)
+	bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+	bw.WriteString(acceptKey(key))
+	bw.WriteString("\r\n")
+	if subprotocol != "" {
+		bw.WriteString("Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
+	}
+	h := extra.Clone()
+	for _, k := range []string{"Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Content-Length", "Transfer-Encoding", "Content-Type"} {
+		h.Del(k)
+	}
+	if err := h.Write(bw); err != nil {
+		return err
+	}
+	bw.WriteString("\r\n")
+	return bw.Flush()
+}
+
+// pipelined returns nc, with any bytes the client sent after its request
+// (already in the server's buffer) read first.
+func pipelined(nc net.Conn, br *bufio.Reader) net.Conn {
+	n := br.Buffered()
+	if n == 0 {
+		return nc
+	}
+	early, _ := br.Peek(n)
+	return &prefixConn{Conn: nc, early: slices.Clone(early)}
+}
+
+// prefixConn is a net.Conn whose first reads return early.
+type prefixConn struct {
+	net.Conn
+	early []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.early) > 0 {
+		n := copy(p, c.early)
+		c.early = c.early[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}

@@ -1,0 +1,214 @@
+package starling
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/starling-ws/starling/internal/frame"
+	"github.com/starling-ws/starling/internal/utf8v"
+)
+
+// maxCloseReason is the longest reason that fits in a close frame beside
+// its 2-byte code (RFC 6455 section 5.5).
+const maxCloseReason = frame.MaxControlPayload - 2
+
+// Close performs the close handshake (RFC 6455 section 7): it sends a close
+// frame with code and reason, waits for the peer's close frame, and closes
+// the connection. Each step is bounded by a timeout of a few seconds. Close
+// returns nil once the peer has answered.
+//
+// The code must be one that may be sent (1000–1003, 1007–1011, 3000–4999)
+// and the reason valid UTF-8 of at most 123 bytes.
+func (c *Conn) Close(code StatusCode, reason string) error {
+	if !code.validOnWire() {
+		return fmt.Errorf("%w: %v", ErrInvalidStatus, code)
+	}
+	if len(reason) > maxCloseReason {
+		return fmt.Errorf("starling: close reason of %d bytes exceeds %d: %w", len(reason), maxCloseReason, ErrControlTooLong)
+	}
+	if !utf8v.Valid([]byte(reason)) {
+		return errors.New("starling: close reason is not valid UTF-8")
+	}
+	if !c.closeSent.CompareAndSwap(false, true) {
+		// Another call already started the handshake; wait for its end.
+		c.waitClosed(closeTimeout)
+		return nil
+	}
+	if err := c.sendClose(code, reason); err != nil {
+		c.shutdown(err)
+		return err
+	}
+	return c.awaitPeerClose()
+}
+
+// sendClose writes a close frame; closeSent must already be set.
+func (c *Conn) sendClose(code StatusCode, reason string) error {
+	var buf [frame.MaxControlPayload]byte
+	n := 0
+	if code != StatusNoStatusRcvd {
+		binary.BigEndian.PutUint16(buf[:], uint16(code))
+		n = 2 + copy(buf[2:], reason)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	return c.writeControl(ctx, frame.OpClose, buf[:n])
+}
+
+// awaitPeerClose waits for the peer's answer to our close frame, reading
+// and discarding data if no other goroutine is reading.
+func (c *Conn) awaitPeerClose() error {
+	if c.readMu.tryLock() {
+		defer c.readMu.unlock()
+		stop := c.deadline(time.Now().Add(closeTimeout))
+		defer stop()
+		for {
+			err := c.skipToClose()
+			var ce *CloseError
+			if errors.As(err, &ce) && c.peerCloseReceived() {
+				return nil
+			}
+			if err != nil {
+				c.shutdown(err)
+				return fmt.Errorf("starling: close handshake: %w", err)
+			}
+		}
+	}
+	select {
+	case <-c.closeRcvd:
+		c.waitClosed(closeTimeout)
+		return nil
+	case <-c.closed:
+		if c.peerCloseReceived() {
+			return nil
+		}
+		return fmt.Errorf("starling: close handshake: %w", c.cause())
+	case <-time.After(closeTimeout):
+		c.shutdown(ErrClosed)
+		return errors.New("starling: close handshake: timed out waiting for the peer's close frame")
+	}
+}
+
+// skipToClose reads and discards messages until the peer's close frame
+// ends the connection with an error.
+func (c *Conn) skipToClose() error {
+	if c.rs.inMessage {
+		if _, err := io.Copy(io.Discard, readerFunc(c.readMessage)); err != nil {
+			return err
+		}
+	}
+	if err := c.nextDataFrame(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (c *Conn) peerCloseReceived() bool {
+	select {
+	case <-c.closeRcvd:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *Conn) waitClosed(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.closed:
+	case <-t.C:
+		c.shutdown(ErrClosed)
+	}
+}
+
+// receiveClose handles the peer's close frame (RFC 6455 section 5.5.1): it
+// checks the payload, echoes the code if we have not sent a close frame
+// ourselves, and closes the connection.
+func (c *Conn) receiveClose(p []byte) error {
+	ce, err := parseClose(p)
+	if err != nil {
+		return c.fail(err)
+	}
+	c.peerClose = ce
+	close(c.closeRcvd)
+	if c.closeSent.CompareAndSwap(false, true) {
+		_ = c.sendClose(ce.Code, "")
+	}
+	c.finishClose(&c.peerClose)
+	return &c.peerClose
+}
+
+// parseClose decodes a close frame's payload (RFC 6455 section 5.5.1 and
+// 7.4): empty, or a valid code followed by a UTF-8 reason.
+func parseClose(p []byte) (CloseError, error) {
+	switch {
+	case len(p) == 0:
+		return CloseError{Code: StatusNoStatusRcvd}, nil
+	case len(p) == 1:
+		return CloseError{}, protocolError(StatusProtocolError, "close frame payload of 1 byte")
+	}
+	code := StatusCode(binary.BigEndian.Uint16(p))
+	if !code.validOnWire() {
+		return CloseError{}, protocolError(StatusProtocolError, "invalid close code %d", int(code))
+	}
+	if !utf8v.Valid(p[2:]) {
+		return CloseError{}, protocolError(StatusInvalidFramePayload, "close reason is not valid UTF-8")
+	}
+	return CloseError{Code: code, Reason: string(p[2:])}, nil
+}
+
+// finishClose ends the connection after the close frames have crossed. The
+// server closes TCP first (RFC 6455 section 7.1.1), so it is the one in
+// TIME_WAIT; the client waits briefly for that before closing itself.
+func (c *Conn) finishClose(cause error) {
+	if c.client {
+		stop := c.deadline(time.Now().Add(time.Second))
+		_, _ = io.Copy(io.Discard, c.br)
+		stop()
+	}
+	c.shutdown(cause)
+}
+
+// fail fails the connection (RFC 6455 section 7.1.7): it sends a close frame
+// with the failure's code, drains what the peer still sends for a moment so
+// that the close frame is not lost to a TCP reset, and closes.
+func (c *Conn) fail(err error) error {
+	var f *failure
+	if errors.As(err, &f) && c.closeSent.CompareAndSwap(false, true) {
+		reason := f.ce.Reason
+		if len(reason) > maxCloseReason {
+			reason = reason[:maxCloseReason]
+			for !utf8v.Valid([]byte(reason)) {
+				reason = reason[:len(reason)-1]
+			}
+		}
+		if c.sendClose(f.ce.Code, reason) == nil {
+			if cw, ok := c.rwc.(interface{ CloseWrite() error }); ok {
+				_ = cw.CloseWrite()
+			}
+			stop := c.deadline(time.Now().Add(time.Second))
+			_, _ = io.Copy(io.Discard, c.br)
+			stop()
+		}
+	}
+	c.shutdown(err)
+	return err
+}
+
+// deadline makes reads fail after t, and returns a function that lifts the
+// deadline. Without a net.Conn to set a deadline on, the connection is
+// closed at t instead.
+func (c *Conn) deadline(t time.Time) (stop func()) {
+	if nc, ok := c.rwc.(net.Conn); ok {
+		if nc.SetReadDeadline(t) == nil {
+			return func() { _ = nc.SetReadDeadline(time.Time{}) }
+		}
+	}
+	timer := time.AfterFunc(time.Until(t), func() { c.shutdown(ErrClosed) })
+	return func() { timer.Stop() }
+}

@@ -1,0 +1,6 @@
+package starling
+
+// extensions records what the handshake negotiated.
+type extensions struct {
+	deflate bool
+}

@@ -1,0 +1,192 @@
+package starling
+
+import (
+	"bufio"
+	cryptorand "crypto/rand"
+	"io"
+	mathrand "math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starling-ws/starling/internal/frame"
+)
+
+// DefaultReadLimit is the read limit of a new Conn: the largest message, in
+// bytes after decompression, that it accepts. SetReadLimit changes it.
+const DefaultReadLimit = 32 << 20
+
+// DefaultMaxFragments is the number of frames one message may span before
+// the connection is failed with 1009, so a flood of 1-byte continuation
+// frames cannot keep a reader busy forever.
+const DefaultMaxFragments = 1 << 16
+
+// closeTimeout bounds each step of the close handshake.
+const closeTimeout = 5 * time.Second
+
+// Conn is a WebSocket connection, from Accept or Dial.
+//
+// Any number of goroutines may write at once; one goroutine at a time may
+// read, and a second concurrent read returns ErrConcurrentRead. Pings are
+// answered and pongs matched only while a read is in progress, so a program
+// that only writes should still keep a goroutine in Read (or use CloseRead).
+type Conn struct {
+	rwc    io.ReadWriteCloser
+	client bool
+	subp   string
+	ext    extensions
+
+	onPing func([]byte)
+	onPong func([]byte)
+
+	// Read side, owned by the goroutine holding readMu.
+	readMu       mutex
+	br           *bufio.Reader
+	readLimit    atomic.Int64
+	maxFragments int
+	rs           readState
+	mr           messageReader
+	ctrl         [frame.MaxControlPayload]byte
+
+	// Write side: msgMu is held for a whole data message, frameMu for one
+	// frame, so a control frame can go out between two fragments.
+	msgMu   mutex
+	frameMu mutex
+	wbuf    []byte
+	bufs    net.Buffers
+	iov     [2][]byte
+	mw      messageWriter
+	rng     *mathrand.ChaCha8
+
+	pingMu  sync.Mutex
+	pings   map[uint64]chan struct{}
+	pingSeq uint64
+
+	closeSent  atomic.Bool
+	closeRcvd  chan struct{} // closed when the peer's close frame arrived
+	peerClose  CloseError    // set before closeRcvd is closed
+	closedOnce sync.Once
+	closed     chan struct{}
+	closeMu    sync.Mutex
+	closeErr   error // why the connection ended, for calls after it did
+}
+
+// connConfig holds what Accept and Dial decide about a new Conn.
+type connConfig struct {
+	rwc          io.ReadWriteCloser
+	br           *bufio.Reader
+	client       bool
+	subprotocol  string
+	ext          extensions
+	readLimit    int64
+	maxFragments int
+	onPing       func([]byte)
+	onPong       func([]byte)
+}
+
+func newConn(cfg connConfig) *Conn {
+	c := &Conn{
+		rwc:          cfg.rwc,
+		client:       cfg.client,
+		subp:         cfg.subprotocol,
+		ext:          cfg.ext,
+		onPing:       cfg.onPing,
+		onPong:       cfg.onPong,
+		readMu:       newMutex(),
+		msgMu:        newMutex(),
+		frameMu:      newMutex(),
+		br:           cfg.br,
+		maxFragments: cfg.maxFragments,
+		closeRcvd:    make(chan struct{}),
+		closed:       make(chan struct{}),
+	}
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(cfg.rwc, readBufferSize)
+	}
+	if cfg.readLimit == 0 {
+		cfg.readLimit = DefaultReadLimit
+	}
+	c.readLimit.Store(cfg.readLimit)
+	if c.maxFragments <= 0 {
+		c.maxFragments = DefaultMaxFragments
+	}
+	if c.client {
+		// RFC 6455 section 5.3: masking keys must come from a strong
+		// source of entropy; ChaCha8 seeded from crypto/rand is one.
+		var seed [32]byte
+		_, _ = cryptorand.Read(seed[:])
+		c.rng = mathrand.NewChaCha8(seed)
+	}
+	c.mr.c = c
+	c.mw.c = c
+	return c
+}
+
+const (
+	readBufferSize  = 4096
+	writeBufferSize = 4096
+)
+
+// Subprotocol returns the subprotocol chosen in the handshake, or "".
+func (c *Conn) Subprotocol() string { return c.subp }
+
+// LocalAddr returns the local network address, if the underlying connection
+// has one.
+func (c *Conn) LocalAddr() net.Addr {
+	if nc, ok := c.rwc.(net.Conn); ok {
+		return nc.LocalAddr()
+	}
+	return nil
+}
+
+// RemoteAddr returns the remote network address, if the underlying
+// connection has one.
+func (c *Conn) RemoteAddr() net.Addr {
+	if nc, ok := c.rwc.(net.Conn); ok {
+		return nc.RemoteAddr()
+	}
+	return nil
+}
+
+// SetReadLimit sets the largest message, in bytes after decompression, that
+// the connection accepts. A larger message fails the connection with 1009
+// (message too big). The default is DefaultReadLimit.
+func (c *Conn) SetReadLimit(n int64) { c.readLimit.Store(n) }
+
+// CloseNow closes the underlying connection without a close handshake.
+func (c *Conn) CloseNow() error {
+	return c.shutdown(ErrClosed)
+}
+
+// shutdown closes the underlying connection once, remembering why.
+func (c *Conn) shutdown(cause error) error {
+	err := ErrClosed
+	c.closedOnce.Do(func() {
+		c.closeMu.Lock()
+		c.closeErr = cause
+		c.closeMu.Unlock()
+		close(c.closed)
+		err = c.rwc.Close()
+	})
+	return err
+}
+
+// cause returns why the connection ended, once it has.
+func (c *Conn) cause() error {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closeErr == nil {
+		return ErrClosed
+	}
+	return c.closeErr
+}
+
+func (c *Conn) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,275 @@
+package starling
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DialOptions configures Dial. A nil *DialOptions is valid and means the
+// zero value of every field.
+type DialOptions struct {
+	// HTTPHeader holds extra headers for the handshake request, such as
+	// Authorization or Cookie.
+	HTTPHeader http.Header
+
+	// Host overrides the Host header, which defaults to the URL's host.
+	Host string
+
+	// Origin sets the Origin header. Default: none.
+	Origin string
+
+	// Subprotocols lists the subprotocols to offer, in order of preference.
+	Subprotocols []string
+
+	// TLSConfig configures TLS for wss:// URLs (root CAs, client
+	// certificates). ServerName defaults to the URL's host. Default: the
+	// system roots.
+	TLSConfig *tls.Config
+
+	// NetDialContext dials the TCP connection. Default: a net.Dialer.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// ReadLimit is the largest message accepted, in bytes after
+	// decompression. Default: DefaultReadLimit (32 MiB).
+	ReadLimit int64
+
+	// MaxFragments is the most frames a message may span. Default:
+	// DefaultMaxFragments.
+	MaxFragments int
+
+	// OnPing and OnPong, if set, are called from the reading goroutine with
+	// the payload of each ping or pong received. They must not keep p or
+	// block; pings are answered automatically either way.
+	OnPing, OnPong func(p []byte)
+}
+
+// HandshakeError is returned by Dial when the server answers the handshake
+// with something other than 101 Switching Protocols.
+type HandshakeError struct {
+	StatusCode int    // e.g. 403
+	Status     string // e.g. "403 Forbidden"
+	Body       string // up to 1 KiB of the response body
+}
+
+// Error returns e.g. "starling: handshake refused: 403 Forbidden: origin not allowed".
+func (e *HandshakeError) Error() string {
+	s := "starling: handshake refused: " + e.Status
+	if body := strings.TrimSpace(e.Body); body != "" {
+		s += ": " + firstLine(body)
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// maxErrorBody bounds the body read from a refused handshake.
+const maxErrorBody = 1 << 10
+
+// Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455
+// section 4.1). The handshake is bounded by ctx; the connection outlives it.
+// The returned response is the server's 101 answer, or its refusal when the
+// error is a *HandshakeError.
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	u, err := parseWebSocketURL(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := dialTransport(ctx, u, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	if deadline, ok := ctx.Deadline(); ok {
+		_ = nc.SetDeadline(deadline)
+	}
+	c, resp, err := handshake(nc, u, opts)
+	if !stop() {
+		err = fmt.Errorf("starling: dial %s: %w", u.Redacted(), context.Cause(ctx))
+	}
+	if err != nil {
+		nc.Close()
+		return nil, resp, err
+	}
+	_ = nc.SetDeadline(time.Time{})
+	return c, resp, nil
+}
+
+// parseWebSocketURL accepts ws and wss URLs, and http and https as their
+// equivalents.
+func parseWebSocketURL(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("starling: invalid URL: %w", err)
+	}
+	switch u.Scheme {
+	case "ws", "http":
+		u.Scheme = "ws"
+	case "wss", "https":
+		u.Scheme = "wss"
+	default:
+		return nil, fmt.Errorf("starling: invalid URL %q: scheme must be ws or wss", rawURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("starling: invalid URL %q: no host", rawURL)
+	}
+	if u.Fragment != "" {
+		// RFC 6455 section 3: fragment identifiers are not allowed.
+		return nil, fmt.Errorf("starling: invalid URL %q: fragments are not allowed", rawURL)
+	}
+	return u, nil
+}
+
+// hostPort returns u's host with the scheme's default port if none is given.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "wss" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
+}
+
+// dialTransport connects to the server and, for wss, completes TLS with SNI
+// set from the URL's host.
+func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn, error) {
+	dial := opts.NetDialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	nc, err := dial(ctx, "tcp", hostPort(u))
+	if err != nil {
+		return nil, fmt.Errorf("starling: dial %s: %w", u.Redacted(), err)
+	}
+	if u.Scheme != "wss" {
+		return nc, nil
+	}
+	cfg := opts.TLSConfig.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = u.Hostname()
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("starling: TLS handshake with %s: %w", u.Host, err)
+	}
+	return tc, nil
+}
+
+// handshake sends the opening handshake on nc and checks the answer.
+func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	var raw [16]byte
+	_, _ = rand.Read(raw[:])
+	key := base64.StdEncoding.EncodeToString(raw[:])
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     opts.HTTPHeader.Clone(),
+		Host:       opts.Host,
+	}
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	if req.Host == "" {
+		req.Host = u.Host
+	}
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Sec-WebSocket-Key", key)
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	if opts.Origin != "" {
+		req.Header.Set("Origin", opts.Origin)
+	}
+	if len(opts.Subprotocols) > 0 {
+		req.Header.Set("Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
+	}
+	if err := writeRequest(nc, req); err != nil {
+		return nil, nil, fmt.Errorf("starling: sending the handshake: %w", err)
+	}
+	br := bufio.NewReaderSize(nc, readBufferSize)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("starling: reading the handshake response: %w", err)
+	}
+	if err := checkResponse(resp, key, opts.Subprotocols); err != nil {
+		return nil, resp, err
+	}
+	resp.Body = http.NoBody
+	c := newConn(connConfig{
+		rwc:          nc,
+		br:           br,
+		client:       true,
+		subprotocol:  resp.Header.Get("Sec-WebSocket-Protocol"),
+		readLimit:    opts.ReadLimit,
+		maxFragments: opts.MaxFragments,
+		onPing:       opts.OnPing,
+		onPong:       opts.OnPong,
+	})
+	return c, resp, nil
+}
+
+// writeRequest writes the request line and headers, and nothing else.
+func writeRequest(w io.Writer, req *http.Request) error {
+	bw := bufio.NewWriterSize(w, 1024)
+	fmt.Fprintf(bw, "GET %s HTTP/1.1\r\nHost: %s\r\n", req.URL.RequestURI(), req.Host)
+	if err := req.Header.Write(bw); err != nil {
+		return err
+	}
+	bw.WriteString("\r\n")
+	return bw.Flush()
+}
+
+// checkResponse applies the rules of RFC 6455 section 4.1 to the server's
+// answer.
+func checkResponse(resp *http.Response, key string, offered []string) error {
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+		return &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Body: string(body)}
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("starling: invalid handshake response: "+format, args...)
+	}
+	switch {
+	case !hasToken(resp.Header, "Upgrade", "websocket"):
+		return bad("missing Upgrade: websocket")
+	case !hasToken(resp.Header, "Connection", "upgrade"):
+		return bad("missing Connection: Upgrade")
+	case resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(key):
+		return bad("Sec-WebSocket-Accept %q does not match the key", resp.Header.Get("Sec-WebSocket-Accept"))
+	}
+	if protos := headerTokens(resp.Header, "Sec-WebSocket-Protocol"); len(protos) > 0 {
+		if len(protos) > 1 || !slices.Contains(offered, protos[0]) {
+			return bad("server chose subprotocol %q, which was not offered", strings.Join(protos, ", "))
+		}
+	}
+	if exts := resp.Header.Values("Sec-WebSocket-Extensions"); len(exts) > 0 {
+		return bad("server chose extension %q, which was not offered", strings.Join(exts, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package starling
+
+import (
+	"errors"
+	"fmt"
+	"net"
+)
+
+// CloseError reports the close status that ended a connection: the code and
+// reason of the peer's close frame, the code with which Starling failed the
+// connection after a protocol violation, or StatusAbnormalClosure when the
+// connection ended without a close frame. Use errors.As or CloseStatus to
+// get it from an error returned by a Conn.
+type CloseError struct {
+	Code   StatusCode
+	Reason string
+}
+
+// Error returns a description such as `status 4001 "bye"`.
+func (e *CloseError) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("status %v", e.Code)
+	}
+	return fmt.Sprintf("status %v: %q", e.Code, e.Reason)
+}
+
+// CloseStatus returns the code of the CloseError in err's chain, or -1 if
+// there is none.
+func CloseStatus(err error) StatusCode {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return -1
+}
+
+// Errors for misuse of a Conn. They are returned, never panicked.
+var (
+	// ErrConcurrentRead is returned when a second goroutine reads while a
+	// read is in progress.
+	ErrConcurrentRead = errors.New("starling: concurrent read: only one goroutine may read at a time")
+	// ErrMessageTooBig is in the chain of the error returned when a message
+	// exceeds the read limit (the connection is then failed with 1009).
+	ErrMessageTooBig = errors.New("starling: message exceeds the read limit")
+	// ErrClosed is returned for operations on a connection that is closed.
+	// It wraps net.ErrClosed.
+	ErrClosed = fmt.Errorf("starling: connection closed: %w", net.ErrClosed)
+	// ErrInvalidStatus is returned by Close for a code that may not be
+	// sent, such as 1005 or 1006.
+	ErrInvalidStatus = errors.New("starling: status code may not be sent in a close frame")
+	// ErrControlTooLong is returned for a ping, pong or close payload over 125 bytes.
+	ErrControlTooLong = errors.New("starling: control frame payload exceeds 125 bytes")
+)
+
+// protocolError fails a connection: code goes on the wire and in the error.
+func protocolError(code StatusCode, format string, args ...any) error {
+	reason := fmt.Sprintf(format, args...)
+	return &failure{ce: CloseError{Code: code, Reason: reason}}
+}
+
+// failure is an error for which Starling failed the connection itself.
+type failure struct {
+	ce  CloseError
+	err error // an underlying cause, such as ErrMessageTooBig
+}
+
+func (f *failure) Error() string {
+	return "starling: failed the connection with " + f.ce.Error()
+}
+
+func (f *failure) Unwrap() []error {
+	if f.err != nil {
+		return []error{&f.ce, f.err}
+	}
+	return []error{&f.ce}
+}

@@ -1,0 +1,96 @@
+package starling
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"time"
+
+	"github.com/starling-ws/starling/internal/frame"
+)
+
+// Ping sends a ping and waits for the matching pong, returning the round
+// trip time. The pong is seen only while some goroutine reads from the
+// connection (RFC 6455 section 5.5.2 lets a pong answer only the latest
+// ping, so each Ping carries its own payload and waits for that one).
+func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
+	done := make(chan struct{})
+	c.pingMu.Lock()
+	c.pingSeq++
+	id := c.pingSeq
+	if c.pings == nil {
+		c.pings = make(map[uint64]chan struct{})
+	}
+	c.pings[id] = done
+	c.pingMu.Unlock()
+	defer func() {
+		c.pingMu.Lock()
+		delete(c.pings, id)
+		c.pingMu.Unlock()
+	}()
+
+	var p [8]byte
+	binary.BigEndian.PutUint64(p[:], id)
+	start := time.Now()
+	if err := c.writeControl(ctx, frame.OpPing, p[:]); err != nil {
+		return 0, err
+	}
+	select {
+	case <-done:
+		return time.Since(start), nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-c.closed:
+		return 0, c.cause()
+	}
+}
+
+// handleControl reads a control frame's payload and acts on it (RFC 6455
+// section 5.5).
+func (c *Conn) handleControl(h frame.Header) error {
+	p := c.ctrl[:h.Length]
+	if _, err := io.ReadFull(c.br, p); err != nil {
+		return c.readError(err)
+	}
+	if h.Masked {
+		frame.Mask(h.Key, 0, p)
+	}
+	switch h.Opcode {
+	case frame.OpPing:
+		if c.onPing != nil {
+			c.onPing(p)
+		}
+		// Section 5.5.2: answer with the same payload, unless our close
+		// frame has already gone out.
+		if !c.closeSent.Load() {
+			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+			err := c.writeControl(ctx, frame.OpPong, p)
+			cancel()
+			if err != nil && !c.closeSent.Load() {
+				return err
+			}
+		}
+	case frame.OpPong:
+		if c.onPong != nil {
+			c.onPong(p)
+		}
+		c.matchPong(p)
+	case frame.OpClose:
+		return c.receiveClose(p)
+	}
+	return nil
+}
+
+// matchPong wakes the Ping waiting for pong payload p, if any.
+func (c *Conn) matchPong(p []byte) {
+	if len(p) != 8 {
+		return
+	}
+	id := binary.BigEndian.Uint64(p)
+	c.pingMu.Lock()
+	if done, ok := c.pings[id]; ok {
+		close(done)
+		delete(c.pings, id)
+	}
+	c.pingMu.Unlock()
+}

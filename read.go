@@ -1,0 +1,254 @@
+package starling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/starling-ws/starling/internal/frame"
+	"github.com/starling-ws/starling/internal/utf8v"
+)
+
+// readState tracks the data message being read.
+type readState struct {
+	inMessage bool // a data message has started and its last frame has not been read
+	typ       MessageType
+	compress  bool  // the message has RSV1 set (permessage-deflate)
+	fin       bool  // the current frame is the message's last
+	remaining int64 // payload bytes of the current frame not yet read
+	key       [4]byte
+	masked    bool
+	pos       int   // offset into the masking key
+	size      int64 // message bytes delivered so far
+	fragments int
+	utf8      utf8v.Validator
+}
+
+// Read reads the next data message whole. The returned slice is the
+// caller's to keep. For messages too large to hold in memory, use Reader.
+//
+// If ctx ends during the read the connection is closed, because a frame
+// read halfway cannot be resumed.
+func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
+	typ, r, err := c.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := io.ReadAll(r)
+	return typ, b, err
+}
+
+// Reader returns the type of the next data message and a reader for its
+// payload, which returns io.EOF at the message's end. Control frames that
+// arrive meanwhile are handled: pings are answered, and a close frame ends
+// the connection with a *CloseError. A message left unread is discarded by
+// the next call to Reader.
+//
+// If ctx ends during the read the connection is closed.
+func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
+	if !c.readMu.tryLock() {
+		return 0, nil, ErrConcurrentRead
+	}
+	defer c.readMu.unlock()
+	defer c.watch(ctx)()
+
+	if c.rs.inMessage {
+		// Through readMessage, so a compressed message still updates
+		// the shared window and text is still checked.
+		if _, err := io.Copy(io.Discard, readerFunc(c.readMessage)); err != nil {
+			return 0, nil, err
+		}
+	}
+	if err := c.nextDataFrame(); err != nil {
+		return 0, nil, err
+	}
+	c.mr.ctx = ctx
+	return c.rs.typ, &c.mr, nil
+}
+
+// readerFunc adapts a read method to io.Reader.
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// messageReader is the reader Reader returns; each Conn reuses one.
+type messageReader struct {
+	c   *Conn
+	ctx context.Context
+}
+
+// Read reads the current message's payload.
+func (r *messageReader) Read(p []byte) (int, error) {
+	c := r.c
+	if !c.readMu.tryLock() {
+		return 0, ErrConcurrentRead
+	}
+	defer c.readMu.unlock()
+	defer c.watch(r.ctx)()
+	return c.readMessage(p)
+}
+
+// watch closes the connection if ctx ends before the returned function is
+// called.
+func (c *Conn) watch(ctx context.Context) func() bool {
+	if ctx.Done() == nil {
+		return func() bool { return true }
+	}
+	return context.AfterFunc(ctx, func() {
+		c.shutdown(fmt.Errorf("starling: %w", context.Cause(ctx)))
+	})
+}
+
+// readMessage reads the current message's payload after decompression,
+// checking text for UTF-8 as it goes (RFC 6455 section 8.1), so a bad
+// sequence fails the connection with 1007 as soon as it is certain.
+func (c *Conn) readMessage(p []byte) (int, error) {
+	rs := &c.rs
+	n, err := c.readPayload(p)
+	if rs.typ == MessageText {
+		if !rs.utf8.Write(p[:n]) || err == io.EOF && !rs.utf8.Complete() {
+			return 0, c.fail(protocolError(StatusInvalidFramePayload, "text message is not valid UTF-8"))
+		}
+	}
+	return n, err
+}
+
+// readPayload reads the current message's payload as it is on the wire,
+// crossing into its continuation frames, and returns io.EOF after the last
+// one.
+func (c *Conn) readPayload(p []byte) (int, error) {
+	rs := &c.rs
+	for rs.remaining == 0 {
+		if !rs.inMessage {
+			return 0, io.EOF
+		}
+		if rs.fin {
+			rs.inMessage = false
+			return 0, io.EOF
+		}
+		if err := c.nextDataFrame(); err != nil {
+			return 0, err
+		}
+	}
+	if int64(len(p)) > rs.remaining {
+		p = p[:rs.remaining]
+	}
+	n, err := c.br.Read(p)
+	rs.remaining -= int64(n)
+	if rs.masked {
+		rs.pos = frame.Mask(rs.key, rs.pos, p[:n])
+	}
+	if err != nil {
+		return n, c.readError(err)
+	}
+	return n, nil
+}
+
+// nextDataFrame reads frames until the header of a data frame, handling
+// control frames on the way, and checks it against the message in progress
+// (RFC 6455 section 5.4).
+func (c *Conn) nextDataFrame() error {
+	rs := &c.rs
+	for {
+		h, err := c.readHeader()
+		if err != nil {
+			return err
+		}
+		if h.Opcode.IsControl() {
+			if err := c.handleControl(h); err != nil {
+				return err
+			}
+			continue
+		}
+		switch {
+		case h.Opcode == frame.OpContinuation && !rs.inMessage:
+			return c.fail(protocolError(StatusProtocolError, "continuation frame without a message to continue"))
+		case h.Opcode != frame.OpContinuation && rs.inMessage:
+			return c.fail(protocolError(StatusProtocolError, "new data frame before the previous message's last fragment"))
+		}
+		if h.Opcode != frame.OpContinuation {
+			*rs = readState{inMessage: true, typ: MessageType(h.Opcode), compress: h.Rsv1}
+		} else if h.Rsv1 {
+			return c.fail(protocolError(StatusProtocolError, "RSV1 set on a continuation frame"))
+		}
+		rs.fragments++
+		if rs.fragments > c.maxFragments {
+			return c.fail(protocolError(StatusMessageTooBig, "message has more than %d fragments", c.maxFragments))
+		}
+		if limit := c.readLimit.Load(); h.Length > limit-rs.size {
+			return c.fail(&failure{ce: CloseError{Code: StatusMessageTooBig, Reason: fmt.Sprintf("message exceeds %d bytes", limit)}, err: ErrMessageTooBig})
+		}
+		rs.size += h.Length
+		rs.fin, rs.remaining = h.Fin, h.Length
+		rs.masked, rs.key, rs.pos = h.Masked, h.Key, 0
+		return nil
+	}
+}
+
+// readHeader reads and checks one frame header (RFC 6455 section 5.2).
+func (c *Conn) readHeader() (frame.Header, error) {
+	b, err := c.br.Peek(2)
+	if err != nil {
+		return frame.Header{}, c.readError(err)
+	}
+	h, n, err := frame.Decode(b)
+	if errors.Is(err, frame.ErrShortHeader) {
+		if b, err = c.br.Peek(n); err != nil {
+			return frame.Header{}, c.readError(err)
+		}
+		h, n, err = frame.Decode(b)
+	}
+	switch {
+	case errors.Is(err, frame.ErrLengthTooHigh):
+		// Also a section 5.2 violation, but what the peer attempted is a
+		// message larger than anything this side accepts.
+		return h, c.fail(protocolError(StatusMessageTooBig, "frame length exceeds 2^63-1 bytes"))
+	case err != nil:
+		return h, c.fail(protocolError(StatusProtocolError, "%s", err.Error()[len("frame: "):]))
+	}
+	_, _ = c.br.Discard(n)
+	return h, c.checkHeader(&h)
+}
+
+// checkHeader applies the rules a header must follow regardless of where in
+// a message it stands.
+func (c *Conn) checkHeader(h *frame.Header) error {
+	switch {
+	case !h.Opcode.IsKnown():
+		return c.fail(protocolError(StatusProtocolError, "reserved opcode %#x", byte(h.Opcode)))
+	case h.Rsv2 || h.Rsv3:
+		// Section 5.2: no extension we negotiate defines RSV2 or RSV3.
+		return c.fail(protocolError(StatusProtocolError, "reserved bit RSV2 or RSV3 set"))
+	case h.Rsv1 && (!c.ext.deflate || h.Opcode.IsControl()):
+		// RFC 7692 section 6: RSV1 marks a compressed data message only.
+		return c.fail(protocolError(StatusProtocolError, "reserved bit RSV1 set without a negotiated extension defining it"))
+	case c.client && h.Masked:
+		// Section 5.1: a client must fail on a masked frame.
+		return c.fail(protocolError(StatusProtocolError, "masked frame from the server"))
+	case !c.client && !h.Masked:
+		return c.fail(protocolError(StatusProtocolError, "unmasked frame from the client"))
+	case h.Opcode.IsControl() && !h.Fin:
+		// Section 5.5: control frames must not be fragmented.
+		return c.fail(protocolError(StatusProtocolError, "fragmented control frame"))
+	case h.Opcode.IsControl() && h.Length > frame.MaxControlPayload:
+		return c.fail(protocolError(StatusProtocolError, "control frame payload of %d bytes exceeds 125", h.Length))
+	}
+	return nil
+}
+
+// readError turns an error from the underlying reader into the error the
+// caller sees: the connection's end if it was closed here, else an abnormal
+// closure (RFC 6455 section 7.1.5: no close frame means 1006).
+func (c *Conn) readError(err error) error {
+	if c.isClosed() {
+		return c.cause()
+	}
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	ce := &CloseError{Code: StatusAbnormalClosure}
+	e := fmt.Errorf("starling: connection closed without a close frame: %w: %w", ce, err)
+	c.shutdown(e)
+	return e
+}

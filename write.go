@@ -1,0 +1,268 @@
+package starling
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/starling-ws/starling/internal/frame"
+	"github.com/starling-ws/starling/internal/utf8v"
+)
+
+// ErrInvalidUTF8 is returned when a text message to be written is not valid
+// UTF-8; nothing is sent.
+var ErrInvalidUTF8 = errors.New("starling: text message is not valid UTF-8")
+
+// fragmentSize is the payload size of the frames a streaming Writer emits.
+const fragmentSize = 32 << 10
+
+// largeBuffers holds scratch space for masking payloads larger than a
+// connection's own write buffer, and for Writer's fragments.
+var largeBuffers = sync.Pool{New: func() any { b := make([]byte, frame.MaxHeaderSize+fragmentSize); return &b }}
+
+// Write writes p as one message of type typ. It may be called from any
+// number of goroutines at once; messages never interleave.
+//
+// If ctx ends before the message is written the connection is closed,
+// because a frame written halfway cannot be taken back.
+func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
+	if err := checkType(typ); err != nil {
+		return err
+	}
+	if typ == MessageText && !utf8v.Valid(p) {
+		return ErrInvalidUTF8
+	}
+	if err := c.msgMu.lock(ctx, c.closed); err != nil {
+		return c.lockError(err)
+	}
+	defer c.msgMu.unlock()
+	return c.writeFrame(ctx, true, frame.Opcode(typ), false, p)
+}
+
+func checkType(typ MessageType) error {
+	if typ != MessageText && typ != MessageBinary {
+		return fmt.Errorf("starling: cannot write a message of %v", typ)
+	}
+	return nil
+}
+
+// WritePing sends a ping with payload p (at most 125 bytes) without waiting
+// for the pong; see Ping for a round trip.
+func (c *Conn) WritePing(ctx context.Context, p []byte) error {
+	return c.writeControl(ctx, frame.OpPing, p)
+}
+
+// WritePong sends an unsolicited pong with payload p (at most 125 bytes),
+// which RFC 6455 section 5.5.3 allows as a unidirectional heartbeat. Pings
+// are answered automatically; there is no need to call WritePong for them.
+func (c *Conn) WritePong(ctx context.Context, p []byte) error {
+	return c.writeControl(ctx, frame.OpPong, p)
+}
+
+func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, p []byte) error {
+	if len(p) > frame.MaxControlPayload {
+		return ErrControlTooLong
+	}
+	return c.writeFrame(ctx, true, op, false, p)
+}
+
+func (c *Conn) lockError(err error) error {
+	if errors.Is(err, ErrClosed) {
+		return c.cause()
+	}
+	return fmt.Errorf("starling: write: %w", err)
+}
+
+// writeFrame writes one frame, holding frameMu so that frames of concurrent
+// writers never interleave.
+func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
+	if err := c.frameMu.lock(ctx, c.closed); err != nil {
+		return c.lockError(err)
+	}
+	defer c.frameMu.unlock()
+	if c.isClosed() {
+		return c.cause()
+	}
+	if op != frame.OpClose && c.closeSent.Load() && !op.IsControl() {
+		// RFC 6455 section 5.5.1: no data frames after a close frame.
+		return ErrClosed
+	}
+	defer c.watch(ctx)()
+	if err := c.writeFrameLocked(fin, op, rsv1, p); err != nil {
+		if c.isClosed() {
+			return c.cause()
+		}
+		err = fmt.Errorf("starling: write: %w", err)
+		c.shutdown(err)
+		return err
+	}
+	return nil
+}
+
+func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
+	h := frame.Header{Fin: fin, Rsv1: rsv1, Opcode: op, Length: int64(len(p)), Masked: c.client}
+	if c.wbuf == nil {
+		c.wbuf = make([]byte, frame.MaxHeaderSize+writeBufferSize)
+	}
+	buf := c.wbuf
+	if !h.Masked {
+		n := frame.Encode(buf, &h)
+		if n+len(p) <= len(buf) {
+			// Header and payload leave in one write call.
+			n += copy(buf[n:], p)
+			_, err := c.rwc.Write(buf[:n])
+			return err
+		}
+		c.iov = [2][]byte{buf[:n], p}
+		c.bufs = c.iov[:]
+		_, err := c.bufs.WriteTo(c.rwc)
+		c.iov = [2][]byte{}
+		return err
+	}
+	// A client masks (RFC 6455 section 5.3), which needs a copy: the
+	// caller's slice is not ours to change.
+	binary.LittleEndian.PutUint32(h.Key[:], uint32(c.rng.Uint64()))
+	if frame.MaxHeaderSize+len(p) > len(buf) {
+		large := largeBuffers.Get().(*[]byte)
+		defer largeBuffers.Put(large)
+		buf = *large
+	}
+	n := frame.Encode(buf, &h)
+	pos := 0
+	for {
+		m := copy(buf[n:], p)
+		pos = frame.Mask(h.Key, pos, buf[n:n+m])
+		if _, err := c.rwc.Write(buf[:n+m]); err != nil {
+			return err
+		}
+		p = p[m:]
+		if len(p) == 0 {
+			return nil
+		}
+		n = 0
+	}
+}
+
+// Writer returns a writer for a message of type typ, for messages too large
+// to hold in memory. The message is sent in fragments as it is written, and
+// ends when the writer is closed; until then other writers wait. Close the
+// writer even after an error.
+func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	if err := checkType(typ); err != nil {
+		return nil, err
+	}
+	if err := c.msgMu.lock(ctx, c.closed); err != nil {
+		return nil, c.lockError(err)
+	}
+	w := &c.mw
+	*w = messageWriter{c: c, ctx: ctx, op: frame.Opcode(typ)}
+	if typ == MessageText {
+		w.utf8 = new(utf8v.Validator)
+	}
+	return w, nil
+}
+
+// messageWriter is the writer Writer returns; each Conn reuses one.
+type messageWriter struct {
+	c      *Conn
+	ctx    context.Context
+	op     frame.Opcode // the next frame's opcode: the type, then continuation
+	rsv1   bool         // set on the first frame of a compressed message
+	buf    *[]byte
+	n      int
+	utf8   *utf8v.Validator
+	closed bool
+	err    error
+}
+
+// Write buffers p and sends full fragments.
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, errors.New("starling: write to a closed message writer")
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.utf8 != nil && !w.utf8.Write(p) {
+		w.err = ErrInvalidUTF8
+		return 0, w.err
+	}
+	return w.writeRaw(p)
+}
+
+func (w *messageWriter) writeRaw(p []byte) (int, error) {
+	if w.buf == nil {
+		w.buf = largeBuffers.Get().(*[]byte)
+	}
+	total := len(p)
+	for len(p) > 0 {
+		if w.n == fragmentSize {
+			if err := w.flush(false); err != nil {
+				return total - len(p), err
+			}
+		}
+		m := copy((*w.buf)[w.n:fragmentSize], p)
+		w.n += m
+		p = p[m:]
+	}
+	return total, nil
+}
+
+// flush sends the buffered bytes as one frame.
+func (w *messageWriter) flush(fin bool) error {
+	var p []byte
+	if w.buf != nil {
+		p = (*w.buf)[:w.n]
+	}
+	err := w.c.writeFrame(w.ctx, fin, w.op, w.rsv1, p)
+	w.op, w.rsv1, w.n = frame.OpContinuation, false, 0
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+// Close sends the message's last fragment and lets other writers proceed.
+func (w *messageWriter) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	defer w.c.msgMu.unlock()
+	defer w.release()
+	if w.err != nil {
+		return w.abort()
+	}
+	if w.utf8 != nil && !w.utf8.Complete() {
+		w.err = ErrInvalidUTF8
+		return w.abort()
+	}
+	if err := w.flush(true); err != nil {
+		return err
+	}
+	return w.err
+}
+
+// abort gives up on the message after an error. If no fragment has left
+// yet the message is simply dropped; otherwise the peer is mid-message and
+// the only way out is to close the connection (1011, internal error).
+func (w *messageWriter) abort() error {
+	if w.op != frame.OpContinuation || w.c.isClosed() {
+		return w.err
+	}
+	if w.c.closeSent.CompareAndSwap(false, true) {
+		_ = w.c.sendClose(StatusInternalError, "message writer aborted")
+	}
+	w.c.shutdown(w.err)
+	return w.err
+}
+
+func (w *messageWriter) release() {
+	if w.buf != nil {
+		largeBuffers.Put(w.buf)
+		w.buf = nil
+	}
+}
