@@ -1,0 +1,150 @@
+package wsflate
+
+import (
+	"compress/flate"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// ErrTooLarge is returned by Decompressor.Read when a message inflates to
+// more bytes than the limit given to Reset. The Conn closes with 1009
+// (RFC 6455 section 7.4.1).
+var ErrTooLarge = errors.New("wsflate: decompressed message exceeds the read limit")
+
+// inflater is a flate reader together with the source it reads from; the
+// pair is pooled, since the reader keeps a pointer to the source.
+type inflater struct {
+	fr  io.ReadCloser // implements flate.Resetter
+	src messageSource
+}
+
+var inflaterPool sync.Pool
+
+func getInflater() *inflater {
+	if in, ok := inflaterPool.Get().(*inflater); ok {
+		return in
+	}
+	in := new(inflater)
+	in.fr = flate.NewReader(&in.src)
+	return in
+}
+
+// Decompressor inflates the messages one side receives, one message at a
+// time: Reset with the message's payload stream, then Read to io.EOF. It
+// accepts any window size (RFC 7692 section 7.1.2).
+//
+// With context takeover it keeps its flate reader and a copy of the last
+// 32 KiB of output, which becomes the dictionary of the next message.
+// Without it the flate reader is pooled between messages, so an idle
+// connection holds none.
+//
+// A Decompressor is not safe for concurrent use.
+type Decompressor struct {
+	noContext bool
+	in        *inflater
+	win       window // history, with context takeover only
+	limit     int64  // negative: none
+	n         int64  // bytes returned for the current message
+	err       error  // sticky for the current message
+	probe     [1]byte
+}
+
+// NewDecompressor returns a Decompressor for one connection;
+// noContextTakeover is the peer's setting, from Params.In.
+func NewDecompressor(noContextTakeover bool) *Decompressor {
+	return &Decompressor{noContext: noContextTakeover}
+}
+
+// Reset starts a new message read from src, the message's payload as sent
+// (without the 00 00 ff ff tail, which Reset's reader adds, RFC 7692 section
+// 7.2.2). Read then returns at most limit bytes: past them it fails with
+// ErrTooLarge. A negative limit means no limit.
+func (d *Decompressor) Reset(src io.Reader, limit int64) {
+	if d.in == nil {
+		d.in = getInflater()
+	}
+	d.in.src.reset(src)
+	var dict []byte
+	if !d.noContext {
+		dict = d.win.bytes()
+	}
+	d.in.fr.(flate.Resetter).Reset(&d.in.src, dict)
+	d.limit, d.n, d.err = limit, 0, nil
+}
+
+// Read reads inflated bytes of the current message. It returns io.EOF at
+// the end of the message, ErrTooLarge past the limit, and the payload
+// reader's error or a flate.CorruptInputError otherwise.
+func (d *Decompressor) Read(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	if d.in == nil {
+		return 0, errors.New("wsflate: Decompressor used before Reset")
+	}
+	if d.limit >= 0 {
+		if d.n >= d.limit {
+			return d.probeLimit()
+		}
+		if rem := d.limit - d.n; int64(len(p)) > rem {
+			p = p[:rem]
+		}
+	}
+	n, err := d.in.fr.Read(p)
+	d.n += int64(n)
+	if !d.noContext {
+		d.win.write(p[:n])
+	}
+	if err != nil {
+		d.end(err)
+	}
+	return n, d.err
+}
+
+// probeLimit checks, at the limit, whether the message has more bytes.
+func (d *Decompressor) probeLimit() (int, error) {
+	n, err := io.ReadFull(d.in.fr, d.probe[:])
+	switch {
+	case n > 0:
+		d.end(ErrTooLarge)
+	case err == io.ErrUnexpectedEOF:
+		d.end(io.ErrUnexpectedEOF) // flate's own truncation error
+	default:
+		d.end(err)
+	}
+	return 0, d.err
+}
+
+// end records the outcome of the current message and, without context
+// takeover, returns the inflater to the pool.
+func (d *Decompressor) end(err error) {
+	switch {
+	case err == io.EOF, errors.Is(err, ErrTooLarge):
+		d.err = err
+	case err == io.ErrUnexpectedEOF:
+		d.err = fmt.Errorf("wsflate: message ends inside a DEFLATE block: %w", err)
+	default:
+		d.err = err
+	}
+	if d.noContext || d.err != io.EOF {
+		// After an error the stream is unusable, so the history is too.
+		d.release()
+	}
+}
+
+// Close releases the Decompressor's flate reader and history. It may be
+// used again afterwards, starting with an empty window.
+func (d *Decompressor) Close() {
+	d.release()
+	d.win = window{}
+}
+
+func (d *Decompressor) release() {
+	if d.in != nil {
+		d.in.src.src = nil
+		inflaterPool.Put(d.in)
+		d.in = nil
+	}
+}

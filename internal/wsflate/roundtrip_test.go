@@ -1,0 +1,183 @@
+package wsflate
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"testing/iotest"
+)
+
+func TestRoundTripTakeover(t *testing.T) {
+	msgs := jsonMessages(100, 1024)
+	for _, level := range []int{flate.BestSpeed, flate.DefaultCompression, flate.HuffmanOnly} {
+		var total [2]int
+		for i, noContext := range []bool{false, true} {
+			c, err := NewCompressor(level, noContext, 15)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := NewDecompressor(noContext)
+			for j, m := range msgs {
+				z := c.Append(nil, m)
+				total[i] += len(z)
+				if got := inflate(t, d, z); got != string(m) {
+					t.Fatalf("level %d, noContext %v, message %d: round trip differs", level, noContext, j)
+				}
+			}
+		}
+		t.Logf("level %d: 100 x 1 KiB JSON -> %d bytes with takeover, %d without", level, total[0], total[1])
+		if level != flate.HuffmanOnly && total[0] >= total[1] {
+			t.Errorf("level %d: takeover output %d not smaller than %d without", level, total[0], total[1])
+		}
+	}
+}
+
+// TestRoundTripStreaming writes messages in random pieces, as the Conn's
+// streaming writer does, and reads them back a byte at a time, as if every
+// byte came in its own frame.
+func TestRoundTripStreaming(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	msgs := append(jsonMessages(20, 3000), nil, []byte("x"), bytes.Repeat([]byte("ab"), 70000))
+	for _, noContext := range []bool{false, true} {
+		c, _ := NewCompressor(flate.DefaultCompression, noContext, 15)
+		d := NewDecompressor(noContext)
+		for j, m := range msgs {
+			var z bytes.Buffer
+			c.Reset(&z)
+			for rest := m; len(rest) > 0; {
+				k := min(len(rest), r.IntN(200))
+				if _, err := c.Write(rest[:k]); err != nil {
+					t.Fatal(err)
+				}
+				rest = rest[k:]
+			}
+			if err := c.Finish(); err != nil {
+				t.Fatal(err)
+			}
+			if bytes.HasSuffix(z.Bytes(), syncTail[:]) {
+				t.Errorf("message %d still ends with 00 00 ff ff", j)
+			}
+			d.Reset(iotest.OneByteReader(&z), -1)
+			got, err := io.ReadAll(iotest.HalfReader(d))
+			if err != nil || !bytes.Equal(got, m) {
+				t.Fatalf("noContext %v, message %d: got %d bytes, %v; want %d bytes", noContext, j, len(got), err, len(m))
+			}
+		}
+	}
+}
+
+func TestRoundTripWindowBits(t *testing.T) {
+	msgs := jsonMessages(20, 2048)
+	widest := 0 // the checker must see long distances where they are allowed
+	for bits := MinWindowBits; bits <= MaxWindowBits; bits++ {
+		for _, noContext := range []bool{false, true} {
+			c, _ := NewCompressor(flate.BestCompression, noContext, bits)
+			d := NewDecompressor(noContext)
+			var history []byte
+			for j, m := range msgs {
+				z := c.Append(nil, m)
+				if got := inflate(t, d, z); got != string(m) {
+					t.Fatalf("bits %d, noContext %v, message %d: round trip differs", bits, noContext, j)
+				}
+				if noContext {
+					history = nil
+				}
+				out, maxDist, err := traceInflate(history, z)
+				if err != nil || !bytes.Equal(out[len(history):], m) {
+					t.Fatalf("bits %d: trace inflate: %v", bits, err)
+				}
+				if maxDist > 1<<bits {
+					t.Fatalf("bits %d, noContext %v, message %d: back-reference distance %d outside the window",
+						bits, noContext, j, maxDist)
+				}
+				history = out
+				if bits == MaxWindowBits {
+					widest = max(widest, maxDist)
+				}
+			}
+		}
+	}
+	if widest <= 1<<MinWindowBits {
+		t.Errorf("with a 15-bit window the largest distance was %d; the checker sees nothing", widest)
+	}
+}
+
+func TestTraceInflateRFC(t *testing.T) {
+	// Section 7.2.3.2: the second "Hello" is one match of distance 5.
+	out, dist, err := traceInflate([]byte("Hello"), rfcHelloAgain)
+	if err != nil || string(out) != "HelloHello" || dist != 5 {
+		t.Fatalf("traceInflate = %q, %d, %v", out, dist, err)
+	}
+}
+
+func TestCompressorErrors(t *testing.T) {
+	if _, err := NewCompressor(10, false, 15); err == nil {
+		t.Error("NewCompressor accepted level 10")
+	}
+	c, _ := NewCompressor(flate.BestSpeed, false, 15)
+	if _, err := c.Write([]byte("x")); err == nil {
+		t.Error("Write before Reset succeeded")
+	}
+	c.Reset(failWriter{})
+	c.Write(bytes.Repeat([]byte("x"), 1<<16))
+	if err := c.Finish(); !errors.Is(err, errFail) {
+		t.Errorf("Finish on a failing writer = %v; want errFail", err)
+	}
+	// After a failure the Compressor starts a fresh stream.
+	if got := inflate(t, NewDecompressor(false), c.Append(nil, []byte("Hello"))); got != "Hello" {
+		t.Errorf("after failure: %q", got)
+	}
+}
+
+var errFail = errors.New("write failed")
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errFail }
+
+func TestPooling(t *testing.T) {
+	c, _ := NewCompressor(flate.BestSpeed, true, 15)
+	c.Append(nil, []byte("Hello"))
+	if c.fw != nil {
+		t.Error("no-takeover Compressor kept its flate.Writer after Finish")
+	}
+	c, _ = NewCompressor(flate.BestSpeed, false, 15)
+	c.Append(nil, []byte("Hello"))
+	if c.fw == nil {
+		t.Error("takeover Compressor dropped its flate.Writer")
+	}
+	c.Close()
+	if c.fw != nil {
+		t.Error("Close kept the flate.Writer")
+	}
+	d := NewDecompressor(true)
+	inflate(t, d, rfcHello)
+	if d.in != nil {
+		t.Error("no-takeover Decompressor kept its inflater after EOF")
+	}
+	d = NewDecompressor(false)
+	inflate(t, d, rfcHello)
+	if d.in == nil {
+		t.Error("takeover Decompressor dropped its inflater")
+	}
+}
+
+func TestTailWriter(t *testing.T) {
+	data := []byte("0123456789abcdefghij")
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 200 {
+		var out bytes.Buffer
+		tw := tailWriter{w: &out}
+		for rest := data; len(rest) > 0; {
+			k := min(len(rest), r.IntN(7))
+			tw.Write(rest[:k])
+			rest = rest[k:]
+		}
+		if got := out.String() + string(tw.held[:tw.n]); got != string(data) || tw.n != 4 {
+			t.Fatalf("emitted %q + held %q", out.String(), tw.held[:tw.n])
+		}
+	}
+}
