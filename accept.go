@@ -45,6 +45,20 @@ type AcceptOptions struct {
 	// DefaultMaxFragments.
 	MaxFragments int
 
+	// WriteTimeout bounds how long writing one frame may take; a peer that
+	// stops reading then fails the write, and the connection is closed.
+	// Default: DefaultWriteTimeout (30s). Negative: no timeout.
+	WriteTimeout time.Duration
+
+	// IdleTimeout, if positive, closes the connection with 1001 (going
+	// away) when no frame arrives for that long. Default: no idle timeout;
+	// the client package's heartbeat is the gentler way to find dead peers.
+	IdleTimeout time.Duration
+
+	// Group, if set, receives every accepted connection, so that
+	// Group.Shutdown can close them all. Default: none.
+	Group *Group
+
 	// OnPing and OnPong, if set, are called from the reading goroutine with
 	// the payload of each ping or pong received. They must not keep p or
 	// block; pings are answered automatically either way.
@@ -104,20 +118,30 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		http.Error(w, "websocket upgrade not supported", http.StatusInternalServerError)
 		return nil, err
 	}
-	// Hijacked connections may keep the server's deadlines.
-	_ = netConn.SetDeadline(time.Time{})
+	// Hijacked connections may keep the server's deadlines; replace them
+	// with one bound for the response.
+	_ = netConn.SetDeadline(time.Now().Add(DefaultHandshakeTimeout))
 	if err := writeSwitching(netConn, w.Header(), key, subp); err != nil {
 		netConn.Close()
 		return nil, fmt.Errorf("starling: writing the handshake response: %w", err)
 	}
-	return newConn(connConfig{
+	_ = netConn.SetDeadline(time.Time{})
+	c := newConn(connConfig{
 		rwc:          pipelined(netConn, brw.Reader),
 		subprotocol:  subp,
 		readLimit:    opts.ReadLimit,
 		maxFragments: opts.MaxFragments,
+		writeTimeout: opts.WriteTimeout,
+		idleTimeout:  opts.IdleTimeout,
 		onPing:       opts.OnPing,
 		onPong:       opts.OnPong,
-	}), nil
+		group:        opts.Group,
+	})
+	if opts.Group != nil && !opts.Group.add(c) {
+		_ = c.Close(StatusGoingAway, "server shutting down")
+		return nil, fmt.Errorf("starling: server shutting down: %w", ErrClosed)
+	}
+	return c, nil
 }
 
 // checkRequest applies the rules of RFC 6455 section 4.2.1 and returns the

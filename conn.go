@@ -22,6 +22,11 @@ const DefaultReadLimit = 32 << 20
 // frames cannot keep a reader busy forever.
 const DefaultMaxFragments = 1 << 16
 
+// DefaultWriteTimeout bounds how long one frame may take to write, so a peer
+// that stops reading cannot block writers forever: the write fails and the
+// connection is closed.
+const DefaultWriteTimeout = 30 * time.Second
+
 // closeTimeout bounds each step of the close handshake.
 const closeTimeout = 5 * time.Second
 
@@ -33,12 +38,14 @@ const closeTimeout = 5 * time.Second
 // that only writes should still keep a goroutine in Read (or use CloseRead).
 type Conn struct {
 	rwc    io.ReadWriteCloser
+	nc     net.Conn // rwc, when it is a net.Conn with deadlines
 	client bool
 	subp   string
 	ext    extensions
 
 	onPing func([]byte)
 	onPong func([]byte)
+	group  *Group
 
 	// Read side, owned by the goroutine holding readMu.
 	readMu       mutex
@@ -47,6 +54,9 @@ type Conn struct {
 	maxFragments int
 	rs           readState
 	mr           messageReader
+	rwatch       ctxWatch
+	idleTimeout  time.Duration
+	idleArmed    time.Time
 	ctrl         [frame.MaxControlPayload]byte
 
 	// Write side: msgMu is held for a whole data message, frameMu for one
@@ -58,6 +68,10 @@ type Conn struct {
 	iov     [2][]byte
 	mw      messageWriter
 	rng     *mathrand.ChaCha8
+	wwatch  ctxWatch
+
+	writeTimeout time.Duration
+	writeArmed   time.Time
 
 	pingMu  sync.Mutex
 	pings   map[uint64]chan struct{}
@@ -81,8 +95,11 @@ type connConfig struct {
 	ext          extensions
 	readLimit    int64
 	maxFragments int
+	writeTimeout time.Duration
+	idleTimeout  time.Duration
 	onPing       func([]byte)
 	onPong       func([]byte)
+	group        *Group
 }
 
 func newConn(cfg connConfig) *Conn {
@@ -93,13 +110,20 @@ func newConn(cfg connConfig) *Conn {
 		ext:          cfg.ext,
 		onPing:       cfg.onPing,
 		onPong:       cfg.onPong,
+		group:        cfg.group,
 		readMu:       newMutex(),
 		msgMu:        newMutex(),
 		frameMu:      newMutex(),
 		br:           cfg.br,
 		maxFragments: cfg.maxFragments,
+		writeTimeout: cfg.writeTimeout,
+		idleTimeout:  cfg.idleTimeout,
 		closeRcvd:    make(chan struct{}),
 		closed:       make(chan struct{}),
+	}
+	c.nc, _ = cfg.rwc.(net.Conn)
+	if c.writeTimeout == 0 {
+		c.writeTimeout = DefaultWriteTimeout
 	}
 	if c.br == nil {
 		c.br = bufio.NewReaderSize(cfg.rwc, readBufferSize)
@@ -168,6 +192,11 @@ func (c *Conn) shutdown(cause error) error {
 		c.closeMu.Unlock()
 		close(c.closed)
 		err = c.rwc.Close()
+		c.rwatch.release()
+		c.wwatch.release()
+		if c.group != nil {
+			c.group.remove(c)
+		}
 	})
 	return err
 }

@@ -48,6 +48,16 @@ type DialOptions struct {
 	// DefaultMaxFragments.
 	MaxFragments int
 
+	// WriteTimeout bounds how long writing one frame may take; a peer that
+	// stops reading then fails the write, and the connection is closed.
+	// Default: DefaultWriteTimeout (30s). Negative: no timeout.
+	WriteTimeout time.Duration
+
+	// IdleTimeout, if positive, closes the connection with 1001 (going
+	// away) when no frame arrives for that long. Default: no idle timeout;
+	// the client package's heartbeat is the gentler way to find dead peers.
+	IdleTimeout time.Duration
+
 	// OnPing and OnPong, if set, are called from the reading goroutine with
 	// the payload of each ping or pong received. They must not keep p or
 	// block; pings are answered automatically either way.
@@ -227,6 +237,8 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 		subprotocol:  resp.Header.Get("Sec-WebSocket-Protocol"),
 		readLimit:    opts.ReadLimit,
 		maxFragments: opts.MaxFragments,
+		writeTimeout: opts.WriteTimeout,
+		idleTimeout:  opts.IdleTimeout,
 		onPing:       opts.OnPing,
 		onPong:       opts.OnPong,
 	})

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/starling-ws/starling/internal/frame"
 	"github.com/starling-ws/starling/internal/utf8v"
@@ -51,7 +53,10 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, ErrConcurrentRead
 	}
 	defer c.readMu.unlock()
-	defer c.watch(ctx)()
+	if err := c.rwatch.begin(c, ctx); err != nil {
+		return 0, nil, err
+	}
+	defer c.rwatch.end(c)
 
 	if c.rs.inMessage {
 		// Through readMessage, so a compressed message still updates
@@ -85,19 +90,11 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, ErrConcurrentRead
 	}
 	defer c.readMu.unlock()
-	defer c.watch(r.ctx)()
-	return c.readMessage(p)
-}
-
-// watch closes the connection if ctx ends before the returned function is
-// called.
-func (c *Conn) watch(ctx context.Context) func() bool {
-	if ctx.Done() == nil {
-		return func() bool { return true }
+	if err := c.rwatch.begin(c, r.ctx); err != nil {
+		return 0, err
 	}
-	return context.AfterFunc(ctx, func() {
-		c.shutdown(fmt.Errorf("starling: %w", context.Cause(ctx)))
-	})
+	defer c.rwatch.end(c)
+	return c.readMessage(p)
 }
 
 // readMessage reads the current message's payload after decompression,
@@ -188,8 +185,12 @@ func (c *Conn) nextDataFrame() error {
 
 // readHeader reads and checks one frame header (RFC 6455 section 5.2).
 func (c *Conn) readHeader() (frame.Header, error) {
+	c.armIdleDeadline()
 	b, err := c.br.Peek(2)
 	if err != nil {
+		if c.idleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded) && !c.isClosed() {
+			return frame.Header{}, c.fail(protocolError(StatusGoingAway, "idle for %v", c.idleTimeout))
+		}
 		return frame.Header{}, c.readError(err)
 	}
 	h, n, err := frame.Decode(b)
@@ -209,6 +210,21 @@ func (c *Conn) readHeader() (frame.Header, error) {
 	}
 	_, _ = c.br.Discard(n)
 	return h, c.checkHeader(&h)
+}
+
+// armIdleDeadline makes the next frame header fail to arrive after the idle
+// timeout. Like armWriteDeadline, it moves the deadline only when less than
+// three quarters of the timeout remain.
+func (c *Conn) armIdleDeadline() {
+	if c.idleTimeout <= 0 || c.nc == nil {
+		return
+	}
+	now := time.Now()
+	if now.Sub(c.idleArmed) < c.idleTimeout/4 {
+		return
+	}
+	c.idleArmed = now
+	_ = c.nc.SetReadDeadline(now.Add(c.idleTimeout))
 }
 
 // checkHeader applies the rules a header must follow regardless of where in

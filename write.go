@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/starling-ws/starling/internal/frame"
 	"github.com/starling-ws/starling/internal/utf8v"
@@ -90,7 +91,11 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 b
 		// RFC 6455 section 5.5.1: no data frames after a close frame.
 		return ErrClosed
 	}
-	defer c.watch(ctx)()
+	if err := c.wwatch.begin(c, ctx); err != nil {
+		return err
+	}
+	defer c.wwatch.end(c)
+	c.armWriteDeadline()
 	if err := c.writeFrameLocked(fin, op, rsv1, p); err != nil {
 		if c.isClosed() {
 			return c.cause()
@@ -100,6 +105,21 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 b
 		return err
 	}
 	return nil
+}
+
+// armWriteDeadline makes a write to a peer that stopped reading fail after
+// the write timeout. Moving a deadline costs a timer update, so it moves only
+// when less than three quarters of the timeout remain.
+func (c *Conn) armWriteDeadline() {
+	if c.writeTimeout <= 0 || c.nc == nil {
+		return
+	}
+	now := time.Now()
+	if now.Sub(c.writeArmed) < c.writeTimeout/4 {
+		return
+	}
+	c.writeArmed = now
+	_ = c.nc.SetWriteDeadline(now.Add(c.writeTimeout))
 }
 
 func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) error {

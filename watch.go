@@ -1,0 +1,59 @@
+package starling
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+)
+
+// ctxWatch closes the connection when the context of an operation in
+// progress ends. It registers with each distinct context once and keeps the
+// registration across calls, so a loop that passes the same context to every
+// Read or Write allocates nothing per call. Operations using one ctxWatch
+// must be serialized; release may be called at any time.
+type ctxWatch struct {
+	ctx    context.Context
+	stop   atomic.Pointer[func() bool]
+	active atomic.Bool
+}
+
+// begin marks an operation under ctx as started. It fails, closing the
+// connection, if ctx has already ended.
+func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
+	if ctx != w.ctx {
+		w.release()
+		w.ctx = ctx
+		if ctx.Done() != nil {
+			stop := context.AfterFunc(ctx, func() {
+				if w.active.Load() {
+					c.shutdown(fmt.Errorf("starling: %w", context.Cause(ctx)))
+				}
+			})
+			w.stop.Store(&stop)
+		}
+	}
+	w.active.Store(true)
+	if ctx.Err() != nil {
+		w.end(c)
+		err := fmt.Errorf("starling: %w", context.Cause(ctx))
+		c.shutdown(err)
+		return err
+	}
+	return nil
+}
+
+// end marks the operation as finished, and drops the registration once the
+// connection is closed so that a long-lived context does not keep it.
+func (w *ctxWatch) end(c *Conn) {
+	w.active.Store(false)
+	if c.isClosed() {
+		w.release()
+	}
+}
+
+// release drops the registration with the current context.
+func (w *ctxWatch) release() {
+	if stop := w.stop.Swap(nil); stop != nil {
+		(*stop)()
+	}
+}
