@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/starling-ws/starling/internal/pin"
 )
 
 // DialOptions configures Dial. A nil *DialOptions is valid and means the
@@ -36,6 +39,20 @@ type DialOptions struct {
 	// certificates). ServerName defaults to the URL's host. Default: the
 	// system roots.
 	TLSConfig *tls.Config
+
+	// Pins, if set, pins the server's public key for wss:// URLs, as
+	// Starscream does: each pin is the base64 SHA-256 digest of a
+	// certificate's SubjectPublicKeyInfo (see PinOf). The dial succeeds only
+	// if a pin matches a certificate of the verified chain; otherwise it
+	// fails with ErrPinMismatch, inside the TLS handshake, before any
+	// WebSocket byte is sent.
+	Pins []string
+
+	// PinOnly makes Pins replace certificate verification: a certificate
+	// (self-signed, say) whose key is pinned is accepted, provided it is
+	// within its validity period; the hostname is not checked. Default:
+	// false, so pins add to the standard verification.
+	PinOnly bool
 
 	// NetDialContext dials the TCP connection. Default: a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -63,6 +80,14 @@ type DialOptions struct {
 	// block; pings are answered automatically either way.
 	OnPing, OnPong func(p []byte)
 }
+
+// ErrPinMismatch is in the chain of the error Dial returns when no pinned
+// key matches the server's certificates. The message names the digests seen.
+var ErrPinMismatch = pin.ErrMismatch
+
+// PinOf returns cert's pin for DialOptions.Pins: the base64 SHA-256 digest of
+// its SubjectPublicKeyInfo.
+func PinOf(cert *x509.Certificate) string { return pin.Digest(cert) }
 
 // HandshakeError is returned by Dial when the server answers the handshake
 // with something other than 101 Switching Protocols.
@@ -159,9 +184,15 @@ func hostPort(u *url.URL) string {
 	return net.JoinHostPort(u.Hostname(), "80")
 }
 
-// dialTransport connects to the server and, for wss, completes TLS with SNI
-// set from the URL's host.
+// dialTransport connects to the server and, for wss, completes TLS.
 func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn, error) {
+	var cfg *tls.Config
+	if u.Scheme == "wss" {
+		var err error
+		if cfg, err = clientTLSConfig(u, opts); err != nil {
+			return nil, err
+		}
+	}
 	dial := opts.NetDialContext
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
@@ -170,15 +201,8 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 	if err != nil {
 		return nil, fmt.Errorf("starling: dial %s: %w", u.Redacted(), err)
 	}
-	if u.Scheme != "wss" {
-		return nc, nil
-	}
-	cfg := opts.TLSConfig.Clone()
 	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	if cfg.ServerName == "" {
-		cfg.ServerName = u.Hostname()
+		return nc, nil
 	}
 	tc := tls.Client(nc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -186,6 +210,26 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 		return nil, fmt.Errorf("starling: TLS handshake with %s: %w", u.Host, err)
 	}
 	return tc, nil
+}
+
+// clientTLSConfig returns the TLS configuration for u: the caller's, with
+// SNI from the URL's host and the pins applied.
+func clientTLSConfig(u *url.URL, opts *DialOptions) (*tls.Config, error) {
+	cfg := opts.TLSConfig.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = u.Hostname()
+	}
+	if len(opts.Pins) > 0 {
+		pins, err := pin.New(opts.Pins...)
+		if err != nil {
+			return nil, fmt.Errorf("starling: %w", err)
+		}
+		cfg = pins.Apply(cfg, opts.PinOnly)
+	}
+	return cfg, nil
 }
 
 // handshake sends the opening handshake on nc and checks the answer.

@@ -1,0 +1,103 @@
+package starling_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/starling-ws/starling"
+)
+
+// newTLSEchoServer starts a wss echo server with httptest's self-signed
+// certificate.
+func newTLSEchoServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, p, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			if c.Write(context.Background(), typ, p) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func echoOnce(t *testing.T, c *starling.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	if err := c.Write(ctx, starling.MessageText, []byte("over tls")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := c.Read(ctx); err != nil || string(p) != "over tls" {
+		t.Fatalf("echo = %q, %v", p, err)
+	}
+	if err := c.Close(starling.StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDialTLS(t *testing.T) {
+	checkGoroutines(t)
+	srv := newTLSEchoServer(t)
+	url := "wss" + strings.TrimPrefix(srv.URL, "https")
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	pin := starling.PinOf(srv.Certificate())
+	other := strings.Repeat("A", 43) + "="
+
+	tests := []struct {
+		name     string
+		opts     starling.DialOptions
+		mismatch bool // want ErrPinMismatch
+		fail     bool // want another TLS failure
+	}{
+		{name: "verified with caller's roots", opts: starling.DialOptions{TLSConfig: &tls.Config{RootCAs: roots}}},
+		{name: "unknown authority refused", opts: starling.DialOptions{}, fail: true},
+		{name: "pin matches", opts: starling.DialOptions{TLSConfig: &tls.Config{RootCAs: roots}, Pins: []string{other, pin}}},
+		{name: "pin mismatch", opts: starling.DialOptions{TLSConfig: &tls.Config{RootCAs: roots}, Pins: []string{other}}, mismatch: true},
+		{name: "self-signed, pin only", opts: starling.DialOptions{Pins: []string{pin}, PinOnly: true}},
+		{name: "self-signed, pin only, mismatch", opts: starling.DialOptions{Pins: []string{other}, PinOnly: true}, mismatch: true},
+		{name: "self-signed, pinned but verified normally", opts: starling.DialOptions{Pins: []string{pin}}, fail: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, err := starling.Dial(context.Background(), url, &tt.opts)
+			switch {
+			case tt.mismatch:
+				if !errors.Is(err, starling.ErrPinMismatch) || !strings.Contains(err.Error(), pin) {
+					t.Fatalf("err = %v, want ErrPinMismatch naming the seen digest %s", err, pin)
+				}
+			case tt.fail:
+				if err == nil || errors.Is(err, starling.ErrPinMismatch) {
+					t.Fatalf("err = %v, want a certificate verification failure", err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			default:
+				echoOnce(t, c)
+			}
+		})
+	}
+}
+
+func TestDialRejectsMalformedPin(t *testing.T) {
+	_, _, err := starling.Dial(context.Background(), "wss://127.0.0.1:1/", &starling.DialOptions{Pins: []string{"not-a-pin"}})
+	if err == nil || !strings.Contains(err.Error(), "not-a-pin") {
+		t.Fatalf("err = %v, want one naming the malformed pin", err)
+	}
+}
