@@ -12,8 +12,16 @@ import (
 // Read or Write allocates nothing per call. Operations using one ctxWatch
 // must be serialized; release may be called at any time.
 type ctxWatch struct {
-	ctx    context.Context
-	stop   atomic.Pointer[func() bool]
+	ctx context.Context
+	reg atomic.Pointer[watchReg]
+}
+
+// watchReg is one registration with one context. Its active flag is its
+// own: a context that ends just after its operation finished must not
+// close the connection because a later operation, under another context,
+// is now in progress.
+type watchReg struct {
+	stop   func() bool
 	active atomic.Bool
 }
 
@@ -24,15 +32,18 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 		w.release()
 		w.ctx = ctx
 		if ctx.Done() != nil {
-			stop := context.AfterFunc(ctx, func() {
-				if w.active.Load() {
+			r := new(watchReg)
+			r.stop = context.AfterFunc(ctx, func() {
+				if r.active.Load() {
 					c.shutdown(fmt.Errorf("starling: %w", context.Cause(ctx)))
 				}
 			})
-			w.stop.Store(&stop)
+			w.reg.Store(r)
 		}
 	}
-	w.active.Store(true)
+	if r := w.reg.Load(); r != nil {
+		r.active.Store(true)
+	}
 	if ctx.Err() != nil {
 		w.end(c)
 		err := fmt.Errorf("starling: %w", context.Cause(ctx))
@@ -45,7 +56,9 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 // end marks the operation as finished, and drops the registration once the
 // connection is closed so that a long-lived context does not keep it.
 func (w *ctxWatch) end(c *Conn) {
-	w.active.Store(false)
+	if r := w.reg.Load(); r != nil {
+		r.active.Store(false)
+	}
 	if c.isClosed() {
 		w.release()
 	}
@@ -53,7 +66,7 @@ func (w *ctxWatch) end(c *Conn) {
 
 // release drops the registration with the current context.
 func (w *ctxWatch) release() {
-	if stop := w.stop.Swap(nil); stop != nil {
-		(*stop)()
+	if r := w.reg.Swap(nil); r != nil {
+		r.stop()
 	}
 }
