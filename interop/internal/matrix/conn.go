@@ -1,0 +1,171 @@
+package matrix
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/interop/internal/peer"
+)
+
+type direction int
+
+const (
+	starlingServer direction = iota // the peer's client dials Starling's server
+	starlingClient                  // Starling's client dials the peer's server
+)
+
+// env is what a cell needs: the peer, its caps, and the direction.
+type env struct {
+	peer peer.Peer
+	caps Caps
+	dir  direction
+	srv  *server // StarlingServer direction only
+}
+
+// side is Starling's end of one connection to the peer.
+type side struct {
+	conn   *starling.Conn
+	id     string
+	header http.Header // the handshake request, StarlingServer direction only
+	pings  chan []byte // payloads of pings received (OnPing)
+	pongs  chan []byte // payloads of pongs received (OnPong)
+}
+
+func newSide(id string) *side {
+	return &side{id: id, pings: make(chan []byte, 16), pongs: make(chan []byte, 16)}
+}
+
+func (s *side) onPing(p []byte) { s.pings <- append([]byte(nil), p...) }
+func (s *side) onPong(p []byte) { s.pongs <- append([]byte(nil), p...) }
+
+var lastID atomic.Int64
+
+// open makes a connection in e's direction with the peer in the given mode.
+func (e *env) open(t *testing.T, ctx context.Context, mode string) *side {
+	t.Helper()
+	id := fmt.Sprintf("c%d", lastID.Add(1))
+	var s *side
+	var err error
+	if e.dir == starlingServer {
+		s, err = e.srv.expect(ctx, e.peer, mode, id)
+	} else {
+		s, err = dial(ctx, e.peer.ServerURL()+"/"+mode+"?id="+id, id)
+	}
+	if err != nil {
+		t.Fatalf("open %s connection %s: %v", mode, id, err)
+	}
+	return s
+}
+
+func dial(ctx context.Context, url, id string) (*side, error) {
+	s := newSide(id)
+	c, _, err := starling.Dial(ctx, url, &starling.DialOptions{
+		Subprotocols: peer.Offered,
+		HTTPHeader:   http.Header{peer.HeaderName: {id}},
+		ReadLimit:    peer.ReadLimit,
+		OnPing:       s.onPing,
+		OnPong:       s.onPong,
+	})
+	s.conn = c
+	return s, err
+}
+
+// server is Starling's server for the StarlingServer direction. It hands
+// each accepted connection to the cell waiting for its id.
+type server struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	waiting map[string]chan accepted
+}
+
+type accepted struct {
+	side *side
+	err  error
+}
+
+func newServer(opts Options) *server {
+	s := &server{waiting: make(map[string]chan accepted)}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP(opts.Page)))
+	if opts.TLS != nil {
+		s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{*opts.TLS}}
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
+	return s
+}
+
+func (s *server) serveHTTP(page http.Handler) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			if page == nil {
+				http.NotFound(w, r)
+				return
+			}
+			page.ServeHTTP(w, r)
+			return
+		}
+		id := r.URL.Query().Get("id")
+		s.mu.Lock()
+		ch := s.waiting[id]
+		delete(s.waiting, id)
+		s.mu.Unlock()
+		if ch == nil {
+			http.Error(w, "no cell waits for id "+id, http.StatusNotFound)
+			return
+		}
+		sd := newSide(id)
+		sd.header = r.Header.Clone()
+		c, err := starling.Accept(w, r, &starling.AcceptOptions{
+			Subprotocols: []string{peer.Subprotocol},
+			ReadLimit:    peer.ReadLimit,
+			OnPing:       sd.onPing,
+			OnPong:       sd.onPong,
+		})
+		sd.conn = c
+		ch <- accepted{sd, err}
+	}
+}
+
+// expect asks p's client to dial the server in mode and returns
+// Starling's side of the connection.
+func (s *server) expect(ctx context.Context, p peer.Peer, mode, id string) (*side, error) {
+	ch := make(chan accepted, 1)
+	s.mu.Lock()
+	s.waiting[id] = ch
+	s.mu.Unlock()
+	url := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/" + mode + "?id=" + id
+	if err := p.Connect(ctx, url, mode, id); err != nil {
+		return nil, err
+	}
+	// A failure the peer reports ends the wait early.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	failed := make(chan string, 1)
+	go func() {
+		if e, err := p.Wait(wctx, id, peer.EventError); err == nil {
+			failed <- e.Reason
+		}
+	}()
+	select {
+	case a := <-ch:
+		if a.err != nil {
+			return nil, fmt.Errorf("Accept: %w", a.err)
+		}
+		return a.side, nil
+	case reason := <-failed:
+		return nil, fmt.Errorf("peer failed to connect: %s", reason)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("no connection from the peer: %w", ctx.Err())
+	}
+}
+
+func (s *server) close() { s.srv.Close() }

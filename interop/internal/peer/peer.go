@@ -1,0 +1,101 @@
+// Package peer runs WebSocket implementations that Starling did not write
+// (Go libraries in-process, Node and Python scripts as child processes) and
+// drives them through one small protocol, so every interop cell can be
+// written once, against Peer.
+//
+// A peer behaves according to a mode, chosen per connection:
+//
+//	echo       send every data message back with its type
+//	close      close at once with 4001 "bye"
+//	drop       drop the TCP connection at once, without a close frame
+//	ping       send a ping with payload "peer-ping", then echo
+//	fragments  send FragmentedText and FragmentedBinary as several frames each, then echo
+//
+// and reports what it saw as Events: the open handshake (subprotocol,
+// header), pongs, and the close code and reason it received.
+package peer
+
+import (
+	"context"
+	"fmt"
+)
+
+// Modes a peer connection can be put in; see the package comment.
+const (
+	ModeEcho      = "echo"
+	ModeClose     = "close"
+	ModeDrop      = "drop"
+	ModePing      = "ping"
+	ModeFragments = "fragments"
+)
+
+// What every peer offers, sends and expects, so that the two sides of a
+// cell agree without talking.
+const (
+	// Subprotocol is the one subprotocol both sides support. Clients offer
+	// "bogus.v9" first, so the server must pick from the offer list.
+	Subprotocol = "chat.v1"
+	// HeaderName is the custom handshake header a client sends; its value
+	// is the connection's id.
+	HeaderName = "X-Starling-Test"
+	// PingPayload is the payload of the ping a peer sends in ModePing.
+	PingPayload = "peer-ping"
+	// CloseCode and CloseReason are what a peer closes with in ModeClose.
+	CloseCode   = 4001
+	CloseReason = "bye"
+	// Frame counts and contents of the messages sent in ModeFragments.
+	FragmentedText = "frag-α|frag-β|frag-γ"
+)
+
+// Offered is the subprotocol list clients offer, in order.
+var Offered = []string{"bogus.v9", Subprotocol}
+
+// FragmentedTextParts are the frames of FragmentedText. Where a peer can
+// send raw bytes, the split falls inside "β" to check that UTF-8 is
+// validated across frames; peers that send strings use the rune-aligned
+// split instead.
+var (
+	FragmentedTextParts    = []string{"frag-α|", "frag-β|", "frag-γ"}
+	FragmentedBinaryParts  = [][]byte{{0, 1, 2}, {3, 4, 5, 6}, {0xff, 0xfe}}
+	FragmentedBinaryJoined = []byte{0, 1, 2, 3, 4, 5, 6, 0xff, 0xfe}
+)
+
+// Event kinds.
+const (
+	EventOpen  = "open"  // handshake done: Subprotocol, Header (server role)
+	EventPong  = "pong"  // a pong answered the peer's ping: Data
+	EventClose = "close" // the connection ended: Code, Reason
+	EventError = "error" // something failed inside the peer: Reason
+)
+
+// Event is one observation a peer reports about connection ID.
+type Event struct {
+	ID          string `json:"id"`
+	Kind        string `json:"event"`
+	Subprotocol string `json:"subprotocol,omitempty"`
+	Header      string `json:"header,omitempty"`
+	Data        string `json:"data,omitempty"`
+	Code        int    `json:"code,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// Peer is a WebSocket implementation under test.
+type Peer interface {
+	// Name identifies the peer in test names, e.g. "node-ws".
+	Name() string
+	// ServerURL returns the ws:// base URL of the peer's server, or "" if
+	// the peer cannot act as a server. Starling dials
+	// ServerURL()+"/"+mode+"?id="+id.
+	ServerURL() string
+	// Connect makes the peer's client open a connection to url, offering
+	// Offered and sending HeaderName: id, and behave as mode says.
+	Connect(ctx context.Context, url, mode, id string) error
+	// Wait returns the next event of the given kind for connection id.
+	Wait(ctx context.Context, id, kind string) (Event, error)
+	// Close stops the peer.
+	Close() error
+}
+
+// ErrUnavailable is wrapped by errors from starting a peer whose program is
+// not installed.
+var ErrUnavailable = fmt.Errorf("peer not installed")
