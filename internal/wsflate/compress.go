@@ -49,7 +49,10 @@ func NewCompressor(level int, noContextTakeover bool, windowBits int) (*Compress
 	if windowOrMax(windowBits) < MaxWindowBits {
 		level = flate.HuffmanOnly
 	}
-	return &Compressor{level: level, noContext: noContextTakeover}, nil
+	// Huffman-only output never refers to earlier bytes, so there is no
+	// context to keep and the writer can be pooled either way.
+	noContext := noContextTakeover || level == flate.HuffmanOnly
+	return &Compressor{level: level, noContext: noContext}, nil
 }
 
 // Reset starts a new message whose compressed bytes go to w.

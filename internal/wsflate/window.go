@@ -1,6 +1,6 @@
 package wsflate
 
-import "slices"
+import "sync"
 
 // windowSize is the largest LZ77 window, 2^15 bytes (RFC 7692 section
 // 7.1.2). The decompressor accepts every window, so it keeps this much.
@@ -39,16 +39,31 @@ func (w *window) write(p []byte) {
 	}
 }
 
-// bytes returns the history oldest first, rotating the ring in place so no
-// second buffer is needed. The slice is valid until the next write.
+// rotateScratch lends the half-window buffers bytes needs for a moment, so
+// that a connection keeps only its 32 KiB ring.
+var rotateScratch = sync.Pool{New: func() any { return new([windowSize / 2]byte) }}
+
+// bytes returns the history oldest first, rotating the ring in place. The
+// slice is valid until the next write.
 func (w *window) bytes() []byte {
 	if !w.full {
 		return w.buf[:w.pos]
 	}
 	if w.pos != 0 {
-		slices.Reverse(w.buf[:w.pos])
-		slices.Reverse(w.buf[w.pos:])
-		slices.Reverse(w.buf)
+		// The ring is newest = buf[:pos] then oldest = buf[pos:]; swap the
+		// two parts, parking the smaller one in scratch.
+		tmp := rotateScratch.Get().(*[windowSize / 2]byte)
+		newest, oldest := w.pos, len(w.buf)-w.pos
+		if newest <= oldest {
+			copy(tmp[:], w.buf[:newest])
+			copy(w.buf, w.buf[newest:])
+			copy(w.buf[oldest:], tmp[:newest])
+		} else {
+			copy(tmp[:], w.buf[newest:])
+			copy(w.buf[oldest:], w.buf[:newest])
+			copy(w.buf, tmp[:oldest])
+		}
+		rotateScratch.Put(tmp)
 		w.pos = 0
 	}
 	return w.buf
