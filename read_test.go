@@ -1,0 +1,415 @@
+package starling
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// forRoles runs fn for each role in roles over both transports.
+func forRoles(t *testing.T, roles []role, fn func(t *testing.T, r role, tr transport)) {
+	t.Helper()
+	for _, r := range roles {
+		for _, tr := range bothTransports {
+			t.Run(string(r)+"/"+string(tr), func(t *testing.T) { fn(t, r, tr) })
+		}
+	}
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	rng := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), byte(seed >> 16), byte(seed >> 24)})
+	_, _ = rng.Read(b)
+	return b
+}
+
+// TestPayloadLengths checks the three payload length encodings of RFC 6455
+// section 5.2 at their boundaries, in both directions: the peer sends each
+// length, the Starling side reads it whole and echoes it, and the echo must
+// use the minimal encoding.
+func TestPayloadLengths(t *testing.T) {
+	lengths := []struct {
+		n    int
+		form int // the minimal encoding for n
+	}{
+		{0, 7}, {125, 7}, {126, 16}, {127, 16}, {128, 16}, {65535, 16}, {65536, 64}, {16 << 20, 64},
+	}
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		for _, l := range lengths {
+			for _, chop := range []bool{false, true} {
+				if chop && l.n > 65536 {
+					continue // 1-byte writes of 16 MiB would only test patience
+				}
+				t.Run(fmt.Sprintf("section5.2/len=%d/chopped=%v", l.n, chop), func(t *testing.T) {
+					c, p := newPair(t, r, tr)
+					c.SetReadLimit(int64(l.n))
+					p.chop = chop
+					in := readInBackground(c)
+					want := randomBytes(l.n, uint64(l.n))
+					go p.send(rawFrame{fin: true, op: 0x2, payload: want})
+					m := in.next(t)
+					if m.typ != MessageBinary || !bytes.Equal(m.data, want) {
+						t.Fatalf("read %v of %d bytes, want binary of %d bytes intact", m.typ, len(m.data), len(want))
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+					defer cancel()
+					if err := c.Write(ctx, MessageBinary, m.data); err != nil {
+						t.Fatalf("Write: %v", err)
+					}
+					f, err := p.next()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !f.fin || f.op != 0x2 || f.lenForm != l.form || !bytes.Equal(f.payload, want) {
+						t.Fatalf("echo: fin=%v op=%#x form=%d len=%d, want fin binary form=%d len=%d intact",
+							f.fin, f.op, f.lenForm, len(f.payload), l.form, l.n)
+					}
+				})
+			}
+		}
+	})
+}
+
+// violation is a peer misbehaviour the Starling side must answer by
+// failing the connection with code.
+type violation struct {
+	section string
+	name    string
+	roles   []role // nil means both
+	frames  []rawFrame
+	limit   int64 // read limit, if set
+	maxFrag int   // MaxFragments, if set
+	code    StatusCode
+}
+
+func violations() []violation {
+	text := func(fin bool, s string) rawFrame { return rawFrame{fin: fin, op: 0x1, payload: []byte(s)} }
+	cont := func(fin bool, s string) rawFrame { return rawFrame{fin: fin, op: 0x0, payload: []byte(s)} }
+	v := []violation{
+		{section: "5.2", name: "RSV1 without extension", frames: []rawFrame{{fin: true, rsv: 0x40, op: 0x1, payload: []byte("a")}}, code: 1002},
+		{section: "5.2", name: "RSV2", frames: []rawFrame{{fin: true, rsv: 0x20, op: 0x1, payload: []byte("a")}}, code: 1002},
+		{section: "5.2", name: "RSV3", frames: []rawFrame{{fin: true, rsv: 0x10, op: 0x2}}, code: 1002},
+		{section: "5.2", name: "RSV1 on ping", frames: []rawFrame{{fin: true, rsv: 0x40, op: 0x9}}, code: 1002},
+		{section: "5.2", name: "all RSV bits on close", frames: []rawFrame{{fin: true, rsv: 0x70, op: 0x8}}, code: 1002},
+		{section: "5.2", name: "non-minimal 16-bit length 5", frames: []rawFrame{{fin: true, op: 0x2, payload: []byte("hello"), lenForm: 16}}, code: 1002},
+		{section: "5.2", name: "non-minimal 16-bit length 125", frames: []rawFrame{{fin: true, op: 0x2, payload: make([]byte, 125), lenForm: 16}}, code: 1002},
+		{section: "5.2", name: "non-minimal 64-bit length 200", frames: []rawFrame{{fin: true, op: 0x2, payload: make([]byte, 200), lenForm: 64}}, code: 1002},
+		{section: "5.2", name: "non-minimal 64-bit length 65535", frames: []rawFrame{{fin: true, op: 0x2, payload: make([]byte, 65535), lenForm: 64}}, code: 1002},
+		{section: "5.2", name: "non-minimal 64-bit length 0", frames: []rawFrame{{fin: true, op: 0x2, lenForm: 64}}, code: 1002},
+		{section: "5.1", name: "unmasked client frame", roles: []role{serverRole}, frames: []rawFrame{{fin: true, op: 0x1, payload: []byte("hi"), flipMask: true}}, code: 1002},
+		{section: "5.1", name: "unmasked client ping", roles: []role{serverRole}, frames: []rawFrame{{fin: true, op: 0x9, flipMask: true}}, code: 1002},
+		{section: "5.1", name: "masked server frame", roles: []role{clientRole}, frames: []rawFrame{{fin: true, op: 0x1, payload: []byte("hi"), flipMask: true}}, code: 1002},
+		{section: "5.1", name: "masked server close", roles: []role{clientRole}, frames: []rawFrame{{fin: true, op: 0x8, payload: []byte{0x03, 0xe8}, flipMask: true}}, code: 1002},
+		{section: "5.4", name: "continuation without a start", frames: []rawFrame{cont(true, "x")}, code: 1002},
+		{section: "5.4", name: "unfinished continuation without a start", frames: []rawFrame{cont(false, "x")}, code: 1002},
+		{section: "5.4", name: "new data frame mid-message", frames: []rawFrame{text(false, "a"), {fin: true, op: 0x2, payload: []byte("b")}}, code: 1002},
+		{section: "5.4", name: "new text frame mid-message", frames: []rawFrame{text(false, "a"), cont(false, "b"), text(true, "c")}, code: 1002},
+		{section: "5.4", name: "continuation after a finished message", frames: []rawFrame{text(true, "a"), cont(true, "b")}, code: 1002},
+		{section: "5.5", name: "fragmented ping", frames: []rawFrame{{op: 0x9, payload: []byte("a")}, {fin: true, op: 0x0, payload: []byte("b")}}, code: 1002},
+		{section: "5.5", name: "fragmented pong", frames: []rawFrame{{op: 0xA}}, code: 1002},
+		{section: "5.5", name: "fragmented close", frames: []rawFrame{{op: 0x8, payload: []byte{0x03, 0xe8}}}, code: 1002},
+		{section: "5.5", name: "fragmented ping mid-message", frames: []rawFrame{text(false, "a"), {op: 0x9}}, code: 1002},
+		{section: "5.5", name: "ping of 126 bytes", frames: []rawFrame{{fin: true, op: 0x9, payload: make([]byte, 126)}}, code: 1002},
+		{section: "5.5", name: "pong of 126 bytes", frames: []rawFrame{{fin: true, op: 0xA, payload: make([]byte, 126)}}, code: 1002},
+		{section: "5.5", name: "close of 126 bytes", frames: []rawFrame{{fin: true, op: 0x8, payload: append([]byte{0x03, 0xe8}, strings.Repeat("a", 124)...)}}, code: 1002},
+		{section: "5.5.1", name: "close with a 1-byte payload", frames: []rawFrame{{fin: true, op: 0x8, payload: []byte{0x03}}}, code: 1002},
+		{section: "8.1", name: "close reason not UTF-8", frames: []rawFrame{{fin: true, op: 0x8, payload: []byte{0x03, 0xe8, 'a', 0xff}}}, code: 1007},
+		{section: "8.1", name: "close reason surrogate", frames: []rawFrame{{fin: true, op: 0x8, payload: []byte{0x03, 0xe8, 0xed, 0xa0, 0x80}}}, code: 1007},
+		{section: "10.4", name: "message over the read limit", limit: 1000, frames: []rawFrame{{fin: true, op: 0x2, payload: make([]byte, 1001)}}, code: 1009},
+		{section: "10.4", name: "fragmented message over the read limit", limit: 1000, frames: []rawFrame{{op: 0x2, payload: make([]byte, 600)}, {fin: true, op: 0x0, payload: make([]byte, 401)}}, code: 1009},
+		{section: "10.4", name: "text message over the read limit", limit: 10, frames: []rawFrame{text(true, "hello, world")}, code: 1009},
+		{section: "10.4", name: "more fragments than MaxFragments", maxFrag: 10, frames: append(
+			[]rawFrame{text(false, "a")}, append(repeatFrames(cont(false, "b"), 9), cont(true, "c"))...), code: 1009},
+		{section: "10.4", name: "empty fragments past MaxFragments", maxFrag: 3, frames: []rawFrame{text(false, ""), cont(false, ""), cont(false, ""), cont(false, "")}, code: 1009},
+	}
+	for _, op := range []byte{0x3, 0x4, 0x5, 0x6, 0x7, 0xB, 0xC, 0xD, 0xE, 0xF} {
+		v = append(v, violation{section: "5.2", name: fmt.Sprintf("reserved opcode %#x", op), frames: []rawFrame{{fin: true, op: op, payload: []byte("x")}}, code: 1002})
+	}
+	for _, op := range []byte{0x3, 0xB} {
+		v = append(v, violation{section: "5.2", name: fmt.Sprintf("reserved opcode %#x mid-message", op), frames: []rawFrame{text(false, "a"), {fin: true, op: op}}, code: 1002})
+	}
+	for _, s := range invalidUTF8 {
+		v = append(v,
+			violation{section: "8.1", name: "invalid UTF-8 " + s.name, frames: []rawFrame{text(true, s.text)}, code: 1007},
+			violation{section: "8.1", name: "invalid UTF-8 fragmented " + s.name, frames: splitText(s.text), code: 1007},
+		)
+	}
+	return v
+}
+
+func repeatFrames(f rawFrame, n int) []rawFrame {
+	fs := make([]rawFrame, n)
+	for i := range fs {
+		fs[i] = f
+	}
+	return fs
+}
+
+// splitText sends s as a text message of one frame per byte.
+func splitText(s string) []rawFrame {
+	var fs []rawFrame
+	for i := range len(s) {
+		op := byte(0x0)
+		if i == 0 {
+			op = 0x1
+		}
+		fs = append(fs, rawFrame{fin: i == len(s)-1, op: op, payload: []byte{s[i]}})
+	}
+	return fs
+}
+
+// invalidUTF8 are texts that are not UTF-8 (RFC 3629), each with a name.
+var invalidUTF8 = []struct{ name, text string }{
+	{"surrogate ED A0 80", "a\xed\xa0\x80b"},
+	{"low surrogate ED BF BF", "\xed\xbf\xbf"},
+	{"overlong C0 AF", "\xc0\xaf"},
+	{"overlong C1 BF", "\xc1\xbf"},
+	{"overlong E0 80 AF", "\xe0\x80\xaf"},
+	{"overlong F0 80 80 AF", "\xf0\x80\x80\xaf"},
+	{"past U+10FFFF F4 90 80 80", "\xf4\x90\x80\x80"},
+	{"F5 lead byte", "\xf5\x80\x80\x80"},
+	{"FF byte", "ab\xffcd"},
+	{"lone continuation", "\x80"},
+	{"truncated at the end", "κόσμε\xe2\x82"},
+	{"lead byte then ASCII", "\xe2a"},
+}
+
+// validUTF8 are texts that are valid UTF-8 at the edges of the ranges.
+var validUTF8 = []string{
+	"", "hello", "κόσμε", "\u0080", "\u07ff", "\u0800", "\ud7ff", "\ue000", "\ufffd", "\uffff",
+	"\U00010000", "\U0001F600", "\U0010FFFF", "a\x00b",
+}
+
+// TestViolations checks that each MUST of RFC 6455 sections 5 and 8 broken
+// by the peer fails the connection with the right close code (section
+// 7.4.1), in both roles, and that Read reports the same code.
+func TestViolations(t *testing.T) {
+	for _, v := range violations() {
+		roles := v.roles
+		if roles == nil {
+			roles = bothRoles
+		}
+		t.Run("section"+v.section+"/"+v.name, func(t *testing.T) {
+			forRoles(t, roles, func(t *testing.T, r role, tr transport) {
+				c, p := newPair(t, r, tr)
+				if v.limit > 0 {
+					c.SetReadLimit(v.limit)
+				}
+				if v.maxFrag > 0 {
+					c.maxFragments = v.maxFrag
+				}
+				in := readInBackground(c)
+				go func() {
+					for _, f := range v.frames {
+						if p.send(f) != nil {
+							return
+						}
+					}
+				}()
+				reason := p.expectClose(v.code)
+				if reason == "" {
+					t.Errorf("close frame with %v has no reason", v.code)
+				}
+				err := in.wait(t)
+				if got := CloseStatus(err); got != v.code {
+					t.Fatalf("Read error %v has status %v, want %v", err, got, v.code)
+				}
+			})
+		})
+	}
+}
+
+// TestValidUTF8 checks that text at the edges of UTF-8 is accepted whole
+// and in 1-byte fragments (RFC 6455 section 8.1).
+func TestValidUTF8(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		in := readInBackground(c)
+		for _, s := range validUTF8 {
+			for _, frames := range [][]rawFrame{{{fin: true, op: 0x1, payload: []byte(s)}}, splitText(s)} {
+				if len(frames) == 0 {
+					continue
+				}
+				go func() {
+					for _, f := range frames {
+						p.send(f)
+					}
+				}()
+				if m := in.next(t); m.typ != MessageText || string(m.data) != s {
+					t.Fatalf("read %v %q, want text %q", m.typ, m.data, s)
+				}
+			}
+		}
+	})
+}
+
+// TestUTF8FailsFast checks that the Starling side fails a text message as
+// soon as its bytes cannot be valid UTF-8 (RFC 6455 section 8.1), before
+// the rest of the message arrives.
+func TestUTF8FailsFast(t *testing.T) {
+	prefixes := []struct{ name, first, rest string }{
+		{"past U+10FFFF", "ab\xf4\x90", "\x80\x80"},
+		{"surrogate", "x\xed\xa0", "\x80"},
+		{"overlong 3-byte", "\xe0\x80", "\xaf"},
+		{"overlong 2-byte", "\xc0", "\xaf"},
+		{"bad continuation", "\xe2\x82a", "\x80"},
+	}
+	for _, pr := range prefixes {
+		t.Run(pr.name, func(t *testing.T) {
+			forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+				c, p := newPair(t, r, tr)
+				in := readInBackground(c)
+				if err := p.send(rawFrame{op: 0x1, payload: []byte(pr.first)}); err != nil {
+					t.Fatal(err)
+				}
+				// Nothing more is sent until the close frame has come.
+				p.expectClose(1007)
+				if got := CloseStatus(in.wait(t)); got != 1007 {
+					t.Fatalf("Read error has status %v, want 1007", got)
+				}
+			})
+		})
+	}
+}
+
+// TestFrameLength2To63 checks that a header claiming 2^63 bytes or more
+// (RFC 6455 section 5.2: the most significant bit must be 0), or just under
+// that, fails with 1009 at once without allocating for the claimed payload.
+func TestFrameLength2To63(t *testing.T) {
+	for _, claim := range []uint64{1 << 63, 1<<64 - 1, 1<<63 - 1, 1 << 40} {
+		t.Run(fmt.Sprint(claim), func(t *testing.T) {
+			forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+				c, p := newPair(t, r, tr)
+				hdr := []byte{0x82, 127}
+				if r == serverRole {
+					hdr[1] |= 0x80
+				}
+				hdr = binary.BigEndian.AppendUint64(hdr, claim)
+				if r == serverRole {
+					hdr = append(hdr, 1, 2, 3, 4)
+				}
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				in := readInBackground(c)
+				go p.write(hdr)
+				p.expectClose(1009)
+				err := in.wait(t)
+				runtime.ReadMemStats(&after)
+				if got := CloseStatus(err); got != 1009 {
+					t.Fatalf("Read error %v has status %v, want 1009", err, got)
+				}
+				if grown := after.TotalAlloc - before.TotalAlloc; grown > 4<<20 {
+					t.Fatalf("allocated %d bytes for a frame that was never sent", grown)
+				}
+			})
+		})
+	}
+}
+
+// TestPingPong checks RFC 6455 section 5.5.2 and 5.5.3: a ping is answered
+// by a pong with the identical payload, up to 125 bytes, and unsolicited
+// pongs are ignored.
+func TestPingPong(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		in := readInBackground(c)
+		for _, n := range []int{0, 1, 8, 125} {
+			want := randomBytes(n, uint64(n))
+			if err := p.send(rawFrame{fin: true, op: 0x9, payload: want}); err != nil {
+				t.Fatal(err)
+			}
+			f, err := p.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.op != 0xA || !f.fin || !bytes.Equal(f.payload, want) {
+				t.Fatalf("answer to a %d-byte ping: op %#x fin %v payload %x, want pong %x", n, f.op, f.fin, f.payload, want)
+			}
+		}
+		// An unsolicited pong is no error and needs no answer.
+		p.send(rawFrame{fin: true, op: 0xA, payload: []byte("heartbeat")})
+		p.send(rawFrame{fin: true, op: 0x1, payload: []byte("after pong")})
+		if m := in.next(t); string(m.data) != "after pong" {
+			t.Fatalf("read %q", m.data)
+		}
+	})
+}
+
+// TestFragmentedWithPings checks RFC 6455 section 5.4: control frames may
+// be injected between fragments, are answered at once, and the message
+// arrives intact.
+func TestFragmentedWithPings(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		for _, chop := range []bool{false, true} {
+			c, p := newPair(t, r, tr)
+			p.chop = chop
+			in := readInBackground(c)
+			parts := []string{"Hello, ", "wor", "", "ld"}
+			for i, part := range parts {
+				op := byte(0x0)
+				if i == 0 {
+					op = 0x1
+				}
+				if err := p.send(rawFrame{fin: i == len(parts)-1, op: op, payload: []byte(part)}); err != nil {
+					<-in.done
+					t.Fatalf("chop=%v fragment %d: %v (Read: %v)", chop, i, err, in.err)
+				}
+				if i == len(parts)-1 {
+					break
+				}
+				ping := fmt.Appendf(nil, "ping %d", i)
+				if err := p.send(rawFrame{fin: true, op: 0x9, payload: ping}); err != nil {
+					t.Fatal(err)
+				}
+				// The pong comes before the message is complete.
+				f, err := p.next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.op != 0xA || !bytes.Equal(f.payload, ping) {
+					t.Fatalf("got op %#x %q, want pong %q", f.op, f.payload, ping)
+				}
+			}
+			if m := in.next(t); m.typ != MessageText || string(m.data) != "Hello, world" {
+				t.Fatalf("read %v %q", m.typ, m.data)
+			}
+		}
+	})
+}
+
+// TestReadLimitExact checks that a message of exactly the read limit is
+// accepted, fragmented or not (RFC 6455 section 10.4 lets the endpoint pick
+// the limit; the boundary must be exact).
+func TestReadLimitExact(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		c.SetReadLimit(1000)
+		in := readInBackground(c)
+		go func() {
+			p.send(rawFrame{fin: true, op: 0x2, payload: make([]byte, 1000)})
+			p.send(rawFrame{op: 0x2, payload: make([]byte, 500)})
+			p.send(rawFrame{fin: true, op: 0x0, payload: make([]byte, 500)})
+		}()
+		for range 2 {
+			if m := in.next(t); len(m.data) != 1000 {
+				t.Fatalf("read %d bytes, want 1000", len(m.data))
+			}
+		}
+	})
+}
+
+// TestDefaultLimits checks that a Conn starts with the documented limits.
+func TestDefaultLimits(t *testing.T) {
+	c, _ := newPair(t, serverRole, pipeTransport)
+	if got := c.readLimit.Load(); got != DefaultReadLimit {
+		t.Errorf("read limit %d, want %d", got, DefaultReadLimit)
+	}
+	if c.maxFragments != DefaultMaxFragments {
+		t.Errorf("MaxFragments %d, want %d", c.maxFragments, DefaultMaxFragments)
+	}
+}
