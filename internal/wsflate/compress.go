@@ -30,6 +30,11 @@ var writerPools [flate.BestCompression + 3]sync.Pool
 // all, so it stays inside any window (RFC 7692 section 7.1.2), at the cost
 // of compressing only by symbol frequencies.
 //
+// With context takeover a Compressor keeps about 1.2 MB (flate.BestSpeed)
+// or 0.8 MB (DefaultCompression) per connection; without it, or with a
+// window under 15 bits, under 100 B between messages (see the package
+// documentation).
+//
 // A Compressor is not safe for concurrent use.
 type Compressor struct {
 	level     int

@@ -38,7 +38,13 @@ func getInflater() *inflater {
 // With context takeover it keeps its flate reader and a copy of the last
 // 32 KiB of output, which becomes the dictionary of the next message.
 // Without it the flate reader is pooled between messages, so an idle
-// connection holds none.
+// connection holds none. Measured: about 74 KB per connection with context
+// takeover, under 100 B between messages without (see the package
+// documentation).
+//
+// With context takeover every message must be read to io.EOF before the
+// next Reset: the history is what was read, so a skipped tail would make
+// later messages inflate wrongly.
 //
 // A Decompressor is not safe for concurrent use.
 type Decompressor struct {

@@ -64,9 +64,9 @@ func TestMemoryPerConnection(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		name string
+		name   string
 		newObj func() any
-		max  uint64
+		max    uint64
 	}{
 		{"Compressor, takeover, BestSpeed", compressor(flate.BestSpeed, false, 15), 2 << 20},
 		{"Compressor, takeover, DefaultCompression", compressor(flate.DefaultCompression, false, 15), 2 << 20},
