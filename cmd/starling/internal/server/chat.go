@@ -1,0 +1,185 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/starling-ws/starling"
+)
+
+// ChatEvent is one JSON text message the chat room sends. Clients send
+// plain text; each text message becomes a "message" event for everyone,
+// the sender included, so that all members see one order.
+type ChatEvent struct {
+	// Type is "welcome" (to a new member only, with Members), "join",
+	// "leave" or "message".
+	Type    string    `json:"type"`
+	Name    string    `json:"name"`
+	Text    string    `json:"text,omitempty"`
+	Members []string  `json:"members,omitempty"`
+	Count   int       `json:"count"` // members in the room after the event
+	Time    time.Time `json:"time"`
+}
+
+// memberQueue is how many events may wait for a slow member before the room
+// drops it, so that one stalled reader cannot hold up the others.
+const memberQueue = 256
+
+// maxNameLen bounds a member's name, in runes.
+const maxNameLen = 32
+
+type member struct {
+	name    string
+	conn    *starling.Conn
+	out     chan []byte
+	dropped bool
+}
+
+// Room is a broadcast chat room.
+type Room struct {
+	mu      sync.Mutex
+	members map[*member]struct{}
+	guests  int
+}
+
+// NewRoom returns an empty room.
+func NewRoom() *Room {
+	return &Room{members: make(map[*member]struct{})}
+}
+
+// serveChat joins the connection to the room under the name in the "name"
+// query parameter (or a guest name) until the connection ends.
+func (s *Server) serveChat(c *starling.Conn, r *http.Request) error {
+	return s.room.Serve(c, r.URL.Query().Get("name"))
+}
+
+// Serve runs one member's session: it announces the member, relays what
+// it sends, and announces its leaving when the connection ends.
+func (rm *Room) Serve(c *starling.Conn, name string) error {
+	m := &member{conn: c, out: make(chan []byte, memberQueue)}
+	rm.join(m, name)
+	defer rm.leave(m)
+	go m.writeLoop()
+	ctx := context.Background()
+	for {
+		typ, p, err := c.Read(ctx)
+		if err != nil {
+			return err
+		}
+		if typ != starling.MessageText {
+			return c.Close(starling.StatusUnsupportedData, "chat takes text messages")
+		}
+		rm.broadcast(ChatEvent{Type: "message", Name: m.name, Text: string(p)}, nil)
+	}
+}
+
+// writeLoop sends the member's queued events until the room closes the
+// queue or a write fails.
+func (m *member) writeLoop() {
+	ctx := context.Background()
+	for p := range m.out {
+		if err := m.conn.Write(ctx, starling.MessageText, p); err != nil {
+			_ = m.conn.CloseNow()
+			for range m.out {
+			}
+			return
+		}
+	}
+}
+
+func (rm *Room) join(m *member, name string) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	m.name = rm.uniqueName(cleanName(name))
+	rm.members[m] = struct{}{}
+	names := make([]string, 0, len(rm.members))
+	for o := range rm.members {
+		names = append(names, o.name)
+	}
+	slices.Sort(names)
+	rm.send(m, ChatEvent{Type: "welcome", Name: m.name, Members: names, Count: len(rm.members)})
+	rm.broadcastLocked(ChatEvent{Type: "join", Name: m.name}, m)
+}
+
+func (rm *Room) leave(m *member) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	delete(rm.members, m)
+	close(m.out)
+	rm.broadcastLocked(ChatEvent{Type: "leave", Name: m.name}, nil)
+}
+
+// broadcast sends ev to every member except skip.
+func (rm *Room) broadcast(ev ChatEvent, skip *member) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	rm.broadcastLocked(ev, skip)
+}
+
+func (rm *Room) broadcastLocked(ev ChatEvent, skip *member) {
+	ev.Count = len(rm.members)
+	for m := range rm.members {
+		if m != skip {
+			rm.send(m, ev)
+		}
+	}
+}
+
+// send queues ev for m, or drops m with 1008 if its queue is full.
+func (rm *Room) send(m *member, ev ChatEvent) {
+	if ev.Time.IsZero() {
+		ev.Time = time.Now().UTC()
+	}
+	p, _ := json.Marshal(ev) // a ChatEvent always marshals
+	select {
+	case m.out <- p:
+	default:
+		if !m.dropped {
+			m.dropped = true
+			go m.conn.Close(starling.StatusPolicyViolation, "too slow to keep up with the room")
+		}
+	}
+}
+
+// cleanName trims a requested name to printable runes and maxNameLen.
+func cleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, strings.TrimSpace(s))
+	if r := []rune(s); len(r) > maxNameLen {
+		s = string(r[:maxNameLen])
+	}
+	return strings.TrimSpace(s)
+}
+
+// uniqueName returns name, or a guest name if it is empty, with a number
+// appended while another member has it.
+func (rm *Room) uniqueName(name string) string {
+	if name == "" {
+		rm.guests++
+		name = fmt.Sprintf("guest-%d", rm.guests)
+	}
+	taken := func(n string) bool {
+		for m := range rm.members {
+			if m.name == n {
+				return true
+			}
+		}
+		return false
+	}
+	candidate := name
+	for i := 2; taken(candidate); i++ {
+		candidate = fmt.Sprintf("%s-%d", name, i)
+	}
+	return candidate
+}
