@@ -6,9 +6,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"io/fs"
-	"os/exec"
 	"net/http"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/starling-ws/starling/interop/internal/peer"
