@@ -37,6 +37,10 @@ type AcceptOptions struct {
 	// credentials. Default: false.
 	InsecureSkipOriginCheck bool
 
+	// Compression configures permessage-deflate (RFC 7692). Default:
+	// disabled.
+	Compression CompressionOptions
+
 	// ReadLimit is the largest message accepted, in bytes after
 	// decompression. Default: DefaultReadLimit (32 MiB).
 	ReadLimit int64
@@ -111,6 +115,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, err
 	}
 	subp := selectSubprotocol(r.Header, opts.Subprotocols)
+	ext, extResponse := acceptExtensions(r.Header, &opts.Compression)
 
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -121,7 +126,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	// Hijacked connections may keep the server's deadlines; replace them
 	// with one bound for the response.
 	_ = netConn.SetDeadline(time.Now().Add(DefaultHandshakeTimeout))
-	if err := writeSwitching(netConn, w.Header(), key, subp); err != nil {
+	if err := writeSwitching(netConn, w.Header(), key, subp, extResponse); err != nil {
 		netConn.Close()
 		return nil, fmt.Errorf("starling: writing the handshake response: %w", err)
 	}
@@ -129,6 +134,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	c := newConn(connConfig{
 		rwc:          pipelined(netConn, brw.Reader),
 		subprotocol:  subp,
+		ext:          ext,
 		readLimit:    opts.ReadLimit,
 		maxFragments: opts.MaxFragments,
 		writeTimeout: opts.WriteTimeout,
@@ -209,7 +215,7 @@ func selectSubprotocol(h http.Header, supported []string) string {
 }
 
 // writeSwitching writes the 101 response (RFC 6455 section 4.2.2).
-func writeSwitching(w io.Writer, extra http.Header, key, subprotocol string) error {
+func writeSwitching(w io.Writer, extra http.Header, key, subprotocol, extensions string) error {
 	bw := bufio.NewWriterSize(w, 512)
 	bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
 	bw.WriteString(acceptKey(key))
@@ -217,8 +223,11 @@ func writeSwitching(w io.Writer, extra http.Header, key, subprotocol string) err
 	if subprotocol != "" {
 		bw.WriteString("Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
 	}
+	if extensions != "" {
+		bw.WriteString("Sec-WebSocket-Extensions: " + extensions + "\r\n")
+	}
 	h := extra.Clone()
-	for _, k := range []string{"Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Content-Length", "Transfer-Encoding", "Content-Type"} {
+	for _, k := range []string{"Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions", "Content-Length", "Transfer-Encoding", "Content-Type"} {
 		h.Del(k)
 	}
 	if err := h.Write(bw); err != nil {

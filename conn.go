@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/starling-ws/starling/internal/frame"
+	"github.com/starling-ws/starling/internal/utf8v"
 )
 
 // DefaultReadLimit is the read limit of a new Conn: the largest message, in
@@ -55,6 +56,7 @@ type Conn struct {
 	rs           readState
 	mr           messageReader
 	rwatch       ctxWatch
+	payload      io.Reader // readPayload as an io.Reader, made once
 	idleTimeout  time.Duration
 	idleArmed    time.Time
 	ctrl         [frame.MaxControlPayload]byte
@@ -67,8 +69,11 @@ type Conn struct {
 	bufs    net.Buffers
 	iov     [2][]byte
 	mw      messageWriter
+	wutf8   utf8v.Validator
 	rng     *mathrand.ChaCha8
 	wwatch  ctxWatch
+
+	noCompress atomic.Bool
 
 	writeTimeout time.Duration
 	writeArmed   time.Time
@@ -144,6 +149,7 @@ func newConn(cfg connConfig) *Conn {
 	}
 	c.mr.c = c
 	c.mw.c = c
+	c.payload = readerFunc(c.readPayload)
 	return c
 }
 

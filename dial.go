@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/starling-ws/starling/internal/pin"
+	"github.com/starling-ws/starling/internal/wsflate"
 )
 
 // DialOptions configures Dial. A nil *DialOptions is valid and means the
@@ -56,6 +57,10 @@ type DialOptions struct {
 
 	// NetDialContext dials the TCP connection. Default: a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Compression configures permessage-deflate (RFC 7692). Default:
+	// disabled.
+	Compression CompressionOptions
 
 	// ReadLimit is the largest message accepted, in bytes after
 	// decompression. Default: DefaultReadLimit (32 MiB).
@@ -262,6 +267,9 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	if len(opts.Subprotocols) > 0 {
 		req.Header.Set("Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
 	}
+	if opts.Compression.Mode != CompressionDisabled {
+		req.Header.Set("Sec-WebSocket-Extensions", wsflate.ClientOffer(opts.Compression.config()))
+	}
 	if err := writeRequest(nc, req); err != nil {
 		return nil, nil, fmt.Errorf("starling: sending the handshake: %w", err)
 	}
@@ -273,12 +281,17 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	if err := checkResponse(resp, key, opts.Subprotocols); err != nil {
 		return nil, resp, err
 	}
+	ext, err := dialExtensions(resp.Header, &opts.Compression)
+	if err != nil {
+		return nil, resp, err
+	}
 	resp.Body = http.NoBody
 	c := newConn(connConfig{
 		rwc:          nc,
 		br:           br,
 		client:       true,
 		subprotocol:  resp.Header.Get("Sec-WebSocket-Protocol"),
+		ext:          ext,
 		readLimit:    opts.ReadLimit,
 		maxFragments: opts.MaxFragments,
 		writeTimeout: opts.WriteTimeout,
@@ -323,9 +336,6 @@ func checkResponse(resp *http.Response, key string, offered []string) error {
 		if len(protos) > 1 || !slices.Contains(offered, protos[0]) {
 			return bad("server chose subprotocol %q, which was not offered", strings.Join(protos, ", "))
 		}
-	}
-	if exts := resp.Header.Values("Sec-WebSocket-Extensions"); len(exts) > 0 {
-		return bad("server chose extension %q, which was not offered", strings.Join(exts, ", "))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -17,6 +18,7 @@ type readState struct {
 	inMessage bool // a data message has started and its last frame has not been read
 	typ       MessageType
 	compress  bool  // the message has RSV1 set (permessage-deflate)
+	inflating bool  // the decompressor has been reset for this message
 	fin       bool  // the current frame is the message's last
 	remaining int64 // payload bytes of the current frame not yet read
 	key       [4]byte
@@ -102,7 +104,13 @@ func (r *messageReader) Read(p []byte) (int, error) {
 // sequence fails the connection with 1007 as soon as it is certain.
 func (c *Conn) readMessage(p []byte) (int, error) {
 	rs := &c.rs
-	n, err := c.readPayload(p)
+	var n int
+	var err error
+	if rs.compress {
+		n, err = c.inflate(p)
+	} else {
+		n, err = c.readPayload(p)
+	}
 	if rs.typ == MessageText {
 		if !rs.utf8.Write(p[:n]) || err == io.EOF && !rs.utf8.Complete() {
 			return 0, c.fail(protocolError(StatusInvalidFramePayload, "text message is not valid UTF-8"))
@@ -173,7 +181,7 @@ func (c *Conn) nextDataFrame() error {
 		if rs.fragments > c.maxFragments {
 			return c.fail(protocolError(StatusMessageTooBig, "message has more than %d fragments", c.maxFragments))
 		}
-		if limit := c.readLimit.Load(); h.Length > limit-rs.size {
+		if limit := c.wireLimit(); h.Length > limit-rs.size {
 			return c.fail(&failure{ce: CloseError{Code: StatusMessageTooBig, Reason: fmt.Sprintf("message exceeds %d bytes", limit)}, err: ErrMessageTooBig})
 		}
 		rs.size += h.Length
@@ -181,6 +189,17 @@ func (c *Conn) nextDataFrame() error {
 		rs.masked, rs.key, rs.pos = h.Masked, h.Key, 0
 		return nil
 	}
+}
+
+// wireLimit bounds a message's size on the wire: the read limit, with room
+// for deflate's framing when the message is compressed (its decompressed
+// size is checked as it inflates).
+func (c *Conn) wireLimit() int64 {
+	limit := c.readLimit.Load()
+	if c.rs.compress && limit < math.MaxInt64/2 {
+		limit += limit/1024 + 64
+	}
+	return limit
 }
 
 // readHeader reads and checks one frame header (RFC 6455 section 5.2).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/starling-ws/starling/internal/frame"
 	"github.com/starling-ws/starling/internal/utf8v"
+	"github.com/starling-ws/starling/internal/wsflate"
 )
 
 // ErrInvalidUTF8 is returned when a text message to be written is not valid
@@ -38,6 +39,18 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	}
 	if err := c.msgMu.lock(ctx, c.closed); err != nil {
 		return c.lockError(err)
+	}
+	if c.shouldCompress(len(p)) {
+		w, err := c.startMessage(ctx, typ, true)
+		if err != nil {
+			return err
+		}
+		w.utf8 = nil // checked above
+		if _, err := w.Write(p); err != nil {
+			w.Close()
+			return err
+		}
+		return w.Close()
 	}
 	defer c.msgMu.unlock()
 	return c.writeFrame(ctx, true, frame.Opcode(typ), false, p)
@@ -177,10 +190,26 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := c.msgMu.lock(ctx, c.closed); err != nil {
 		return nil, c.lockError(err)
 	}
+	return c.startMessage(ctx, typ, c.shouldCompress(fragmentSize))
+}
+
+// startMessage prepares the connection's message writer; msgMu must be
+// held, and is released by the writer's Close (or here, on error).
+func (c *Conn) startMessage(ctx context.Context, typ MessageType, compress bool) (*messageWriter, error) {
 	w := &c.mw
 	*w = messageWriter{c: c, ctx: ctx, op: frame.Opcode(typ)}
 	if typ == MessageText {
-		w.utf8 = new(utf8v.Validator)
+		w.utf8 = &c.wutf8
+		w.utf8.Reset()
+	}
+	if compress {
+		comp, err := c.compressor()
+		if err != nil {
+			c.msgMu.unlock()
+			return nil, fmt.Errorf("starling: %w", err)
+		}
+		comp.Reset(deflateSink{w})
+		w.comp, w.rsv1 = comp, true // RFC 7692 section 6: RSV1 on the first frame only
 	}
 	return w, nil
 }
@@ -194,6 +223,7 @@ type messageWriter struct {
 	buf    *[]byte
 	n      int
 	utf8   *utf8v.Validator
+	comp   *wsflate.Compressor // set while the message is being compressed
 	closed bool
 	err    error
 }
@@ -209,6 +239,9 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.utf8 != nil && !w.utf8.Write(p) {
 		w.err = ErrInvalidUTF8
 		return 0, w.err
+	}
+	if w.comp != nil {
+		return w.comp.Write(p)
 	}
 	return w.writeRaw(p)
 }
@@ -260,6 +293,12 @@ func (w *messageWriter) Close() error {
 		w.err = ErrInvalidUTF8
 		return w.abort()
 	}
+	if w.comp != nil {
+		if err := w.comp.Finish(); err != nil {
+			w.err = err
+			return w.abort()
+		}
+	}
 	if err := w.flush(true); err != nil {
 		return err
 	}
@@ -270,6 +309,11 @@ func (w *messageWriter) Close() error {
 // yet the message is simply dropped; otherwise the peer is mid-message and
 // the only way out is to close the connection (1011, internal error).
 func (w *messageWriter) abort() error {
+	if w.comp != nil {
+		// The window may hold bytes the peer will never see; an empty
+		// window is always safe to continue from.
+		w.comp.Close()
+	}
 	if w.op != frame.OpContinuation || w.c.isClosed() {
 		return w.err
 	}
