@@ -1,0 +1,228 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/starling-ws/starling"
+)
+
+// connection is one opened WebSocket connection of a run.
+type connection struct {
+	c    *Client
+	r    *run
+	conn *starling.Conn
+
+	stop      chan struct{} // closed when the reader has returned
+	hookDone  chan struct{} // closed when OnReconnect has returned, or at once without one
+	closeDone chan struct{} // closed when Disconnect's close handshake has returned
+	wg        sync.WaitGroup
+	via       viability
+
+	// Guarded by Client.mu.
+	kept    []*request // writes kept from the previous connection, sent after OnReconnect
+	dropErr error      // why the heartbeat dropped the connection
+}
+
+// attempt dials once and, if that succeeds, serves the connection until it
+// ends.
+func (c *Client) attempt(r *run, reconnect bool) outcome {
+	if err := checkURL(c.url); err != nil {
+		return outcome{tail: []Event{Error{err}, Disconnected{Code: starling.StatusAbnormalClosure}}}
+	}
+	cn := &connection{c: c, r: r, stop: make(chan struct{}), hookDone: make(chan struct{}), closeDone: make(chan struct{})}
+	timeout := c.opts.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, timeout)
+	conn, resp, err := starling.Dial(ctx, c.url, c.dialOptions(cn))
+	cancel()
+	if err != nil {
+		if r.ctx.Err() != nil {
+			return outcome{tail: []Event{Cancelled{}}}
+		}
+		code, retry := dialFailure(err)
+		return outcome{tail: []Event{Error{err}, Disconnected{Code: code}}, retry: retry}
+	}
+	cn.conn = conn
+	hook := c.opts.Reconnect.onReconnect()
+	if !c.opened(r, cn, reconnect && hook != nil) {
+		return outcome{tail: []Event{Cancelled{}}}
+	}
+	r.emit(Connected{Header: resp.Header, Subprotocol: conn.Subprotocol()})
+	if reconnect && hook != nil {
+		r.emit(hookCall{fn: func() { hook(c) }, done: cn.hookDone})
+	} else {
+		close(cn.hookDone)
+	}
+	out := cn.ending(cn.serve())
+	out.opened = true
+	return out
+}
+
+// opened moves the client to open, unless Disconnect or ForceDisconnect
+// came during the dial, in which case it closes conn and reports false.
+func (c *Client) opened(r *run, cn *connection, holdKept bool) bool {
+	c.mu.Lock()
+	if r.stopped {
+		cr, forced := r.closeReq, r.forced
+		c.mu.Unlock()
+		if cr != nil && !forced {
+			_ = cn.conn.Close(cr.code, cr.reason)
+		}
+		cn.conn.CloseNow()
+		return false
+	}
+	c.st = open
+	r.cn = cn
+	if holdKept {
+		// OnReconnect's writes go before the kept ones (see mergeKept).
+		cn.kept = c.q.items
+		c.q.items = nil
+	}
+	c.mu.Unlock()
+	return true
+}
+
+func (c *Client) dialOptions(cn *connection) *starling.DialOptions {
+	o := &c.opts
+	d := &starling.DialOptions{
+		HTTPHeader:     o.Header,
+		Host:           c.host,
+		Origin:         o.Origin,
+		Subprotocols:   o.Subprotocols,
+		TLSConfig:      o.TLSConfig,
+		NetDialContext: o.NetDialContext,
+		ReadLimit:      o.ReadLimit,
+		WriteTimeout:   o.WriteTimeout,
+		OnPing:         func(p []byte) { cn.r.emit(Ping{Data: clone(p)}) },
+		OnPong:         func(p []byte) { cn.r.emit(Pong{Data: clone(p)}) },
+	}
+	if o.HeartbeatInterval > 0 {
+		d.NetDialContext = cn.watchTraffic(d.NetDialContext)
+	}
+	return d
+}
+
+// serve runs the connection's writer and heartbeat, reads until the
+// connection ends, and returns why it ended once they have all stopped.
+func (cn *connection) serve() error {
+	cn.wg.Add(1)
+	go cn.c.writeLoop(cn)
+	if cn.c.opts.HeartbeatInterval > 0 {
+		cn.via.last.Store(time.Now().UnixNano())
+		cn.wg.Add(1)
+		go cn.heartbeat()
+	}
+	err := cn.readLoop()
+	cn.conn.CloseNow()
+	close(cn.stop)
+	cn.wg.Wait()
+	return err
+}
+
+func (cn *connection) readLoop() error {
+	for {
+		typ, b, err := cn.conn.Read(context.Background())
+		switch {
+		case errors.Is(err, starling.ErrConcurrentRead):
+			// Disconnect's close handshake is reading for the peer's
+			// close frame; its outcome is the connection's.
+			select {
+			case <-cn.closeDone:
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
+		case err != nil:
+			return err
+		case typ == starling.MessageText:
+			cn.r.emit(Text{Data: string(b)})
+		default:
+			cn.r.emit(Binary{Data: b})
+		}
+	}
+}
+
+// ending turns the error that ended a connection into the attempt's last
+// events.
+func (cn *connection) ending(err error) outcome {
+	c := cn.c
+	c.mu.Lock()
+	forced, stopped, drop := cn.r.forced, cn.r.stopped, cn.dropErr
+	c.mu.Unlock()
+	if forced {
+		return outcome{tail: []Event{Cancelled{}}}
+	}
+	if ce, ok := err.(*starling.CloseError); ok {
+		// The peer's close frame: a clean close, not an error.
+		return outcome{tail: []Event{Disconnected{Reason: ce.Reason, Code: ce.Code}}, retry: retryCode(ce.Code)}
+	}
+	if drop != nil {
+		return outcome{tail: []Event{Error{drop}, Disconnected{Code: starling.StatusAbnormalClosure}}, retry: true}
+	}
+	code, reason := starling.StatusAbnormalClosure, ""
+	var ce *starling.CloseError
+	if errors.As(err, &ce) {
+		code, reason = ce.Code, ce.Reason
+	}
+	var tail []Event
+	if code == starling.StatusAbnormalClosure && !stopped && !cn.via.suggestedAlready() {
+		tail = append(tail, ReconnectSuggested{Suggested: true})
+	}
+	tail = append(tail, Error{err}, Disconnected{Reason: reason, Code: code})
+	return outcome{tail: tail, retry: retryCode(code)}
+}
+
+// retryCode reports whether the reconnect policy covers a connection that
+// ended with code: the codes that say the failure was in the network or
+// the server's condition, not in what this client did.
+func retryCode(code starling.StatusCode) bool {
+	switch code {
+	case starling.StatusGoingAway, starling.StatusAbnormalClosure, starling.StatusInternalError,
+		1012, 1013, 1014: // service restart, try again later, bad gateway (IANA registry)
+		return true
+	}
+	return false
+}
+
+// dialFailure returns the code for a failed dial and whether the reconnect
+// policy covers it: a refusal is retried only if the server may accept
+// later, and a failed TLS handshake is not retried.
+func dialFailure(err error) (starling.StatusCode, bool) {
+	var he *starling.HandshakeError
+	if errors.As(err, &he) {
+		s := he.StatusCode
+		return starling.StatusAbnormalClosure, s >= 500 || s == http.StatusRequestTimeout || s == http.StatusTooManyRequests
+	}
+	var cv *tls.CertificateVerificationError
+	var alert tls.AlertError
+	var rh tls.RecordHeaderError
+	if errors.As(err, &cv) || errors.As(err, &alert) || errors.As(err, &rh) {
+		return starling.StatusTLSHandshake, false
+	}
+	return starling.StatusAbnormalClosure, true
+}
+
+// checkURL rejects a URL that no dial can succeed with, so that it is not
+// retried.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	switch u.Scheme {
+	case "ws", "wss", "http", "https":
+	default:
+		return errors.New("client: URL scheme must be ws or wss: " + raw)
+	}
+	if u.Host == "" {
+		return errors.New("client: URL has no host: " + raw)
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+// Package client is an event-driven WebSocket client in the manner of
+// Swift's Starscream, with a heartbeat and reconnecting built in.
+//
+// Create a Client for a URL or an *http.Request, choose how to receive its
+// events (SetDelegate, OnEvent or Events: exactly one per client), and call
+// Connect, which returns at once. The client dials, reads and writes in its
+// own goroutines, and delivers every Event one at a time, in order, from
+// one goroutine of its own (or through Options.Executor), never
+// concurrently. A slow receiver slows reading instead of losing events:
+// none is ever dropped.
+//
+// # Lifecycle
+//
+// A client is in one of four states. Every Connect, and every Reconnecting
+// event, begins an attempt, and every attempt ends with exactly one of
+// Disconnected or Cancelled, which Error may precede.
+//
+//	idle ──Connect──▶ connecting
+//	connecting ──handshake done──▶ open: Connected
+//	connecting ──dial or handshake failed──▶ Error, Disconnected{1006 or 1015}
+//	connecting ──Disconnect or ForceDisconnect──▶ Cancelled
+//	open ──message, ping, pong──▶ open: Text, Binary, Ping, Pong
+//	open ──no traffic for HeartbeatTimeout──▶ open: ViabilityChanged{false}
+//	open ──unviable for SuggestReconnectAfter──▶ open: ReconnectSuggested{true}
+//	open ──traffic again──▶ open: ViabilityChanged{true} (and ReconnectSuggested{false})
+//	open ──server's close frame──▶ Disconnected{its code and reason}
+//	open ──Disconnect(code, reason)──▶ (close handshake) Disconnected{the server's answering code}
+//	open ──ForceDisconnect──▶ Cancelled
+//	open ──network error──▶ ReconnectSuggested{true}, Error, Disconnected{1006}
+//	open ──protocol violation──▶ Error, Disconnected{1002, 1007, 1009...}
+//
+// After Disconnected the client is idle again, unless a ReconnectPolicy
+// covers the way the attempt ended: then it waits, with Reconnecting
+// announcing the attempt number and the delay, and goes back to
+// connecting. Disconnect or ForceDisconnect during the wait ends the run
+// with Cancelled. OnReconnect runs after each reconnect's Connected.
+//
+// So Connected comes before any message of its connection, and nothing of
+// a connection comes after its Disconnected or Cancelled. Connect may be
+// called again once the client is idle, even from the receiver of
+// Disconnected.
+//
+// # Writes
+//
+// WriteString, WriteData, WritePing and WritePong never block: they queue
+// the frame and return. One goroutine per connection writes the queue in
+// order and then calls the write's done function, with nil once the frame
+// is on the socket, or with an error if the connection ended first; every
+// done is called exactly once, and none is forgotten on disconnect. The
+// queue is bounded by Options.MaxQueuedBytes: past it a write fails at once
+// with ErrQueueFull.
+package client

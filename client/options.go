@@ -1,0 +1,113 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Defaults for the zero values of Options and ReconnectPolicy.
+const (
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultMaxQueuedBytes   = 4 << 20
+	DefaultMinDelay         = 100 * time.Millisecond
+	DefaultMaxDelay         = 30 * time.Second
+)
+
+// Options configures a Client. A nil *Options is valid and means the zero
+// value of every field.
+type Options struct {
+	// Header holds extra headers for the handshake request, such as
+	// Authorization or Cookie.
+	Header http.Header
+
+	// Origin sets the Origin header. Default: none.
+	Origin string
+
+	// Subprotocols lists the subprotocols to offer, in order of preference.
+	Subprotocols []string
+
+	// TLSConfig configures TLS for wss:// URLs. Default: the system roots.
+	TLSConfig *tls.Config
+
+	// NetDialContext dials the TCP connection. Default: a net.Dialer.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// HandshakeTimeout bounds each dial and opening handshake. Default:
+	// DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+
+	// ReadLimit is the largest message accepted, in bytes. Default:
+	// starling.DefaultReadLimit.
+	ReadLimit int64
+
+	// WriteTimeout bounds the writing of one frame; a server that stops
+	// reading then fails the connection. Default: starling's default.
+	WriteTimeout time.Duration
+
+	// MaxQueuedBytes bounds the payload bytes queued and not yet written.
+	// A write that would exceed it fails at once with ErrQueueFull, except
+	// when nothing at all is queued, so one message larger than the bound
+	// can still be sent. Default: DefaultMaxQueuedBytes (4 MiB).
+	MaxQueuedBytes int
+
+	// HeartbeatInterval is the time between pings. Zero turns the
+	// heartbeat off, and with it ViabilityChanged and the unviable
+	// ReconnectSuggested.
+	HeartbeatInterval time.Duration
+
+	// HeartbeatTimeout is how long the connection may receive nothing at
+	// all (no message, ping or pong) before it is reported unviable.
+	// Default: twice HeartbeatInterval.
+	HeartbeatTimeout time.Duration
+
+	// SuggestReconnectAfter is how long a connection may stay unviable
+	// before ReconnectSuggested{true}; with a Reconnect policy the client
+	// then also drops the connection and reconnects. Default: twice
+	// HeartbeatTimeout.
+	SuggestReconnectAfter time.Duration
+
+	// Reconnect, if set, makes the client reconnect by itself.
+	Reconnect *ReconnectPolicy
+
+	// Executor, if set, runs each delivery to the Delegate or the OnEvent
+	// function, for example on an application's own event loop. The client
+	// waits for each delivery to finish before the next, so events stay
+	// one at a time and in order. It does not apply to Events.
+	Executor func(func())
+}
+
+// ReconnectPolicy makes a Client reconnect after a connection ends with
+// abnormal closure (1006: a network error, a dropped TCP connection, a
+// failed dial), going away (1001), internal error (1011), service restart
+// (1012), try again later (1013) or a bad gateway (1014), and after a dial
+// refused with an HTTP 5xx, 408 or 429. It never reconnects after a normal
+// closure (1000) or any other code, after a refused handshake otherwise, or
+// after Disconnect or ForceDisconnect.
+//
+// The delay before attempt n is drawn uniformly from [MinDelay,
+// min(MaxDelay, MinDelay·2ⁿ)]: exponential backoff with full jitter above
+// a floor, so a fleet of clients does not reconnect in step.
+type ReconnectPolicy struct {
+	// MinDelay and MaxDelay bound the delay. Defaults: DefaultMinDelay and
+	// DefaultMaxDelay.
+	MinDelay, MaxDelay time.Duration
+
+	// MaxAttempts is the most connections in a row that may fail before
+	// the client gives up. A successful opening handshake resets the
+	// count. Zero means no limit.
+	MaxAttempts int
+
+	// KeepQueued keeps the writes still queued when a connection ends and
+	// sends them on the next one; their done functions are called then.
+	// If false they fail with ErrDisconnected as the connection ends.
+	KeepQueued bool
+
+	// OnReconnect, if set, runs after each reconnect, after the Connected
+	// event is delivered and before any kept write goes out, so that it
+	// can resubscribe: its writes go first. It runs on the delivery
+	// goroutine, so no event is delivered meanwhile.
+	OnReconnect func(c *Client)
+}

@@ -1,0 +1,114 @@
+package client
+
+import (
+	"context"
+
+	"github.com/starling-ws/starling"
+)
+
+// writeLoop writes the queued requests of one connection in order, after
+// OnReconnect has returned, until the connection ends or a write fails.
+func (c *Client) writeLoop(cn *connection) {
+	defer cn.wg.Done()
+	defer c.mergeKept(cn)
+	select {
+	case <-cn.hookDone:
+	case <-cn.stop:
+		return
+	}
+	c.mergeKept(cn)
+	for {
+		rq := c.next(cn.stop)
+		if rq == nil {
+			return
+		}
+		err := cn.write(rq)
+		c.mu.Lock()
+		c.q.bytes -= len(rq.data)
+		c.mu.Unlock()
+		if rq.done != nil {
+			rq.done(err)
+		}
+		if rq.kind == closeFrame {
+			close(cn.closeDone)
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// next returns the next request, or nil once stop is closed.
+func (c *Client) next(stop <-chan struct{}) *request {
+	for {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		c.mu.Lock()
+		rq := c.q.pop()
+		c.mu.Unlock()
+		if rq != nil {
+			return rq
+		}
+		select {
+		case <-c.q.wake:
+		case <-stop:
+			return nil
+		}
+	}
+}
+
+// mergeKept puts the writes kept from the previous connection back in the
+// queue, after those made since the reconnect (OnReconnect's) but before
+// Disconnect's close frame.
+func (c *Client) mergeKept(cn *connection) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cn.kept == nil {
+		return
+	}
+	items := c.q.items
+	var tail []*request
+	if n := len(items); n > 0 && items[n-1].kind == closeFrame {
+		items, tail = items[:n-1], items[n-1:]
+	}
+	c.q.items = append(append(append([]*request(nil), items...), cn.kept...), tail...)
+	cn.kept = nil
+	if len(c.q.items) > 0 {
+		select {
+		case c.q.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (cn *connection) write(rq *request) error {
+	ctx := context.Background()
+	switch rq.kind {
+	case textFrame:
+		return cn.conn.Write(ctx, starling.MessageText, rq.data)
+	case binaryFrame:
+		return cn.conn.Write(ctx, starling.MessageBinary, rq.data)
+	case pingFrame:
+		return cn.conn.WritePing(ctx, rq.data)
+	case pongFrame:
+		return cn.conn.WritePong(ctx, rq.data)
+	}
+	err := cn.conn.Close(rq.code, rq.reason)
+	if err != nil {
+		// A code or reason that may not be sent, or a peer that did not
+		// answer: the connection is over either way.
+		cn.conn.CloseNow()
+	}
+	return err
+}
+
+func (p *ReconnectPolicy) onReconnect() func(*Client) {
+	if p == nil {
+		return nil
+	}
+	return p.OnReconnect
+}
