@@ -7,11 +7,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -144,6 +146,10 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	c, resp, err := handshake(nc, u, opts)
 	if !stop() {
 		err = fmt.Errorf("starling: dial %s: %w", u.Redacted(), context.Cause(ctx))
+	} else if deadline, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(deadline) {
+		// The connection's deadline, which is ctx's, fired before ctx's
+		// own timer did; report it as ctx's end all the same.
+		err = fmt.Errorf("starling: dial %s: %w", u.Redacted(), context.DeadlineExceeded)
 	}
 	if err != nil {
 		nc.Close()
