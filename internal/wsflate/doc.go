@@ -17,17 +17,18 @@
 //
 //	Compressor, context takeover, flate.BestSpeed     1,206,000 B
 //	Compressor, context takeover, DefaultCompression    814,000 B
-//	Compressor, no context takeover (pooled)                 66 B
-//	Compressor, window < 15 bits (Huffman-only, pooled)      64 B
+//	Compressor, no context takeover (pooled)                 80 B
+//	Compressor, window < 15 bits (pooled)                    80 B
 //	Decompressor, context takeover                       74,000 B
-//	Decompressor, no context takeover (pooled)               83 B
+//	Decompressor, no context takeover (pooled)               82 B
 //
 // So a connection that keeps context both ways holds about 1.28 MB at
 // BestSpeed (0.89 MB at DefaultCompression); one that negotiated
 // server_no_context_takeover and client_no_context_takeover holds about
-// 150 B when idle. A message in flight borrows a pooled flate.Writer
-// (0.73 MB Huffman-only, 1.2 MB BestSpeed, 0.81 MB default level) or a
-// pooled flate reader (41 KB) for the time it is written or read. A server
+// 160 B when idle. A message in flight borrows a pooled flate.Writer
+// (1.2 MB at BestSpeed, which windows under 15 bits use, 0.81 MB at the
+// default level, 0.73 MB Huffman-only) or a pooled flate reader (41 KB)
+// for the time it is written or read. A server
 // keeps its Compressor's context unless it sets server_no_context_takeover,
 // and its Decompressor's unless the client's offer or its own Config sets
 // client_no_context_takeover; the client mirrors this.

@@ -37,6 +37,9 @@ func TestMemoryPerConnection(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates about 100 MB")
 	}
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under -race; run without it")
+	}
 	const n = 50
 	msg := jsonMessages(1, 1024)[0]
 	compressed := func(noContext bool) []byte {
@@ -70,7 +73,7 @@ func TestMemoryPerConnection(t *testing.T) {
 	}{
 		{"Compressor, takeover, BestSpeed", compressor(flate.BestSpeed, false, 15), 2 << 20},
 		{"Compressor, takeover, DefaultCompression", compressor(flate.DefaultCompression, false, 15), 2 << 20},
-		{"Compressor, takeover, window < 15 (HuffmanOnly, pooled)", compressor(flate.BestSpeed, false, 10), 1 << 10},
+		{"Compressor, takeover, window < 15 (pooled)", compressor(flate.BestSpeed, false, 10), 1 << 10},
 		{"Compressor, no takeover (pooled)", compressor(flate.DefaultCompression, true, 15), 1 << 10},
 		{"Decompressor, takeover", decompressor(false), 128 << 10},
 		{"Decompressor, no takeover (pooled)", decompressor(true), 1 << 10},
