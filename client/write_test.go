@@ -1,0 +1,159 @@
+package client_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/client"
+)
+
+// 100 goroutines write 10,000 messages at once: every done is called
+// exactly once, with nil, and the server receives every message, each
+// goroutine's in the order it wrote them.
+func TestConcurrentWrites(t *testing.T) {
+	const writers, each = 100, 100
+	received := make(chan []string, 1)
+	url := newServer(t, nil, func(c *starling.Conn, r *http.Request) {
+		var got []string
+		for len(got) < writers*each {
+			_, b, err := c.Read(bg)
+			if err != nil {
+				break
+			}
+			got = append(got, string(b))
+		}
+		received <- got
+		c.Close(starling.StatusNormalClosure, "")
+	})
+	cl := client.New(url, nil)
+	rec := record(cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+
+	var calls [writers][each]atomic.Int32
+	var failed atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for g := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for i := range each {
+				err := cl.WriteString(fmt.Sprintf("%d:%d", g, i), func(err error) {
+					if err != nil {
+						failed.Add(1)
+					}
+					calls[g][i].Add(1)
+				})
+				if err != nil {
+					t.Errorf("write %d:%d: %v", g, i, err)
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	got := recv(t, received)
+	if len(got) != writers*each {
+		t.Fatalf("server received %d messages, want %d", len(got), writers*each)
+	}
+	next := make([]int, writers)
+	for _, s := range got {
+		var g, i int
+		if _, err := fmt.Sscanf(s, "%d:%d", &g, &i); err != nil {
+			t.Fatalf("bad message %q", s)
+		}
+		if i != next[g] {
+			t.Fatalf("writer %d: message %d arrived when %d was next", g, i, next[g])
+		}
+		next[g]++
+	}
+	rec.expect(t, client.Disconnected{Code: starling.StatusNormalClosure})
+	// Disconnected comes after every done has been called.
+	for g := range writers {
+		for i := range each {
+			if n := calls[g][i].Load(); n != 1 {
+				t.Fatalf("done of %d:%d called %d times", g, i, n)
+			}
+		}
+	}
+	if n := failed.Load(); n != 0 {
+		t.Errorf("%d writes failed", n)
+	}
+}
+
+// A server that does not read: the queue fills, a write fails at once
+// with ErrQueueFull, and on disconnect every pending done is called once
+// with an error.
+func TestQueueFull(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	url := newServer(t, nil, func(c *starling.Conn, r *http.Request) {
+		<-release
+	})
+	const bound, size = 64 << 10, 16 << 10
+	cl := client.New(url, &client.Options{MaxQueuedBytes: bound})
+	rec := record(cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+
+	var mu sync.Mutex
+	calls := map[int]int{}
+	errs := map[int]error{}
+	msg := make([]byte, size)
+	accepted := 0
+	var err error
+	// The kernel's socket buffers take some megabytes first.
+	for i := 0; i < 100000; i++ {
+		err = cl.WriteData(msg, func(err error) {
+			mu.Lock()
+			calls[i]++
+			errs[i] = err
+			mu.Unlock()
+		})
+		if err != nil {
+			break
+		}
+		accepted++
+	}
+	if !errors.Is(err, client.ErrQueueFull) {
+		t.Fatalf("write %d: %v, want ErrQueueFull", accepted, err)
+	}
+	cl.ForceDisconnect()
+	rec.expect(t, client.Cancelled{})
+	mu.Lock()
+	defer mu.Unlock()
+	pending := 0
+	for i := range accepted {
+		if calls[i] != 1 {
+			t.Fatalf("done of write %d called %d times", i, calls[i])
+		}
+		if errs[i] != nil {
+			pending++
+		}
+	}
+	// At least what was queued past the kernel's buffers failed.
+	if pending < bound/size-1 {
+		t.Errorf("%d pending writes failed, want at least %d", pending, bound/size-1)
+	}
+}
+
+func TestWriteValidation(t *testing.T) {
+	cl := client.New("ws://127.0.0.1:1", nil)
+	if err := cl.WriteString("x", nil); !errors.Is(err, client.ErrNotConnected) {
+		t.Errorf("write before Connect = %v, want ErrNotConnected", err)
+	}
+	if err := cl.WriteString("\xff", nil); !errors.Is(err, starling.ErrInvalidUTF8) {
+		t.Errorf("invalid UTF-8 = %v, want ErrInvalidUTF8", err)
+	}
+	if err := cl.WritePing(make([]byte, 126), nil); !errors.Is(err, starling.ErrControlTooLong) {
+		t.Errorf("126-byte ping = %v, want ErrControlTooLong", err)
+	}
+}
