@@ -39,6 +39,12 @@ var writerPools [flate.BestCompression + 3]sync.Pool
 // (flate.BestSpeed) or 0.8 MB (DefaultCompression) per connection;
 // otherwise under 100 B between messages (see the package documentation).
 //
+// A message sent without compression (RSV1 clear, RFC 7692 section 6)
+// must not pass through the Compressor. Both sides' windows then hold only
+// compressed messages, so compression can be switched per message even
+// with context takeover. Likewise only messages with RSV1 set go through
+// the peer's Decompressor.
+//
 // A Compressor is not safe for concurrent use.
 type Compressor struct {
 	level     int

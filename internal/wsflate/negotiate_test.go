@@ -240,3 +240,57 @@ func FuzzNegotiate(f *testing.F) {
 		}
 	})
 }
+
+// TestClientServerAgree runs our client's offer through our server for a
+// grid of configurations: the client must accept every response, and each
+// side's compressor must stay within what the other side's decompressor
+// was told (RFC 7692 sections 7.1.1 and 7.1.2).
+func TestClientServerAgree(t *testing.T) {
+	var cfgs []Config
+	for _, snct := range []bool{false, true} {
+		for _, cnct := range []bool{false, true} {
+			for _, sbits := range []int{0, 8, 9, 12, 15} {
+				for _, cbits := range []int{0, 8, 11, 15} {
+					cfgs = append(cfgs, Config{snct, cnct, sbits, cbits})
+				}
+			}
+		}
+	}
+	for _, client := range cfgs {
+		offers, err := ParseHeader([]string{ClientOffer(client)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, server := range cfgs {
+			sp, resp, ok := Negotiate(offers, server)
+			if !ok {
+				t.Fatalf("server %+v declined %q", server, ClientOffer(client))
+			}
+			cp, ok, err := ParseResponse([]string{resp}, client)
+			if err != nil || !ok {
+				t.Fatalf("client %+v rejected %q: %v", client, resp, err)
+			}
+			for _, pair := range []struct {
+				name     string
+				out, in  Params
+				outSrv   bool
+				askedMax int // window the receiver asked for, 0 if none
+			}{
+				{"server to client", sp, cp, true, client.ServerMaxWindowBits},
+				{"client to server", cp, sp, false, server.ClientMaxWindowBits},
+			} {
+				outNCT, outBits := pair.out.Out(pair.outSrv)
+				inNCT, inBits := pair.in.In(!pair.outSrv)
+				if inNCT && !outNCT {
+					t.Errorf("client %+v, server %+v, %s: receiver drops its context but the sender keeps it", client, server, pair.name)
+				}
+				if outBits > inBits {
+					t.Errorf("client %+v, server %+v, %s: sender window %d > receiver's %d", client, server, pair.name, outBits, inBits)
+				}
+				if pair.askedMax != 0 && outBits > windowOrMax(pair.askedMax) {
+					t.Errorf("client %+v, server %+v, %s: sender window %d > %d asked", client, server, pair.name, outBits, pair.askedMax)
+				}
+			}
+		}
+	}
+}
