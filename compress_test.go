@@ -12,11 +12,9 @@ import (
 	"github.com/starling-ws/starling"
 )
 
-// newEchoServer starts an echo server with opts and returns its ws:// URL
-// and a channel that receives each handshake's Sec-WebSocket-Extensions.
-func newEchoServer(t *testing.T, opts *starling.AcceptOptions) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// echoHandler accepts with opts and echoes every message.
+func echoHandler(opts *starling.AcceptOptions) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := starling.Accept(w, r, opts)
 		if err != nil {
 			return
@@ -31,7 +29,13 @@ func newEchoServer(t *testing.T, opts *starling.AcceptOptions) string {
 				return
 			}
 		}
-	}))
+	})
+}
+
+// newEchoServer starts an echo server with opts and returns its ws:// URL.
+func newEchoServer(t *testing.T, opts *starling.AcceptOptions) string {
+	t.Helper()
+	srv := httptest.NewServer(echoHandler(opts))
 	t.Cleanup(srv.Close)
 	return wsURL(srv)
 }

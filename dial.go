@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/starling-ws/starling/internal/pin"
+	"github.com/starling-ws/starling/internal/proxy"
 	"github.com/starling-ws/starling/internal/wsflate"
 )
 
@@ -57,7 +58,20 @@ type DialOptions struct {
 	// false, so pins add to the standard verification.
 	PinOnly bool
 
-	// NetDialContext dials the TCP connection. Default: a net.Dialer.
+	// Proxy returns the proxy for a target URL, or nil for a direct
+	// connection. Proxy URLs may be http:// (CONNECT, with Basic
+	// credentials from the URL's user info), https:// (TLS to the proxy,
+	// then CONNECT) or socks5:// and socks5h:// (RFC 1928, with RFC 1929
+	// credentials). TLS to a wss:// server runs inside the tunnel, end to
+	// end. Default (nil): ProxyFromEnvironment. NoProxy dials directly.
+	Proxy func(target *url.URL) (*url.URL, error)
+
+	// ProxyTLSConfig configures TLS to https:// proxies. Default: the
+	// system roots, with the proxy's host as ServerName.
+	ProxyTLSConfig *tls.Config
+
+	// NetDialContext dials the TCP connection to the proxy, or to the
+	// server when there is none. Default: a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// Compression configures permessage-deflate (RFC 7692). Default:
@@ -87,6 +101,25 @@ type DialOptions struct {
 	// block; pings are answered automatically either way.
 	OnPing, OnPong func(p []byte)
 }
+
+// ProxyFromEnvironment returns the proxy for target from the environment,
+// as net/http does: HTTPS_PROXY for wss, HTTP_PROXY for ws, and no proxy for
+// loopback addresses and hosts matched by NO_PROXY. The variables are read
+// on every call.
+func ProxyFromEnvironment(target *url.URL) (*url.URL, error) { return proxy.FromEnvironment(target) }
+
+// ProxyURL returns a DialOptions.Proxy that always uses the proxy u.
+func ProxyURL(u *url.URL) func(*url.URL) (*url.URL, error) {
+	return func(*url.URL) (*url.URL, error) { return u, nil }
+}
+
+// NoProxy is a DialOptions.Proxy that always dials directly.
+func NoProxy(*url.URL) (*url.URL, error) { return nil, nil }
+
+// ProxyError is in the chain of the error Dial returns when an HTTP proxy
+// refuses the tunnel; its message carries the proxy's status line, such as
+// "407 Proxy Authentication Required".
+type ProxyError = proxy.Error
 
 // ErrPinMismatch is in the chain of the error Dial returns when no pinned
 // key matches the server's certificates. The message names the digests seen.
@@ -184,17 +217,6 @@ func parseWebSocketURL(rawURL string) (*url.URL, error) {
 	return u, nil
 }
 
-// hostPort returns u's host with the scheme's default port if none is given.
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	if u.Scheme == "wss" {
-		return net.JoinHostPort(u.Hostname(), "443")
-	}
-	return net.JoinHostPort(u.Hostname(), "80")
-}
-
 // dialTransport connects to the server and, for wss, completes TLS.
 func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn, error) {
 	var cfg *tls.Config
@@ -204,11 +226,11 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 			return nil, err
 		}
 	}
-	dial := opts.NetDialContext
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
+	d := proxy.Dialer{Proxy: opts.Proxy, Forward: opts.NetDialContext, ProxyTLSConfig: opts.ProxyTLSConfig}
+	if d.Proxy == nil {
+		d.Proxy = ProxyFromEnvironment
 	}
-	nc, err := dial(ctx, "tcp", hostPort(u))
+	nc, err := d.DialContext(ctx, u)
 	if err != nil {
 		return nil, fmt.Errorf("starling: dial %s: %w", u.Redacted(), err)
 	}
