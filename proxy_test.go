@@ -113,4 +113,3 @@ func TestDialProxyFromEnvironment(t *testing.T) {
 		t.Fatalf("NoProxy returned %v", u)
 	}
 }
-
