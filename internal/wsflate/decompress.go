@@ -134,8 +134,11 @@ func (d *Decompressor) end(err error) {
 	default:
 		d.err = err
 	}
-	if d.noContext || d.err != io.EOF {
+	if d.err != io.EOF {
 		// After an error the stream is unusable, so the history is too.
+		d.win.pos, d.win.full = 0, false
+	}
+	if d.noContext || d.err != io.EOF {
 		d.release()
 	}
 }

@@ -64,7 +64,13 @@ func TestRoundTripStreaming(t *testing.T) {
 			if bytes.HasSuffix(z.Bytes(), syncTail[:]) {
 				t.Errorf("message %d still ends with 00 00 ff ff", j)
 			}
-			d.Reset(iotest.OneByteReader(&z), -1)
+			// Alternate readers that return the last bytes with io.EOF
+			// and readers that return io.EOF on its own.
+			src := iotest.OneByteReader(&z)
+			if j%2 == 1 {
+				src = iotest.DataErrReader(&z)
+			}
+			d.Reset(src, -1)
 			got, err := io.ReadAll(iotest.HalfReader(d))
 			if err != nil || !bytes.Equal(got, m) {
 				t.Fatalf("%+v, message %d: got %d bytes, %v; want %d bytes", mode, j, len(got), err, len(m))

@@ -64,20 +64,20 @@ func (m *messageSource) fill() error {
 	for m.src != nil {
 		n, err := m.src.Read(m.buf[:])
 		m.w = n
-		if err == io.EOF {
-			m.src = nil
-		} else if err != nil {
-			return err
-		}
 		if n > 0 {
 			m.seen = true
-			return nil
 		}
-		if m.src == nil {
+		if err == io.EOF {
+			m.src = nil
 			m.tail = tails[:]
 			if !m.seen {
 				m.tail = finalTail[:]
 			}
+		} else if err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
 		}
 	}
 	if len(m.tail) == 0 {
