@@ -112,14 +112,10 @@ func (d *Decompressor) Read(p []byte) (int, error) {
 // probeLimit checks, at the limit, whether the message has more bytes.
 func (d *Decompressor) probeLimit() (int, error) {
 	n, err := io.ReadFull(d.in.fr, d.probe[:])
-	switch {
-	case n > 0:
-		d.end(ErrTooLarge)
-	case err == io.ErrUnexpectedEOF:
-		d.end(io.ErrUnexpectedEOF) // flate's own truncation error
-	default:
-		d.end(err)
+	if n > 0 {
+		err = ErrTooLarge
 	}
+	d.end(err)
 	return 0, d.err
 }
 
@@ -130,7 +126,7 @@ func (d *Decompressor) end(err error) {
 	case err == io.EOF, errors.Is(err, ErrTooLarge):
 		d.err = err
 	case err == io.ErrUnexpectedEOF:
-		d.err = fmt.Errorf("wsflate: message ends inside a DEFLATE block: %w", err)
+		d.err = fmt.Errorf("wsflate: compressed message truncated: %w", err)
 	default:
 		d.err = err
 	}
