@@ -45,7 +45,16 @@ func TestVerifiedChainMatch(t *testing.T) {
 
 func TestMismatch(t *testing.T) {
 	k := newPKI(t)
-	cfg := mustNew(t, otherPin).Apply(k.clientConfig(), false)
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			base := k.clientConfig()
+			base.MaxVersion = v
+			testMismatch(t, k, mustNew(t, otherPin).Apply(base, false))
+		})
+	}
+}
+
+func testMismatch(t *testing.T, k *pki, cfg *tls.Config) {
 	cerr, serr := handshake(t, k.serverChain(), cfg)
 	if !errors.Is(cerr, ErrMismatch) {
 		t.Fatalf("client error = %v, want ErrMismatch", cerr)

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -51,9 +53,11 @@ func (d *Dialer) connectRequest(pu *url.URL, addr string) ([]byte, error) {
 	for k, vs := range d.ConnectHeader {
 		h[http.CanonicalHeaderKey(k)] = vs
 	}
+	delete(h, "Host") // always the target, written first
 	var b strings.Builder
 	fmt.Fprintf(&b, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n", addr, addr)
-	for k, vs := range h {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		vs := h[k]
 		if !validFieldName(k) {
 			return nil, fmt.Errorf("proxy: invalid CONNECT header name %q", k)
 		}

@@ -35,7 +35,8 @@ type Dialer struct {
 
 	// ConnectHeader holds extra header fields for CONNECT requests, such as
 	// a Proxy-Authorization of a scheme other than Basic, which then
-	// replaces the one from the proxy URL.
+	// replaces the one from the proxy URL. A Host field is ignored: Host is
+	// always the target.
 	ConnectHeader http.Header
 }
 

@@ -71,6 +71,7 @@ func TestDirect(t *testing.T) {
 }
 
 func TestHTTPConnect(t *testing.T) {
+	checkLeaks(t)
 	target := echoServer(t, nil, "hi")
 	p := &connectProxy{}
 	d := via(t, "http://"+startConnectProxy(t, p, nil))
@@ -172,14 +173,14 @@ func TestConnectHeader(t *testing.T) {
 	target := echoServer(t, nil, "")
 	p := &connectProxy{}
 	d := via(t, "http://user:pass@"+startConnectProxy(t, p, nil))
-	d.ConnectHeader = map[string][]string{"user-agent": {"starling-test"}, "Proxy-Authorization": {"Bearer t0k"}}
+	d.ConnectHeader = map[string][]string{"user-agent": {"starling-test"}, "Proxy-Authorization": {"Bearer t0k"}, "host": {"evil.example"}}
 	c, err := d.DialContext(testCtx(t), mustURL(t, "ws://"+target))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
 	req := <-p.seen
-	if req.UserAgent() != "starling-test" || req.Header.Get("Proxy-Authorization") != "Bearer t0k" {
+	if req.UserAgent() != "starling-test" || req.Header.Get("Proxy-Authorization") != "Bearer t0k" || req.Host != target {
 		t.Fatalf("proxy got header %v", req.Header)
 	}
 
@@ -228,6 +229,7 @@ func TestHTTPSProxy(t *testing.T) {
 // target: the caller's TLS runs over the tunnel and the proxy relays only
 // ciphertext.
 func TestEndToEndTLS(t *testing.T) {
+	checkLeaks(t)
 	ca := newTestCA(t)
 	target := echoServer(t, ca.serverConfig(), "")
 	for _, scheme := range []string{"http", "https"} {
@@ -263,6 +265,7 @@ func TestEndToEndTLS(t *testing.T) {
 }
 
 func TestSOCKS5(t *testing.T) {
+	checkLeaks(t)
 	target := echoServer(t, nil, "hi")
 	_, port, _ := net.SplitHostPort(target)
 	tests := []struct {
@@ -334,6 +337,7 @@ func TestSOCKS5Refusals(t *testing.T) {
 func TestCancel(t *testing.T) {
 	for _, scheme := range []string{"http", "socks5"} {
 		t.Run(scheme, func(t *testing.T) {
+			checkLeaks(t)
 			addr, got, closed := hangingProxy(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			errc := make(chan error, 1)
@@ -352,6 +356,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestDeadline(t *testing.T) {
+	checkLeaks(t)
 	addr, _, closed := hangingProxy(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -154,5 +156,32 @@ func TestEnvironmentDial(t *testing.T) {
 	roundTrip(t, c, "hi")
 	if req := <-p.seen; req.Host != named {
 		t.Fatalf("proxy was asked for %s", req.Host)
+	}
+}
+
+// TestFromEnvironmentAgreesWithNetHTTP compares FromEnvironment with
+// http.ProxyFromEnvironment for many targets under one environment. (The
+// latter reads the environment once per process; no other test calls it.)
+func TestFromEnvironmentAgreesWithNetHTTP(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("HTTPS_PROXY", "http://secure.proxy:3128")
+	t.Setenv("HTTP_PROXY", "plain.proxy:8080")
+	t.Setenv("NO_PROXY", "example.com, .dot.org,*.star.net,port.io:8443,10.0.0.0/8,192.168.1.1,[2001:db8::1]:443,2001:db9::/32,:99,,Upper.COM")
+	hosts := []string{
+		"example.com", "a.example.com", "notexample.com", "dot.org", "x.dot.org", "star.net", "x.star.net",
+		"port.io", "a.port.io", "10.1.2.3", "11.1.2.3", "192.168.1.1", "192.168.1.2", "[2001:db8::1]",
+		"[2001:db9::7]", "[2001:dba::1]", "localhost", "127.0.0.1", "[::1]", "upper.com", "other.net",
+	}
+	for _, scheme := range []string{"http", "https"} {
+		for _, host := range hosts {
+			for _, port := range []string{"", ":80", ":443", ":8443", ":99"} {
+				target := &url.URL{Scheme: scheme, Host: host + port}
+				want, werr := http.ProxyFromEnvironment(&http.Request{URL: target})
+				got, gerr := FromEnvironment(target)
+				if (werr == nil) != (gerr == nil) || fmt.Sprint(want) != fmt.Sprint(got) {
+					t.Errorf("%s: FromEnvironment = %v, %v; net/http says %v, %v", target, got, gerr, want, werr)
+				}
+			}
+		}
 	}
 }
