@@ -52,7 +52,7 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 // If ctx ends during the read the connection is closed.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if !c.readMu.tryLock() {
-		return 0, nil, ErrConcurrentRead
+		return 0, nil, c.readBusy(ctx)
 	}
 	defer c.readMu.unlock()
 	if err := c.rwatch.begin(c, ctx); err != nil {
@@ -74,6 +74,41 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	return c.rs.typ, &c.mr, nil
 }
 
+// readBusy is Reader's answer when another read holds the connection. If
+// that is Close, reading on to finish the close handshake, a read loop that
+// comes back for its next message gets the connection's end, not
+// ErrConcurrentRead: it did nothing wrong.
+func (c *Conn) readBusy(ctx context.Context) error {
+	if !c.closeSent.Load() {
+		return ErrConcurrentRead
+	}
+	select {
+	case <-c.closed:
+		return c.cause()
+	case <-ctx.Done():
+		return fmt.Errorf("starling: %w", context.Cause(ctx))
+	}
+}
+
+// lockRead takes the read lock. A second reader is a misuse, except while
+// Close holds the lock to read the peer's close frame: then the reader waits
+// and learns how the connection ended.
+func (c *Conn) lockRead(ctx context.Context) error {
+	if c.readMu.tryLock() {
+		return nil
+	}
+	if !c.closeSent.Load() {
+		return ErrConcurrentRead
+	}
+	if err := c.readMu.lock(ctx, c.closed); err != nil {
+		if c.isClosed() {
+			return c.cause()
+		}
+		return err
+	}
+	return nil
+}
+
 // readerFunc adapts a read method to io.Reader.
 type readerFunc func([]byte) (int, error)
 
@@ -88,8 +123,8 @@ type messageReader struct {
 // Read reads the current message's payload.
 func (r *messageReader) Read(p []byte) (int, error) {
 	c := r.c
-	if !c.readMu.tryLock() {
-		return 0, ErrConcurrentRead
+	if err := c.lockRead(r.ctx); err != nil {
+		return 0, err
 	}
 	defer c.readMu.unlock()
 	if err := c.rwatch.begin(c, r.ctx); err != nil {
