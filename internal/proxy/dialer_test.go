@@ -431,3 +431,63 @@ func TestDefaultPorts(t *testing.T) {
 		}
 	}
 }
+
+// scriptedProxy reads one chunk from each client, answers with reply and
+// ends its side. It then reads until the client closes, so that no unread
+// byte makes the kernel reset the connection before the client has read
+// the reply.
+func scriptedProxy(t *testing.T, reply string) string {
+	return server(t, nil, func(c net.Conn) {
+		buf := make([]byte, 1024)
+		if _, err := c.Read(buf); err != nil {
+			return
+		}
+		io.WriteString(c, reply)
+		c.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, c)
+	})
+}
+
+func TestMisbehavingHTTPProxy(t *testing.T) {
+	for reply, want := range map[string]error{
+		"":                                    io.ErrUnexpectedEOF,
+		"HTTP/1.1 200 OK\r\n":                 io.ErrUnexpectedEOF,
+		"SSH-2.0-OpenSSH_9.2\r\n\r\n":         errStatusLine,
+		"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n": errHeaderLine,
+	} {
+		addr := scriptedProxy(t, reply)
+		_, err := via(t, "http://"+addr).DialContext(testCtx(t), mustURL(t, "ws://example.com"))
+		if !errors.Is(err, want) || !strings.Contains(err.Error(), "reading the CONNECT response") {
+			t.Errorf("reply %q: error = %v, want %v", reply, err, want)
+		}
+	}
+}
+
+func TestMisbehavingSOCKSProxy(t *testing.T) {
+	for _, tt := range []struct {
+		proxy, reply, want string
+	}{
+		{"socks5://", "", "EOF"},
+		{"socks5://", "\x04\x00", errSOCKSVersion.Error()},
+		{"socks5://", "\x05\x02", "picked authentication method 2, which was not offered"},
+		{"socks5://u:p@", "\x05\x01", "picked authentication method 1, which was not offered"},
+		{"socks5://", "\x05\x00\x05\x00\x00\x09", errSOCKSAddr.Error()},
+	} {
+		addr := scriptedProxy(t, tt.reply)
+		_, err := via(t, tt.proxy+addr).DialContext(testCtx(t), mustURL(t, "ws://example.com"))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || errors.Is(err, ErrAuth) {
+			t.Errorf("reply %q: error = %v, want one saying %q", tt.reply, err, tt.want)
+		}
+	}
+}
+
+func TestSOCKSCredentialLength(t *testing.T) {
+	addr := startSOCKSProxy(t, &socksProxy{user: "u", pass: "p"})
+	long := strings.Repeat("a", 256)
+	for _, proxy := range []string{"socks5://" + long + ":p@" + addr, "socks5://u:" + long + "@" + addr, "socks5://u@" + addr} {
+		_, err := via(t, proxy).DialContext(testCtx(t), mustURL(t, "ws://example.com"))
+		if err == nil || !strings.Contains(err.Error(), "1 to 255 bytes") {
+			t.Errorf("error = %v", err)
+		}
+	}
+}
