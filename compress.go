@@ -37,6 +37,10 @@ const (
 // uncompressed: deflate's framing costs more than it saves on them.
 const DefaultCompressionThreshold = 128
 
+// defaultCompressionLevel favours speed: WebSocket messages are small and
+// latency-bound.
+const defaultCompressionLevel = flate.BestSpeed
+
 // CompressionOptions configures permessage-deflate. The zero value disables
 // it.
 type CompressionOptions struct {
@@ -83,7 +87,7 @@ type extensions struct {
 func newExtensions(o *CompressionOptions, p wsflate.Params) extensions {
 	e := extensions{deflate: true, params: p, level: o.Level, threshold: o.Threshold}
 	if e.level == 0 {
-		e.level = flate.BestSpeed
+		e.level = defaultCompressionLevel
 	}
 	if e.threshold == 0 {
 		e.threshold = DefaultCompressionThreshold

@@ -90,9 +90,23 @@ func (c *Conn) lockError(err error) error {
 	return fmt.Errorf("starling: write: %w", err)
 }
 
-// writeFrame writes one frame, holding frameMu so that frames of concurrent
-// writers never interleave.
+// writeFrame writes one frame.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
+	return c.locked(ctx, !op.IsControl(), func() error { return c.writeFrameLocked(fin, op, rsv1, p) })
+}
+
+// writeRaw writes b, one or more whole frames already encoded.
+func (c *Conn) writeRaw(ctx context.Context, b []byte) error {
+	return c.locked(ctx, true, func() error {
+		_, err := c.rwc.Write(b)
+		return err
+	})
+}
+
+// locked runs write holding frameMu, so that frames of concurrent writers
+// never interleave, under ctx and the write timeout. A failed write closes
+// the connection: a frame cut short cannot be resumed.
+func (c *Conn) locked(ctx context.Context, data bool, write func() error) error {
 	if err := c.frameMu.lock(ctx, c.closed); err != nil {
 		return c.lockError(err)
 	}
@@ -100,7 +114,7 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 b
 	if c.isClosed() {
 		return c.cause()
 	}
-	if op != frame.OpClose && c.closeSent.Load() && !op.IsControl() {
+	if data && c.closeSent.Load() {
 		// RFC 6455 section 5.5.1: no data frames after a close frame.
 		return ErrClosed
 	}
@@ -109,7 +123,7 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 b
 	}
 	defer c.wwatch.end(c)
 	c.armWriteDeadline()
-	if err := c.writeFrameLocked(fin, op, rsv1, p); err != nil {
+	if err := write(); err != nil {
 		if c.isClosed() {
 			return c.cause()
 		}
