@@ -1,0 +1,95 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/starling-ws/starling"
+)
+
+// echoServer answers every message with change(message) on a real loopback
+// listener.
+func echoServer(t *testing.T, change func([]byte) []byte) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		for {
+			typ, p, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if err := c.Write(ctx, typ, change(p)); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+func same(p []byte) []byte { return p }
+
+func TestRunCount(t *testing.T) {
+	url := echoServer(t, same)
+	for _, typ := range []starling.MessageType{starling.MessageBinary, starling.MessageText} {
+		res, err := Run(context.Background(), Config{URL: url, Connections: 3, Size: 100, Type: typ, Window: 4, Count: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Messages != 1000 || res.Errors != 0 || res.Latency.Count() != 1000 || res.Bytes != 100000 || res.Connections != 3 {
+			t.Fatalf("%v: %d messages, %d bytes, %d errors %q, %d latencies; want 1000, 100000, 0, 1000",
+				typ, res.Messages, res.Bytes, res.Errors, res.ErrorSample, res.Latency.Count())
+		}
+	}
+}
+
+func TestRunDuration(t *testing.T) {
+	url := echoServer(t, same)
+	var ticks atomic.Int32
+	res, err := Run(context.Background(), Config{URL: url, Connections: 2, Size: 4, Window: 2,
+		Duration: 600 * time.Millisecond, Progress: func(Progress) { ticks.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages == 0 || res.Errors != 0 || res.Elapsed < 600*time.Millisecond {
+		t.Fatalf("%d messages, %d errors %q in %v", res.Messages, res.Errors, res.ErrorSample, res.Elapsed)
+	}
+	if ticks.Load() == 0 {
+		t.Error("no progress reported")
+	}
+}
+
+func TestRunDetectsAlteredEchoes(t *testing.T) {
+	url := echoServer(t, func(p []byte) []byte {
+		p[len(p)-1] ^= 1
+		return p
+	})
+	res, err := Run(context.Background(), Config{URL: url, Size: 32, Count: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 10 || len(res.ErrorSample) == 0 || !strings.Contains(res.ErrorSample[0], "altered at byte 31") {
+		t.Fatalf("%d errors %q, want 10 alterations at byte 31", res.Errors, res.ErrorSample)
+	}
+}
+
+func TestRunNoConnection(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	_, err := Run(context.Background(), Config{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Connections: 2, Count: 1})
+	var he *starling.HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != 404 {
+		t.Fatalf("Run against a 404 = %v, want the handshake error", err)
+	}
+}
