@@ -51,8 +51,8 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 //
 // If ctx ends during the read the connection is closed.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
-	if !c.readMu.tryLock() {
-		return 0, nil, c.readBusy(ctx)
+	if err := c.lockRead(ctx); err != nil {
+		return 0, nil, err
 	}
 	defer c.readMu.unlock()
 	if err := c.rwatch.begin(c, ctx); err != nil {
@@ -72,22 +72,6 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	}
 	c.mr.ctx = ctx
 	return c.rs.typ, &c.mr, nil
-}
-
-// readBusy is Reader's answer when another read holds the connection. If
-// that is Close, reading on to finish the close handshake, a read loop that
-// comes back for its next message gets the connection's end, not
-// ErrConcurrentRead: it did nothing wrong.
-func (c *Conn) readBusy(ctx context.Context) error {
-	if !c.closeSent.Load() {
-		return ErrConcurrentRead
-	}
-	select {
-	case <-c.closed:
-		return c.cause()
-	case <-ctx.Done():
-		return fmt.Errorf("starling: %w", context.Cause(ctx))
-	}
 }
 
 // lockRead takes the read lock. A second reader is a misuse, except while
