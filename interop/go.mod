@@ -1,6 +1,6 @@
 module github.com/starling-ws/starling/interop
 
-go 1.26
+go 1.26.0
 
 replace github.com/starling-ws/starling => ../
 
