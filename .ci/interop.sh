@@ -10,7 +10,10 @@ apt-get update -q
 # chromium: the browser peer; libnss3-tools: certutil, which puts the test
 # CA in the NSS database chromium reads; python3-websockets: the Python
 # peer, run with Debian's /usr/bin/python3.
-apt-get install -y -q --no-install-recommends chromium libnss3-tools python3 python3-websockets nodejs npm
+apt-get install -y -q --no-install-recommends chromium libnss3-tools python3 python3-websockets
+# The machine image ships Node with npm; Debian's npm conflicts with that
+# build, so it is installed only where no npm exists.
+command -v npm >/dev/null || apt-get install -y -q --no-install-recommends nodejs npm
 
 (cd interop/node && npm ci --no-audit --no-fund)
 
