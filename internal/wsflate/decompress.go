@@ -82,7 +82,10 @@ func (d *Decompressor) Reset(src io.Reader, limit int64) {
 
 // Read reads inflated bytes of the current message. It returns io.EOF at
 // the end of the message, ErrTooLarge past the limit, and the payload
-// reader's error or a flate.CorruptInputError otherwise.
+// reader's error or a flate.CorruptInputError otherwise. At io.EOF the
+// payload has been read to its end: after a BFINAL block (RFC 7692 section
+// 7.2.3.4) only the 0x00 that section 7.2.1 leaves may follow, and other
+// bytes are a flate.CorruptInputError.
 func (d *Decompressor) Read(p []byte) (int, error) {
 	if d.err != nil {
 		return 0, d.err
@@ -122,6 +125,11 @@ func (d *Decompressor) probeLimit() (int, error) {
 // end records the outcome of the current message and, without context
 // takeover, returns the inflater to the pool.
 func (d *Decompressor) end(err error) {
+	if err == io.EOF {
+		if derr := d.in.src.drainAfterFinal(); derr != nil {
+			err = derr
+		}
+	}
 	switch {
 	case err == io.EOF, errors.Is(err, ErrTooLarge):
 		d.err = err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"testing"
+	"testing/iotest"
 )
 
 func TestLimit(t *testing.T) {
@@ -170,4 +171,45 @@ func FuzzInflateLimit(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestAfterFinalBlock(t *testing.T) {
+	final := rfcHelloFinal[:7] // "Hello" in a BFINAL block, without 7.2.1's 0x00
+	tests := []struct {
+		name    string
+		payload []byte
+		ok      bool
+	}{
+		{"7.2.3.4 as in the RFC", rfcHelloFinal, true},
+		{"nothing after the final block", final, true},
+		{"a whole empty stored block after it", append(bytes.Clone(final), 0x00, 0x00, 0x00, 0xff, 0xff), true},
+		{"garbage after it", append(bytes.Clone(final), 'x', 'y'), false},
+		{"a second stream after it", append(bytes.Clone(final), rfcHello...), false},
+		{"the empty block and more", append(bytes.Clone(final), 0x00, 0x00, 0x00, 0xff, 0xff, 0x00), false},
+	}
+	for _, tt := range tests {
+		for _, oneByte := range []bool{false, true} {
+			var src io.Reader = bytes.NewReader(tt.payload)
+			if oneByte {
+				src = iotest.OneByteReader(src)
+			}
+			d := NewDecompressor(false)
+			d.Reset(src, -1)
+			got, err := io.ReadAll(d)
+			var corrupt flate.CorruptInputError
+			switch {
+			case tt.ok && (err != nil || string(got) != "Hello"):
+				t.Errorf("%s (one byte %v): %q, %v", tt.name, oneByte, got, err)
+			case !tt.ok && !errors.As(err, &corrupt):
+				t.Errorf("%s (one byte %v): err = %v; want a flate.CorruptInputError", tt.name, oneByte, err)
+			}
+			// Either way the payload has been read to its end or to the
+			// first bad byte; on success nothing is left for the Conn.
+			if tt.ok {
+				if n, _ := src.Read(make([]byte, 1)); n != 0 {
+					t.Errorf("%s (one byte %v): payload not drained", tt.name, oneByte)
+				}
+			}
+		}
+	}
 }
