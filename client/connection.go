@@ -24,9 +24,7 @@ type connection struct {
 	wg        sync.WaitGroup
 	via       viability
 
-	// Guarded by Client.mu.
-	kept    []*request // writes kept from the previous connection, sent after OnReconnect
-	dropErr error      // why the heartbeat dropped the connection
+	dropErr error // why the heartbeat dropped the connection; guarded by Client.mu
 }
 
 // attempt dials once and, if that succeeds, serves the connection until it
@@ -52,12 +50,12 @@ func (c *Client) attempt(r *run, reconnect bool) outcome {
 	}
 	cn.conn = conn
 	hook := c.opts.Reconnect.onReconnect()
-	if !c.opened(r, cn, reconnect && hook != nil) {
+	if !c.opened(r, cn) {
 		return outcome{tail: []Event{Cancelled{}}}
 	}
 	r.emit(Connected{Header: resp.Header, Subprotocol: conn.Subprotocol()})
 	if reconnect && hook != nil {
-		r.emit(hookCall{fn: func() { hook(c) }, done: cn.hookDone})
+		r.emit(hookCall{fn: func() { c.runHook(hook) }, done: cn.hookDone})
 	} else {
 		close(cn.hookDone)
 	}
@@ -68,7 +66,7 @@ func (c *Client) attempt(r *run, reconnect bool) outcome {
 
 // opened moves the client to open, unless Disconnect or ForceDisconnect
 // came during the dial, in which case it closes conn and reports false.
-func (c *Client) opened(r *run, cn *connection, holdKept bool) bool {
+func (c *Client) opened(r *run, cn *connection) bool {
 	c.mu.Lock()
 	if r.stopped {
 		cr, forced := r.closeReq, r.forced
@@ -81,11 +79,6 @@ func (c *Client) opened(r *run, cn *connection, holdKept bool) bool {
 	}
 	c.st = open
 	r.cn = cn
-	if holdKept {
-		// OnReconnect's writes go before the kept ones (see mergeKept).
-		cn.kept = c.q.items
-		c.q.items = nil
-	}
 	c.mu.Unlock()
 	return true
 }

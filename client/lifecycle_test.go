@@ -42,7 +42,7 @@ func TestLifecycleServerClose(t *testing.T) {
 		}
 	})
 	cl := client.New(url, &client.Options{Subprotocols: []string{"chat"}})
-	rec := record(cl)
+	rec := record(t, cl)
 	cl.Connect()
 	rec.expect(t,
 		client.Connected{Subprotocol: "chat"},
@@ -96,7 +96,7 @@ func TestDisconnect(t *testing.T) {
 		}
 	})
 	cl := client.New(url, nil)
-	rec := record(cl)
+	rec := record(t, cl)
 	cl.Connect()
 	rec.expect(t, client.Connected{})
 	for _, s := range []string{"a", "b", "c"} {
@@ -128,7 +128,7 @@ func TestForceDisconnect(t *testing.T) {
 		closed <- err
 	})
 	cl := client.New(url, nil)
-	rec := record(cl)
+	rec := record(t, cl)
 	cl.Connect()
 	rec.expect(t, client.Connected{})
 	cl.ForceDisconnect()
@@ -153,7 +153,7 @@ func TestDisconnectWhileConnecting(t *testing.T) {
 		}
 	}()
 	cl := client.New("ws://"+ln.Addr().String(), nil)
-	rec := record(cl)
+	rec := record(t, cl)
 	queued := make(chan error, 1)
 	cl.Connect()
 	must(t, cl.WriteString("never", func(err error) { queued <- err }))
@@ -171,7 +171,7 @@ func TestDialFailure(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	cl := client.New("ws://"+addr, nil)
-	rec := record(cl)
+	rec := record(t, cl)
 	cl.Connect()
 	rec.expect(t, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
 	rec.quiet(t, 100*time.Millisecond)
@@ -181,7 +181,7 @@ func TestDialFailure(t *testing.T) {
 func TestHandshakeRefused(t *testing.T) {
 	url := newServer(t, nil, echo)
 	cl := client.New(url, &client.Options{Origin: "https://evil.example"})
-	rec := record(cl)
+	rec := record(t, cl)
 	cl.Connect()
 	ev := rec.next(t)
 	var he *starling.HandshakeError
@@ -197,7 +197,7 @@ func TestServerGoesAway(t *testing.T) {
 		c.Close(starling.StatusGoingAway, "restart")
 	})
 	cl := client.New(url, nil)
-	rec := record(cl)
+	rec := record(t, cl)
 	cl.Connect()
 	rec.expect(t, client.Connected{}, client.Disconnected{Code: starling.StatusGoingAway, Reason: "restart"})
 }
@@ -208,7 +208,7 @@ func TestNetworkError(t *testing.T) {
 		c.CloseNow()
 	})
 	cl := client.New(url, nil)
-	rec := record(cl)
+	rec := record(t, cl)
 	cl.Connect()
 	rec.expect(t,
 		client.Connected{},

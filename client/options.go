@@ -95,9 +95,9 @@ type ReconnectPolicy struct {
 	// DefaultMaxDelay.
 	MinDelay, MaxDelay time.Duration
 
-	// MaxAttempts is the most connections in a row that may fail before
-	// the client gives up. A successful opening handshake resets the
-	// count. Zero means no limit.
+	// MaxAttempts is the most reconnect attempts in a row; the count
+	// starts again after each successful opening handshake. Zero means no
+	// limit.
 	MaxAttempts int
 
 	// KeepQueued keeps the writes still queued when a connection ends and
@@ -105,9 +105,11 @@ type ReconnectPolicy struct {
 	// If false they fail with ErrDisconnected as the connection ends.
 	KeepQueued bool
 
-	// OnReconnect, if set, runs after each reconnect, after the Connected
-	// event is delivered and before any kept write goes out, so that it
-	// can resubscribe: its writes go first. It runs on the delivery
-	// goroutine, so no event is delivered meanwhile.
+	// OnReconnect, if set, runs after each reconnect's Connected event,
+	// on the delivery goroutine (so no event is delivered meanwhile), for
+	// resubscribing. The writes made while it runs go out first: before
+	// the writes kept from the previous connection, and before those made
+	// since the reconnect. Nothing is written on the new connection until
+	// it returns.
 	OnReconnect func(c *Client)
 }

@@ -38,6 +38,11 @@ type queue struct {
 	max       int
 	accepting bool
 	wake      chan struct{} // signalled when an item is pushed
+
+	// While OnReconnect runs, front is set and its writes go to firsts,
+	// which then goes ahead of items.
+	front  bool
+	firsts []*request
 }
 
 func (q *queue) init(max int) {
@@ -49,7 +54,11 @@ func (q *queue) init(max int) {
 }
 
 func (q *queue) push(rq *request) {
-	q.items = append(q.items, rq)
+	if q.front && rq.kind != closeFrame {
+		q.firsts = append(q.firsts, rq)
+	} else {
+		q.items = append(q.items, rq)
+	}
 	q.bytes += len(rq.data)
 	select {
 	case q.wake <- struct{}{}:
@@ -70,8 +79,8 @@ func (q *queue) pop() *request {
 
 // takeAll empties the queue and returns what it held.
 func (q *queue) takeAll() []*request {
-	items := q.items
-	q.items = nil
+	items := append(q.firsts, q.items...)
+	q.items, q.firsts = nil, nil
 	for _, rq := range items {
 		q.bytes -= len(rq.data)
 	}

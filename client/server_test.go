@@ -36,10 +36,14 @@ func newServer(t *testing.T, opts *starling.AcceptOptions, serve func(c *starlin
 
 // recorder collects a client's events in order.
 type recorder struct {
-	ch chan client.Event
+	ch  chan client.Event
+	log *testing.T
 }
 
-func record(c *client.Client) *recorder {
+// record makes c's events go to a new recorder, and drops c's connection
+// when the test ends.
+func record(t *testing.T, c *client.Client) *recorder {
+	t.Cleanup(c.ForceDisconnect)
 	r := &recorder{ch: make(chan client.Event, 100000)}
 	c.OnEvent(func(ev client.Event) { r.ch <- ev })
 	return r
@@ -49,6 +53,9 @@ func (r *recorder) next(t *testing.T) client.Event {
 	t.Helper()
 	select {
 	case ev := <-r.ch:
+		if r.log != nil {
+			r.log.Logf("event %#v", ev)
+		}
 		return ev
 	case <-time.After(eventTimeout):
 		t.Fatal("no event within", eventTimeout)

@@ -31,7 +31,7 @@ func TestConcurrentWrites(t *testing.T) {
 		c.Close(starling.StatusNormalClosure, "")
 	})
 	cl := client.New(url, nil)
-	rec := record(cl)
+	rec := record(t, cl)
 	cl.Connect()
 	rec.expect(t, client.Connected{})
 
@@ -100,7 +100,7 @@ func TestQueueFull(t *testing.T) {
 	})
 	const bound, size = 64 << 10, 16 << 10
 	cl := client.New(url, &client.Options{MaxQueuedBytes: bound})
-	rec := record(cl)
+	rec := record(t, cl)
 	cl.Connect()
 	rec.expect(t, client.Connected{})
 

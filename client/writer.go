@@ -10,13 +10,11 @@ import (
 // OnReconnect has returned, until the connection ends or a write fails.
 func (c *Client) writeLoop(cn *connection) {
 	defer cn.wg.Done()
-	defer c.mergeKept(cn)
 	select {
 	case <-cn.hookDone:
 	case <-cn.stop:
 		return
 	}
-	c.mergeKept(cn)
 	for {
 		rq := c.next(cn.stop)
 		if rq == nil {
@@ -61,30 +59,6 @@ func (c *Client) next(stop <-chan struct{}) *request {
 	}
 }
 
-// mergeKept puts the writes kept from the previous connection back in the
-// queue, after those made since the reconnect (OnReconnect's) but before
-// Disconnect's close frame.
-func (c *Client) mergeKept(cn *connection) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cn.kept == nil {
-		return
-	}
-	items := c.q.items
-	var tail []*request
-	if n := len(items); n > 0 && items[n-1].kind == closeFrame {
-		items, tail = items[:n-1], items[n-1:]
-	}
-	c.q.items = append(append(append([]*request(nil), items...), cn.kept...), tail...)
-	cn.kept = nil
-	if len(c.q.items) > 0 {
-		select {
-		case c.q.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
 func (cn *connection) write(rq *request) error {
 	ctx := context.Background()
 	switch rq.kind {
@@ -104,6 +78,22 @@ func (cn *connection) write(rq *request) error {
 		cn.conn.CloseNow()
 	}
 	return err
+}
+
+// runHook runs OnReconnect with the writes it makes put ahead of the queue,
+// so that a resubscription goes out before the writes kept from the
+// previous connection.
+func (c *Client) runHook(hook func(*Client)) {
+	c.mu.Lock()
+	c.q.front = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.q.items = append(c.q.firsts, c.q.items...)
+		c.q.firsts, c.q.front = nil, false
+		c.mu.Unlock()
+	}()
+	hook(c)
 }
 
 func (p *ReconnectPolicy) onReconnect() func(*Client) {
