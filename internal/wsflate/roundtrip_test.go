@@ -177,8 +177,11 @@ func TestPooling(t *testing.T) {
 	}
 	d = NewDecompressor(false)
 	inflate(t, d, rfcHello)
-	if d.in == nil {
-		t.Error("takeover Decompressor dropped its inflater")
+	if d.in != nil {
+		t.Error("takeover Decompressor kept its inflater after EOF")
+	}
+	if got := inflate(t, d, rfcHelloAgain); got != "Hello" {
+		t.Errorf("takeover history lost with the inflater: %q", got)
 	}
 }
 
