@@ -1,6 +1,9 @@
 package frame
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Mask XORs b in place with the masking key (RFC 6455 section 5.3), starting
 // at key offset pos (0..3), and returns the offset for the byte after b, so
@@ -13,7 +16,9 @@ func Mask(key [4]byte, pos int, b []byte) int {
 	}
 	k := wordKey(key, pos)
 	if len(b) >= 64 {
-		b = b[maskVector(b, k):]
+		n := maskVector(b, k)
+		b = b[n:]
+		k = bits.RotateLeft64(k, -8*(n&3)) // n need not be a multiple of 8
 	}
 	for len(b) >= 8 {
 		binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(b)^k)

@@ -5,8 +5,8 @@ package frame
 // useAVX2 selects the 32-byte kernel; SSE2 is part of every amd64 CPU.
 var useAVX2 = hasAVX2()
 
-// maskVector masks the longest prefix of b that the vector kernels handle
-// and returns its length; maskWords does the rest.
+// maskVector masks a prefix of b, which holds at least 64 bytes, and
+// returns its length; Mask does the rest.
 func maskVector(b []byte, k uint64) int {
 	if len(b) < 64 {
 		return 0
@@ -41,7 +41,8 @@ func hasAVX2() bool {
 //go:noescape
 func maskSSE2(b []byte, k uint64) int
 
-// maskAVX2 XORs b with k in 128-byte blocks and returns the bytes done.
+// maskAVX2 XORs all of b, which must hold at least 64 bytes, with k and
+// returns len(b).
 //
 //go:noescape
 func maskAVX2(b []byte, k uint64) int

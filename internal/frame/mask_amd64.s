@@ -34,29 +34,74 @@ sse2done:
 	RET
 
 // func maskAVX2(b []byte, k uint64) int
+// It needs len(b) >= 64 and masks all of b. The 32-byte stores are aligned,
+// which matters when they would otherwise cross cache lines: the first and
+// last 32 bytes are loaded before anything is stored, the loops run from
+// the first 32-byte boundary with the key rotated to match, and the head
+// and tail are masked and stored last (where they overlap the loops they
+// store the same values).
 TEXT ·maskAVX2(SB), NOSPLIT, $0-40
-	MOVQ b_base+0(FP), DI
-	MOVQ b_len+8(FP), CX
-	VPBROADCASTQ k+24(FP), Y0
-	ANDQ $~127, CX
-	MOVQ CX, ret+32(FP)
-	JZ   avx2done
-	ADDQ DI, CX
+	MOVQ         b_base+0(FP), DI
+	MOVQ         b_len+8(FP), BX
+	MOVQ         k+24(FP), AX
+	MOVQ         DI, R8
+	LEAQ         (DI)(BX*1), R9
+	VMOVDQU      (DI), Y5
+	VMOVDQU      -32(R9), Y6
+	VPBROADCASTQ k+24(FP), Y8
 
-avx2loop:
+	// Key for the tail, at offset len-32: rotate by 8*(len%4) bits.
+	MOVQ         BX, CX
+	ANDQ         $3, CX
+	SHLQ         $3, CX
+	MOVQ         AX, DX
+	RORQ         CX, DX
+	MOVQ         DX, X7
+	VPBROADCASTQ X7, Y7
+
+	// Advance to the 32-byte boundary and rotate the key to match.
+	MOVQ         DI, CX
+	NEGQ         CX
+	ANDQ         $31, CX
+	ADDQ         CX, DI
+	SHLQ         $3, CX
+	RORQ         CX, AX
+	MOVQ         AX, X0
+	VPBROADCASTQ X0, Y0
+
+	LEAQ -128(R9), CX
+
+loop128:
+	CMPQ    DI, CX
+	JHI     done128
 	VPXOR   0(DI), Y0, Y1
 	VPXOR   32(DI), Y0, Y2
 	VPXOR   64(DI), Y0, Y3
 	VPXOR   96(DI), Y0, Y4
-	VMOVDQU Y1, 0(DI)
-	VMOVDQU Y2, 32(DI)
-	VMOVDQU Y3, 64(DI)
-	VMOVDQU Y4, 96(DI)
+	VMOVDQA Y1, 0(DI)
+	VMOVDQA Y2, 32(DI)
+	VMOVDQA Y3, 64(DI)
+	VMOVDQA Y4, 96(DI)
 	ADDQ    $128, DI
-	CMPQ    DI, CX
-	JNE     avx2loop
+	JMP     loop128
 
-avx2done:
+done128:
+	LEAQ -32(R9), CX
+
+loop32:
+	CMPQ    DI, CX
+	JHI     done32
+	VPXOR   (DI), Y0, Y1
+	VMOVDQA Y1, (DI)
+	ADDQ    $32, DI
+	JMP     loop32
+
+done32:
+	VPXOR      Y6, Y7, Y6
+	VMOVDQU    Y6, -32(R9)
+	VPXOR      Y5, Y8, Y5
+	VMOVDQU    Y5, (R8)
+	MOVQ       BX, ret+32(FP)
 	VZEROUPPER
 	RET
 

@@ -2,6 +2,6 @@
 
 package frame
 
-// maskVector masks the longest prefix of b made of whole 64-byte blocks and
-// returns its length.
+// maskVector masks a prefix of b, which holds at least 64 bytes, and
+// returns its length; Mask does the rest.
 func maskVector(b []byte, k uint64) int { return maskBlocks(b, k) }
