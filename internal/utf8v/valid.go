@@ -65,7 +65,11 @@ func Valid(p []byte) bool {
 func scan(s uint64, p []byte) uint64 {
 	for len(p) >= 8 {
 		if s == sAccept && binary.LittleEndian.Uint64(p)&hiBits == 0 {
-			p = skipASCII(p[8:])
+			p = p[8:]
+			if len(p) >= 64 && binary.LittleEndian.Uint64(p)&hiBits == 0 {
+				p = p[asciiBlocks(p):] // a long run: worth the call
+			}
+			p = skipASCII(p)
 			continue
 		}
 		// The shift count is masked to 6 bits for free (x86 and arm64
@@ -92,21 +96,27 @@ func scan(s uint64, p []byte) uint64 {
 	return s & 63
 }
 
-// skipASCII returns p without its leading run of ASCII words, 64 bytes at
-// a time, then 8.
+// skipASCII returns p without its leading run of ASCII words.
 func skipASCII(p []byte) []byte {
-	for len(p) >= 64 {
-		w := (binary.LittleEndian.Uint64(p) | binary.LittleEndian.Uint64(p[8:])) |
-			(binary.LittleEndian.Uint64(p[16:]) | binary.LittleEndian.Uint64(p[24:])) |
-			(binary.LittleEndian.Uint64(p[32:]) | binary.LittleEndian.Uint64(p[40:])) |
-			(binary.LittleEndian.Uint64(p[48:]) | binary.LittleEndian.Uint64(p[56:]))
-		if w&hiBits != 0 {
-			break
-		}
-		p = p[64:]
-	}
 	for len(p) >= 8 && binary.LittleEndian.Uint64(p)&hiBits == 0 {
 		p = p[8:]
 	}
 	return p
+}
+
+// asciiBlocksGo returns the length of the run of ASCII at the start of p,
+// counted in whole 64-byte blocks: the pure-Go kernel behind asciiBlocks.
+func asciiBlocksGo(p []byte) int {
+	n := 0
+	for ; len(p)-n >= 64; n += 64 {
+		q := p[n : n+64]
+		w := (binary.LittleEndian.Uint64(q[0:]) | binary.LittleEndian.Uint64(q[8:])) |
+			(binary.LittleEndian.Uint64(q[16:]) | binary.LittleEndian.Uint64(q[24:])) |
+			(binary.LittleEndian.Uint64(q[32:]) | binary.LittleEndian.Uint64(q[40:])) |
+			(binary.LittleEndian.Uint64(q[48:]) | binary.LittleEndian.Uint64(q[56:]))
+		if w&hiBits != 0 {
+			break
+		}
+	}
+	return n
 }

@@ -149,3 +149,33 @@ func BenchmarkValidator(b *testing.B) {
 		return v.Complete()
 	})
 }
+
+// TestASCIIBlocks checks the ASCII kernel (assembly on amd64) against the
+// pure-Go one and a byte-at-a-time count, for every length to 300 with one
+// non-ASCII byte at every position, on unaligned slices.
+func TestASCIIBlocks(t *testing.T) {
+	buf := make([]byte, 300+16)
+	for i := range buf {
+		buf[i] = byte(i % 128)
+	}
+	for off := range 16 {
+		for n := 0; n+off <= len(buf); n++ {
+			for hi := -1; hi < n; hi++ {
+				p := buf[off : off+n]
+				if hi >= 0 {
+					p[hi] |= 0x80
+				}
+				want := n &^ 63
+				if hi >= 0 && hi < want {
+					want = hi &^ 63
+				}
+				if got, gotGo := asciiBlocks(p), asciiBlocksGo(p); got != want || gotGo != want {
+					t.Fatalf("off %d, len %d, non-ASCII at %d: asciiBlocks = %d, asciiBlocksGo = %d, want %d", off, n, hi, got, gotGo, want)
+				}
+				if hi >= 0 {
+					p[hi] &^= 0x80
+				}
+			}
+		}
+	}
+}
