@@ -1,0 +1,381 @@
+package starling
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+)
+
+// assembler rebuilds the Starling side's messages from its frames as the
+// peer receives them, failing on any interleaving that RFC 6455 section 5.4
+// forbids: a new data frame before the previous message's last fragment,
+// or a continuation without a message.
+type assembler struct {
+	t         testing.TB
+	inMessage bool
+	op        byte
+	buf       []byte
+	between   int // control frames seen between two fragments
+}
+
+// add takes one frame and returns a finished message, if any.
+func (a *assembler) add(f rawFrame) (op byte, msg []byte, done bool) {
+	a.t.Helper()
+	if f.op >= 0x8 {
+		if a.inMessage {
+			a.between++
+		}
+		return f.op, f.payload, false
+	}
+	switch {
+	case f.op == 0x0 && !a.inMessage:
+		a.t.Fatalf("section 5.4: continuation frame without a message")
+	case f.op != 0x0 && a.inMessage:
+		a.t.Fatalf("section 5.4: new data frame (op %#x) inside a fragmented message: messages interleaved", f.op)
+	}
+	if f.op != 0x0 {
+		a.inMessage, a.op, a.buf = true, f.op, nil
+	}
+	a.buf = append(a.buf, f.payload...)
+	if !f.fin {
+		return 0, nil, false
+	}
+	a.inMessage = false
+	return a.op, a.buf, true
+}
+
+// TestConcurrentWriters checks that messages written from many goroutines
+// at once, one of them streamed in fragments through Writer, never
+// interleave (RFC 6455 section 5.4), while pings may go out between
+// fragments.
+func TestConcurrentWriters(t *testing.T) {
+	const writers, perWriter = 8, 25
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		readInBackground(c) // for Ping's pongs
+		ctx := dialCtx(t)
+		streamed := randomBytes(300<<10, 7)
+
+		var wg sync.WaitGroup
+		errs := make(chan error, writers+2)
+		for g := range writers {
+			wg.Go(func() {
+				for i := range perWriter {
+					msg := fmt.Appendf(nil, "w%d-%03d:", g, i)
+					msg = append(msg, bytes.Repeat([]byte{'a' + byte(g)}, (i*977)%5000)...)
+					if err := c.Write(ctx, MessageText, msg); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			w, err := c.Writer(ctx, MessageBinary)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for rest := streamed; len(rest) > 0; {
+				n := min(len(rest), 7001)
+				if _, err := w.Write(rest[:n]); err != nil {
+					errs <- err
+				}
+				rest = rest[n:]
+			}
+			if err := w.Close(); err != nil {
+				errs <- err
+			}
+		})
+		pings := make(chan error, 1)
+		go func() {
+			for range 5 {
+				if _, err := c.Ping(ctx); err != nil {
+					pings <- err
+					return
+				}
+			}
+			pings <- nil
+		}()
+
+		a := &assembler{t: t}
+		next := map[int]int{}
+		gotStream := false
+		for received := 0; received < writers*perWriter+1; {
+			f, err := p.next()
+			if err != nil {
+				t.Fatalf("after %d messages: %v", received, err)
+			}
+			op, msg, done := a.add(f)
+			if op == 0x9 {
+				p.send(rawFrame{fin: true, op: 0xA, payload: msg})
+			}
+			if !done {
+				continue
+			}
+			received++
+			if op == 0x2 {
+				if !bytes.Equal(msg, streamed) {
+					t.Fatalf("streamed message of %d bytes arrived as %d bytes, not intact", len(streamed), len(msg))
+				}
+				gotStream = true
+				continue
+			}
+			var g, i int
+			if _, err := fmt.Sscanf(string(msg), "w%d-%03d:", &g, &i); err != nil || i != next[g] {
+				t.Fatalf("message %.20q out of order or garbled (want w%d-%03d)", msg, g, next[g])
+			}
+			if want := (i * 977) % 5000; len(msg) != len(fmt.Sprintf("w%d-%03d:", g, i))+want || bytes.Count(msg, []byte{'a' + byte(g)}) < want {
+				t.Fatalf("message %.20q has the wrong body", msg)
+			}
+			next[g]++
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if !gotStream {
+			t.Fatal("streamed message missing")
+		}
+		// Answer the pings still to come until the last one returns.
+		for answered := false; !answered; {
+			select {
+			case err := <-pings:
+				if err != nil {
+					t.Fatalf("Ping: %v", err)
+				}
+				answered = true
+			case f := <-p.frames:
+				if f.op != 0x9 {
+					t.Fatalf("unexpected frame op %#x after all messages", f.op)
+				}
+				p.send(rawFrame{fin: true, op: 0xA, payload: f.payload})
+			case <-time.After(testTimeout):
+				t.Fatal("Ping did not return")
+			}
+		}
+		t.Logf("%d control frames went out between fragments", a.between)
+	})
+}
+
+// TestWriterReaderStreaming checks that a large message streams both ways
+// through Writer and Reader without being held whole, fragmented as RFC
+// 6455 section 5.4 allows.
+func TestWriterReaderStreaming(t *testing.T) {
+	const size = 8 << 20
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		ctx := dialCtx(t)
+		data := randomBytes(size, 99)
+		want := sha256.Sum256(data)
+
+		// Starling writes.
+		w, err := c.Writer(ctx, MessageBinary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for rest := data; len(rest) > 0; {
+				n := min(len(rest), 100_003)
+				w.Write(rest[:n])
+				rest = rest[n:]
+			}
+			w.Close()
+		}()
+		a := &assembler{t: t}
+		frames := 0
+		for {
+			f, err := p.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames++
+			if op, msg, done := a.add(f); done {
+				if op != 0x2 || sha256.Sum256(msg) != want {
+					t.Fatalf("streamed message arrived as op %#x, %d bytes, not intact", op, len(msg))
+				}
+				break
+			}
+		}
+		if frames < 2 {
+			t.Errorf("an %d-byte message streamed through Writer went out in %d frame", size, frames)
+		}
+
+		// Starling reads.
+		go func() {
+			const frag = 1 << 20
+			for off := 0; off < size; off += frag {
+				op := byte(0x0)
+				if off == 0 {
+					op = 0x2
+				}
+				if p.send(rawFrame{fin: off+frag >= size, op: op, payload: data[off : off+frag]}) != nil {
+					return
+				}
+			}
+		}()
+		typ, rd, err := c.Reader(ctx)
+		if err != nil || typ != MessageBinary {
+			t.Fatalf("Reader: %v %v", typ, err)
+		}
+		h := sha256.New()
+		n, err := io.CopyBuffer(h, rd, make([]byte, 4096))
+		if err != nil || n != size || !bytes.Equal(h.Sum(nil), want[:]) {
+			t.Fatalf("read %d bytes (%v), want %d intact", n, err, size)
+		}
+	})
+}
+
+// TestWriteInvalidUTF8 checks that a text message that is not UTF-8 is
+// refused before anything is sent (RFC 6455 section 8.1 binds the sender
+// too).
+func TestWriteInvalidUTF8(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		ctx := dialCtx(t)
+		if err := c.Write(ctx, MessageText, []byte("a\xed\xa0\x80")); !errors.Is(err, ErrInvalidUTF8) {
+			t.Fatalf("Write = %v, want ErrInvalidUTF8", err)
+		}
+		w, err := c.Writer(ctx, MessageText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("ok \xf4"))
+		if _, err := w.Write([]byte("\x90")); !errors.Is(err, ErrInvalidUTF8) {
+			t.Fatalf("Writer.Write = %v, want ErrInvalidUTF8", err)
+		}
+		w.Close()
+		if err := c.Write(ctx, MessageText, []byte("fine")); err != nil {
+			t.Fatal(err)
+		}
+		f, err := p.next()
+		if err != nil || f.op != 0x1 || string(f.payload) != "fine" {
+			t.Fatalf("first frame sent: op %#x %q %v, want text \"fine\"", f.op, f.payload, err)
+		}
+	})
+}
+
+// TestConcurrentRead checks that a second concurrent reader gets
+// ErrConcurrentRead, without a panic, and the first still reads.
+func TestConcurrentRead(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		ctx := dialCtx(t)
+		type result struct {
+			data []byte
+			err  error
+		}
+		results := make(chan result, 2)
+		for range 2 {
+			go func() {
+				_, data, err := c.Read(ctx)
+				results <- result{data, err}
+			}()
+		}
+		first := <-results // the loser returns at once
+		if !errors.Is(first.err, ErrConcurrentRead) {
+			t.Fatalf("first result %q, %v; want ErrConcurrentRead", first.data, first.err)
+		}
+		p.send(rawFrame{fin: true, op: 0x1, payload: []byte("to the winner")})
+		if second := <-results; second.err != nil || string(second.data) != "to the winner" {
+			t.Fatalf("second result %q, %v", second.data, second.err)
+		}
+	})
+}
+
+// TestReadContextCancel checks that a Read whose context ends closes the
+// connection, since a frame read halfway cannot be resumed.
+func TestReadContextCancel(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		_, _, err := c.Read(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Read = %v, want context.DeadlineExceeded in the chain", err)
+		}
+		p.expectEOF()
+		if err := c.Write(dialCtx(t), MessageText, []byte("x")); err == nil {
+			t.Fatal("Write succeeded on a connection whose Read was canceled")
+		}
+	})
+}
+
+// TestEndedContextsLeaveConnOpen checks that contexts that end after their
+// Read or Write returned (the usual WithTimeout and defer cancel) never
+// close the connection, even when the next call is already running.
+func TestEndedContextsLeaveConnOpen(t *testing.T) {
+	const n = 300
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		go func() {
+			for i := range n {
+				p.send(rawFrame{fin: true, op: 0x2, payload: []byte{byte(i)}})
+			}
+		}()
+		for i := range n {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			_, data, err := c.Read(ctx)
+			cancel()
+			if err != nil || len(data) != 1 || data[0] != byte(i) {
+				t.Fatalf("Read %d: %x %v", i, data, err)
+			}
+			ctx, cancel = context.WithTimeout(context.Background(), testTimeout)
+			err = c.Write(ctx, MessageBinary, data)
+			cancel()
+			if err != nil {
+				t.Fatalf("Write %d: %v", i, err)
+			}
+		}
+		for i := range n {
+			if f, err := p.next(); err != nil || f.op != 0x2 || f.payload[0] != byte(i) {
+				t.Fatalf("echo %d: op %#x %v", i, f.op, err)
+			}
+		}
+	})
+}
+
+// TestPingRoundTrip checks that Ping waits for the pong carrying its own
+// payload (RFC 6455 section 5.5.3), ignoring others, and returns the round
+// trip time.
+func TestPingRoundTrip(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		readInBackground(c)
+		type result struct {
+			rtt time.Duration
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			rtt, err := c.Ping(dialCtx(t))
+			done <- result{rtt, err}
+		}()
+		f, err := p.next()
+		if err != nil || f.op != 0x9 || len(f.payload) > 125 {
+			t.Fatalf("want a ping, got op %#x (%d bytes) %v", f.op, len(f.payload), err)
+		}
+		p.send(rawFrame{fin: true, op: 0xA, payload: append([]byte("not "), f.payload...)})
+		select {
+		case res := <-done:
+			t.Fatalf("Ping returned %v, %v on another pong", res.rtt, res.err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		p.send(rawFrame{fin: true, op: 0xA, payload: f.payload})
+		select {
+		case res := <-done:
+			if res.err != nil || res.rtt <= 0 {
+				t.Fatalf("Ping = %v, %v", res.rtt, res.err)
+			}
+		case <-time.After(testTimeout):
+			t.Fatal("Ping did not return after its pong")
+		}
+	})
+}
