@@ -111,3 +111,17 @@ func FuzzNew(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkMatch(b *testing.B) {
+	c := newCert(b, leafTemplate("localhost"), nil)
+	p, err := New(otherPin, Digest(c.cert))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if !p.Match(c.cert) {
+			b.Fatal("no match")
+		}
+	}
+}

@@ -21,7 +21,7 @@ type testCert struct {
 
 // newCert signs tmpl with parent's key, or with its own key when parent is
 // nil (self-signed).
-func newCert(t *testing.T, tmpl *x509.Certificate, parent *testCert) *testCert {
+func newCert(t testing.TB, tmpl *x509.Certificate, parent *testCert) *testCert {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

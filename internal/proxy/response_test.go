@@ -109,3 +109,17 @@ func FuzzConnectResponse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkReadResponse(b *testing.B) {
+	head := []byte("HTTP/1.1 200 Connection established\r\nVia: 1.1 proxy\r\nProxy-Agent: test\r\n\r\n")
+	r := bytes.NewReader(head)
+	br := bufio.NewReader(r)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset(head)
+		br.Reset(r)
+		if _, err := readResponse(br); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
