@@ -67,7 +67,7 @@ func (c *Conn) awaitPeerClose() error {
 		stop := c.deadline(time.Now().Add(closeTimeout))
 		defer stop()
 		for {
-			err := c.skipToClose()
+			err := c.nextMessage()
 			var ce *CloseError
 			if errors.As(err, &ce) && c.peerCloseReceived() {
 				return nil
@@ -91,20 +91,6 @@ func (c *Conn) awaitPeerClose() error {
 		c.shutdown(ErrClosed)
 		return errors.New("starling: close handshake: timed out waiting for the peer's close frame")
 	}
-}
-
-// skipToClose reads and discards messages until the peer's close frame
-// ends the connection with an error.
-func (c *Conn) skipToClose() error {
-	if c.rs.inMessage {
-		if _, err := io.Copy(io.Discard, readerFunc(c.readMessage)); err != nil {
-			return err
-		}
-	}
-	if err := c.nextDataFrame(); err != nil {
-		return err
-	}
-	return nil
 }
 
 func (c *Conn) peerCloseReceived() bool {

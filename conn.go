@@ -57,6 +57,7 @@ type Conn struct {
 	mr           messageReader
 	rwatch       ctxWatch
 	payload      io.Reader // readPayload as an io.Reader, made once
+	message      io.Reader // readMessage as an io.Reader, made once
 	idleTimeout  time.Duration
 	idleArmed    time.Time
 	ctrl         [frame.MaxControlPayload]byte
@@ -150,6 +151,7 @@ func newConn(cfg connConfig) *Conn {
 	c.mr.c = c
 	c.mw.c = c
 	c.payload = readerFunc(c.readPayload)
+	c.message = readerFunc(c.readMessage)
 	return c
 }
 

@@ -35,12 +35,36 @@ type readState struct {
 // If ctx ends during the read the connection is closed, because a frame
 // read halfway cannot be resumed.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
-	typ, r, err := c.Reader(ctx)
-	if err != nil {
+	if err := c.beginRead(ctx); err != nil {
 		return 0, nil, err
 	}
-	b, err := io.ReadAll(r)
-	return typ, b, err
+	defer c.endRead()
+	// Size the buffer from the first frame: exact for the usual
+	// single-frame message, a start for the others.
+	hint := c.rs.remaining
+	if c.rs.compress {
+		hint *= 2
+	}
+	b := make([]byte, 0, max(min(hint, c.readLimit.Load()), 64))
+	for {
+		if len(b) == cap(b) {
+			// Full: at the message's end, or in need of room.
+			if _, err := c.readMessage(b[len(b):]); err == io.EOF {
+				return c.rs.typ, b, nil
+			} else if err != nil {
+				return 0, nil, err
+			}
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := c.readMessage(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return c.rs.typ, b, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
 }
 
 // Reader returns the type of the next data message and a reader for its
@@ -51,27 +75,48 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 //
 // If ctx ends during the read the connection is closed.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := c.lockRead(ctx); err != nil {
+	if err := c.beginRead(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer c.readMu.unlock()
-	if err := c.rwatch.begin(c, ctx); err != nil {
-		return 0, nil, err
-	}
-	defer c.rwatch.end(c)
+	defer c.endRead()
+	c.mr.ctx = ctx
+	return c.rs.typ, &c.mr, nil
+}
 
+// beginRead takes the read lock and moves to the start of the next data
+// message, discarding what is left of the previous one. On success the
+// caller must call endRead.
+func (c *Conn) beginRead(ctx context.Context) error {
+	if err := c.lockRead(ctx); err != nil {
+		return err
+	}
+	if err := c.rwatch.begin(c, ctx); err != nil {
+		c.readMu.unlock()
+		return err
+	}
+	if err := c.nextMessage(); err != nil {
+		c.endRead()
+		return err
+	}
+	return nil
+}
+
+func (c *Conn) endRead() {
+	c.rwatch.end(c)
+	c.readMu.unlock()
+}
+
+// nextMessage skips the rest of the current message, if any, and reads up
+// to the first frame of the next.
+func (c *Conn) nextMessage() error {
 	if c.rs.inMessage {
 		// Through readMessage, so a compressed message still updates
 		// the shared window and text is still checked.
-		if _, err := io.Copy(io.Discard, readerFunc(c.readMessage)); err != nil {
-			return 0, nil, err
+		if _, err := io.Copy(io.Discard, c.message); err != nil {
+			return err
 		}
 	}
-	if err := c.nextDataFrame(); err != nil {
-		return 0, nil, err
-	}
-	c.mr.ctx = ctx
-	return c.rs.typ, &c.mr, nil
+	return c.nextDataFrame()
 }
 
 // lockRead takes the read lock. A second reader is a misuse, except while
