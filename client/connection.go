@@ -91,7 +91,12 @@ func (c *Client) dialOptions(cn *connection) *starling.DialOptions {
 		Origin:         o.Origin,
 		Subprotocols:   o.Subprotocols,
 		TLSConfig:      o.TLSConfig,
+		Pins:           o.Pins,
+		PinOnly:        o.PinOnly,
+		Proxy:          o.Proxy,
+		ProxyTLSConfig: o.ProxyTLSConfig,
 		NetDialContext: o.NetDialContext,
+		Compression:    o.Compression,
 		ReadLimit:      o.ReadLimit,
 		WriteTimeout:   o.WriteTimeout,
 		OnPing:         func(p []byte) { cn.r.emit(Ping{Data: clone(p)}) },
@@ -186,7 +191,8 @@ func retryCode(code starling.StatusCode) bool {
 
 // dialFailure returns the code for a failed dial and whether the reconnect
 // policy covers it: a refusal is retried only if the server may accept
-// later, and a failed TLS handshake is not retried.
+// later, and a failed TLS handshake (a bad certificate, a pin that does not
+// match) is not retried.
 func dialFailure(err error) (starling.StatusCode, bool) {
 	var he *starling.HandshakeError
 	if errors.As(err, &he) {
@@ -196,7 +202,7 @@ func dialFailure(err error) (starling.StatusCode, bool) {
 	var cv *tls.CertificateVerificationError
 	var alert tls.AlertError
 	var rh tls.RecordHeaderError
-	if errors.As(err, &cv) || errors.As(err, &alert) || errors.As(err, &rh) {
+	if errors.Is(err, starling.ErrPinMismatch) || errors.As(err, &cv) || errors.As(err, &alert) || errors.As(err, &rh) {
 		return starling.StatusTLSHandshake, false
 	}
 	return starling.StatusAbnormalClosure, true

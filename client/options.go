@@ -5,7 +5,10 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
+
+	"github.com/starling-ws/starling"
 )
 
 // Defaults for the zero values of Options and ReconnectPolicy.
@@ -32,8 +35,25 @@ type Options struct {
 	// TLSConfig configures TLS for wss:// URLs. Default: the system roots.
 	TLSConfig *tls.Config
 
-	// NetDialContext dials the TCP connection. Default: a net.Dialer.
+	// Pins and PinOnly pin the server's public key for wss:// URLs, as
+	// Starscream's certificate pinning does; see starling.DialOptions.
+	Pins    []string
+	PinOnly bool
+
+	// Proxy returns the proxy (http, https, socks5 or socks5h URL) for a
+	// target, or nil to dial directly; ProxyTLSConfig configures TLS to
+	// an https proxy. Default: starling.ProxyFromEnvironment. See
+	// starling.DialOptions.
+	Proxy          func(target *url.URL) (*url.URL, error)
+	ProxyTLSConfig *tls.Config
+
+	// NetDialContext dials the TCP connection to the proxy, or to the
+	// server when there is none. Default: a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Compression configures permessage-deflate (RFC 7692). Default:
+	// disabled.
+	Compression starling.CompressionOptions
 
 	// HandshakeTimeout bounds each dial and opening handshake. Default:
 	// DefaultHandshakeTimeout.

@@ -1,0 +1,217 @@
+package client_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/client"
+)
+
+// The request's headers and Host, and the options' headers, origin and
+// subprotocols, all go out with the handshake.
+func TestNewFromRequest(t *testing.T) {
+	seen := make(chan *http.Request, 1)
+	url := newServer(t, &starling.AcceptOptions{Subprotocols: []string{"v2"}, InsecureSkipOriginCheck: true}, func(c *starling.Conn, r *http.Request) {
+		seen <- r
+		c.Close(starling.StatusNormalClosure, "")
+	})
+	req, err := http.NewRequest("GET", url+"/path?q=1", nil)
+	must(t, err)
+	req.Header.Set("Authorization", "Bearer t")
+	req.Host = "chat.example"
+	cl := client.NewFromRequest(req, &client.Options{
+		Header:       http.Header{"X-Extra": {"1"}},
+		Origin:       "https://app.example",
+		Subprotocols: []string{"v1", "v2"},
+	})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{Subprotocol: "v2"}, client.Disconnected{Code: starling.StatusNormalClosure})
+	r := recv(t, seen)
+	for k, want := range map[string]string{"Authorization": "Bearer t", "X-Extra": "1", "Origin": "https://app.example"} {
+		if got := r.Header.Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+	if r.Host != "chat.example" || r.URL.RequestURI() != "/path?q=1" {
+		t.Errorf("request for %s%s, want chat.example/path?q=1", r.Host, r.URL.RequestURI())
+	}
+}
+
+// A message over ReadLimit fails the connection with 1009.
+func TestReadLimit(t *testing.T) {
+	url := newServer(t, nil, func(c *starling.Conn, r *http.Request) {
+		c.Write(bg, starling.MessageBinary, make([]byte, 2000))
+		c.Read(bg)
+	})
+	cl := client.New(url, &client.Options{ReadLimit: 1000})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{}, client.Error{Err: starling.ErrMessageTooBig})
+	ev := rec.next(t)
+	if d, ok := ev.(client.Disconnected); !ok || d.Code != starling.StatusMessageTooBig {
+		t.Fatalf("got %#v, want Disconnected with 1009", ev)
+	}
+}
+
+func TestCompression(t *testing.T) {
+	comp := starling.CompressionOptions{Mode: starling.CompressionContextTakeover, Threshold: -1}
+	url := newServer(t, &starling.AcceptOptions{Compression: comp}, echo)
+	cl := client.New(url, &client.Options{Compression: comp})
+	rec := record(t, cl)
+	cl.Connect()
+	ev := rec.next(t)
+	if c, ok := ev.(client.Connected); !ok || !strings.Contains(c.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+		t.Fatalf("got %#v, want Connected with permessage-deflate", ev)
+	}
+	msg := strings.Repeat("compressible ", 100)
+	must(t, cl.WriteString(msg, nil))
+	rec.expect(t, client.Text{Data: msg})
+}
+
+// The client dials through an HTTP CONNECT proxy.
+func TestProxy(t *testing.T) {
+	target := strings.TrimPrefix(newServer(t, nil, echo), "ws://")
+	connects := make(chan string, 1)
+	ln := listen(t)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		br := bufio.NewReader(nc)
+		req, err := http.ReadRequest(br)
+		if err != nil || req.Method != http.MethodConnect {
+			return
+		}
+		connects <- req.Host
+		up, err := net.Dial("tcp", req.Host)
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go io.Copy(up, br)
+		io.Copy(nc, up)
+	}()
+	proxyURL := &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	cl := client.New("ws://"+target, &client.Options{Proxy: func(*url.URL) (*url.URL, error) { return proxyURL, nil }})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	if got := recv(t, connects); got != target {
+		t.Errorf("proxy asked for %q, want %q", got, target)
+	}
+	must(t, cl.WriteString("through", nil))
+	rec.expect(t, client.Text{Data: "through"})
+}
+
+// A pinned key lets a self-signed server in; a wrong pin fails the TLS
+// handshake, which is reported with 1015 and not retried.
+func TestPins(t *testing.T) {
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		echo(c, r)
+	}))
+	t.Cleanup(s.Close)
+	url := "wss" + strings.TrimPrefix(s.URL, "https")
+	pin := starling.PinOf(s.Certificate())
+
+	cl := client.New(url, &client.Options{Pins: []string{pin}, PinOnly: true})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	must(t, cl.WriteString("pinned", nil))
+	rec.expect(t, client.Text{Data: "pinned"})
+
+	wrong := strings.Repeat("A", 43) + "="
+	cl = client.New(url, &client.Options{Pins: []string{wrong}, PinOnly: true, Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond}})
+	rec = record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Error{Err: starling.ErrPinMismatch}, client.Disconnected{Code: starling.StatusTLSHandshake})
+	rec.quiet(t, 100*time.Millisecond)
+}
+
+// An Executor runs every delivery, one at a time and in order.
+func TestExecutor(t *testing.T) {
+	url := newServer(t, nil, func(c *starling.Conn, r *http.Request) {
+		for i := range 50 {
+			c.Write(bg, starling.MessageBinary, []byte{byte(i)})
+		}
+		c.Close(starling.StatusNormalClosure, "")
+	})
+	// A loop of its own, as an application's main loop would be.
+	loop := make(chan func(), 1)
+	go func() {
+		for f := range loop {
+			f()
+		}
+	}()
+	t.Cleanup(func() { close(loop) })
+	var onLoop bool
+	cl := client.New(url, &client.Options{Executor: func(f func()) {
+		loop <- func() { onLoop = true; f(); onLoop = false }
+	}})
+	events := make(chan client.Event, 100)
+	cl.OnEvent(func(ev client.Event) {
+		if !onLoop {
+			t.Error("event delivered outside the executor")
+		}
+		events <- ev
+	})
+	cl.Connect()
+	rec := &recorder{ch: events}
+	rec.expect(t, client.Connected{})
+	for i := range 50 {
+		rec.expect(t, client.Binary{Data: []byte{byte(i)}})
+	}
+	rec.expect(t, client.Disconnected{Code: starling.StatusNormalClosure})
+}
+
+func TestOneReceiver(t *testing.T) {
+	panics := func(name string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s did not panic", name)
+			}
+		}()
+		f()
+	}
+	cl := client.New("ws://127.0.0.1:1", nil)
+	panics("Connect without a receiver", cl.Connect)
+	ch := cl.Events()
+	if cl.Events() != ch {
+		t.Error("Events returned a different channel")
+	}
+	panics("OnEvent after Events", func() { cl.OnEvent(func(client.Event) {}) })
+	panics("SetDelegate after Events", func() { cl.SetDelegate(&chat{}) })
+
+	cl = client.New("ws://127.0.0.1:1", nil)
+	cl.OnEvent(func(client.Event) {})
+	panics("Events after OnEvent", func() { cl.Events() })
+}
+
+func TestInvalidURL(t *testing.T) {
+	for _, u := range []string{"ftp://example.com", "ws://", "://"} {
+		cl := client.New(u, &client.Options{Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond}})
+		rec := record(t, cl)
+		cl.Connect()
+		rec.expect(t, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+		rec.quiet(t, 50*time.Millisecond) // not retried
+	}
+}
+
