@@ -1,0 +1,60 @@
+// Command echoserver runs one implementation's WebSocket echo server, so
+// that each runs in a process of its own whose CPU time and memory can be
+// measured from outside.
+//
+// Usage:
+//
+//	echoserver -impl starling -addr 127.0.0.1:9001 [-cpuprofile f] [-pprof addr]
+//
+// Once it accepts connections it prints "listening ADDR" on stdout.
+// SIGINT or SIGTERM stop it (and finish the CPU profile).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+
+	"github.com/starling-ws/starling/bench/echo"
+)
+
+func main() {
+	impl := flag.String("impl", "starling", "implementation: "+strings.Join(echo.Impls(), ", "))
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("echoserver: ")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *pprofAddr != "" {
+		go func() { log.Print(http.ListenAndServe(*pprofAddr, nil)) }()
+	}
+	err := echo.Serve(ctx, *impl, *addr, func(a net.Addr) { fmt.Printf("listening %s\n", a) })
+	if err != nil {
+		log.Print(err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}

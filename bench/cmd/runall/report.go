@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// report accumulates results and renders RESULTS.md.
+type report struct {
+	o         options
+	pin       pinning
+	date      time.Time
+	cpu       string
+	load      string
+	versions  string
+	scenarios []scenario
+	runs      []run
+	idle      []idleResult
+	elapsed   time.Duration
+}
+
+func newReport(o options, pin pinning) *report {
+	r := &report{o: o, pin: pin, date: time.Now().UTC(), cpu: cpuModel(), load: loadAvg()}
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Path}} {{.Version}}",
+		"github.com/gorilla/websocket", "github.com/coder/websocket", "github.com/gobwas/ws",
+		"github.com/lxzan/gws", "github.com/lesismal/nbio").Output()
+	if err == nil {
+		r.versions = strings.Join(strings.Fields(strings.ReplaceAll(string(out), " ", "@")), ", ")
+	}
+	return r
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// stats are the medians of one implementation's runs in one scenario.
+type stats struct {
+	ok                          int
+	rate, perCPU, p50, p99, cpu float64
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 1 {
+		return xs[n/2]
+	} else {
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
+}
+
+func (r *report) stats(sc scenario, impl string) stats {
+	var rate, perCPU, p50, p99, cpu []float64
+	for _, x := range r.runs {
+		if x.Scenario != sc || x.Impl != impl || x.Err != "" {
+			continue
+		}
+		rate = append(rate, x.Result.MsgsPerSec)
+		perCPU = append(perCPU, x.Result.MsgsPerCPUSec)
+		p50 = append(p50, x.Result.P50us)
+		p99 = append(p99, x.Result.P99us)
+		cpu = append(cpu, x.Result.ServerCPU/x.Result.Seconds)
+	}
+	return stats{len(rate), median(rate), median(perCPU), median(p50), median(p99), median(cpu)}
+}
+
+// best returns the anchor (any implementation but the first) with the
+// highest value of f, and that value.
+func (r *report) best(sc scenario, f func(stats) float64) (string, float64) {
+	name, v := "", 0.0
+	for _, impl := range r.o.impls[1:] {
+		if s := r.stats(sc, impl); s.ok > 0 && f(s) > v {
+			name, v = impl, f(s)
+		}
+	}
+	return name, v
+}
+
+func ratio(a, b float64) string {
+	if a == 0 || b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func (r *report) write() {
+	var b bytes.Buffer
+	me := r.o.impls[0]
+	fmt.Fprintf(&b, "# Cross-library WebSocket benchmark\n\n")
+	fmt.Fprintf(&b, "Written by `go run ./cmd/runall` (see README.md for how to run and read it).\n\n")
+	fmt.Fprintf(&b, "- Date: %s\n", r.date.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "- CPU: %s, %d logical CPUs; load average at start %s (the machine is shared with other jobs: expect noise)\n", r.cpu, runtime.NumCPU(), r.load)
+	fmt.Fprintf(&b, "- Go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(&b, "- Anchors: %s\n", r.versions)
+	if r.pin.taskset != "" {
+		fmt.Fprintf(&b, "- Pinning: server on CPU %s, load generator on CPU %s (taskset); so every server runs with GOMAXPROCS=1\n", r.pin.server, r.pin.client)
+	} else {
+		fmt.Fprintf(&b, "- Pinning: none (taskset missing or one CPU)\n")
+	}
+	fmt.Fprintf(&b, "- Each run: %v warm-up, then %v measured; %d runs per implementation and scenario, interleaved (implementations rotate order each run); medians reported\n", r.o.warmup, r.o.duration, r.o.runs)
+	fmt.Fprintf(&b, "- Client: one load generator for all servers, gobwas/ws low-level API, one pre-masked frame per connection written as is (no per-message masking or allocation)\n")
+	fmt.Fprintf(&b, "- Wall time of this benchmark: %v\n\n", r.elapsed.Round(time.Second))
+	if len(r.scenarios) < len(matrix("full")) {
+		fmt.Fprintf(&b, "**Partial matrix:** %d of the %d scenarios were run (matrix %q; priority: 1 and 100 connections, 16 B–16 KiB).\n\n", len(r.scenarios), len(matrix("full")), r.o.matrix)
+	}
+	fmt.Fprintf(&b, "1,000 connections × 1 MiB is not run: a GiB of messages in flight per server measures the kernel and the allocator, not the library.\n\n")
+
+	fmt.Fprintf(&b, "## Headline: %s against the best anchor in each scenario\n\n", me)
+	fmt.Fprintf(&b, "Ratios are %s's median over the best anchor's median in the same interleaved run: above 1× is better for msgs/s and msgs per server CPU-second; for p50 the ratio is the best anchor's p50 over %s's (above 1× means %s is faster).\n\n", me, me, me)
+	fmt.Fprintf(&b, "| scenario | msgs per server CPU-s | best anchor | msgs/s | best anchor | p50 | best anchor |\n|---|---|---|---|---|---|---|\n")
+	for _, sc := range r.scenarios {
+		s := r.stats(sc, me)
+		ncpu, vcpu := r.best(sc, func(s stats) float64 { return s.perCPU })
+		nrate, vrate := r.best(sc, func(s stats) float64 { return s.rate })
+		nlat, vlat := r.best(sc, func(s stats) float64 {
+			if s.p50 == 0 {
+				return 0
+			}
+			return 1 / s.p50
+		})
+		lat := "–"
+		if s.p50 > 0 && vlat > 0 {
+			lat = fmt.Sprintf("%.2f×", (1/vlat)/s.p50)
+		}
+		fmt.Fprintf(&b, "| %v | **%s** | %s | %s | %s | %s | %s |\n", sc, ratio(s.perCPU, vcpu), ncpu, ratio(s.rate, vrate), nrate, lat, nlat)
+	}
+
+	fmt.Fprintf(&b, "\n## Echo, per scenario (medians)\n\n")
+	fmt.Fprintf(&b, "msgs/s: round trips completed per second over all connections. msgs/CPU-s: round trips per second of server CPU time (user+system from /proc/PID/stat, 10 ms resolution). server CPU: cores the server used. p50/p99: round trip of one message, µs (with a window of 16, a message waits behind up to 15 others).\n")
+	for _, sc := range r.scenarios {
+		fmt.Fprintf(&b, "\n### %v\n\n| impl | msgs/s | msgs/CPU-s | server CPU | p50 µs | p99 µs | ok runs |\n|---|---|---|---|---|---|---|\n", sc)
+		for _, impl := range r.o.impls {
+			s := r.stats(sc, impl)
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %d |\n", impl, s.rate, s.perCPU, s.cpu, s.p50, s.p99, s.ok)
+		}
+	}
+
+	if len(r.idle) > 0 {
+		fmt.Fprintf(&b, "\n## Idle connections\n\n")
+		fmt.Fprintf(&b, "Server RSS (VmRSS from /proc/PID/status) with %d idle connections open, minus its RSS before the first; median of the runs. Each connection is also a socket in the kernel, which VmRSS does not count.\n\n", r.o.idle)
+		fmt.Fprintf(&b, "| impl | base RSS MiB | RSS with conns MiB | KiB per connection | ok runs |\n|---|---|---|---|---|\n")
+		for _, impl := range r.o.impls {
+			var base, held, per []float64
+			for _, x := range r.idle {
+				if x.Impl == impl && x.Err == "" {
+					base = append(base, float64(x.Base)/(1<<20))
+					held = append(held, float64(x.Held)/(1<<20))
+					per = append(per, float64(x.Held-x.Base)/float64(x.Conns)/1024)
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f | %d |\n", impl, median(base), median(held), median(per), len(per))
+		}
+	}
+	var failed []string
+	for _, x := range r.runs {
+		if x.Err != "" {
+			failed = append(failed, fmt.Sprintf("- %s, %v, run %d: %s", x.Impl, x.Scenario, x.Run, x.Err))
+		}
+	}
+	for _, x := range r.idle {
+		if x.Err != "" {
+			failed = append(failed, fmt.Sprintf("- idle %s: %s", x.Impl, x.Err))
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(&b, "\n## Failed runs\n\n%s\n", strings.Join(failed, "\n"))
+	}
+	if err := os.WriteFile(r.o.out, b.Bytes(), 0o644); err != nil {
+		log.Print(err)
+	}
+	if r.o.raw != "" {
+		if err := writeJSON(r.o.raw, map[string]any{"runs": r.runs, "idle": r.idle}); err != nil {
+			log.Print(err)
+		}
+	}
+}

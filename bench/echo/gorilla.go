@@ -1,0 +1,36 @@
+package echo
+
+import (
+	"context"
+	"net"
+	"net/http"
+
+	"github.com/gorilla/websocket"
+)
+
+func init() {
+	register("gorilla", serveGorilla)
+}
+
+// serveGorilla echoes with ReadMessage and WriteMessage and the default
+// 4 KiB buffers.
+func serveGorilla(ctx context.Context, addr string, ready func(net.Addr)) error {
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	return serveHTTP(ctx, addr, ready, func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetReadLimit(ReadLimit)
+		for {
+			typ, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(typ, p); err != nil {
+				return
+			}
+		}
+	})
+}

@@ -1,0 +1,74 @@
+package load
+
+import (
+	"context"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/starling-ws/starling/bench/echo"
+)
+
+func TestHistogramQuantiles(t *testing.T) {
+	var h Histogram
+	for i := 1; i <= 1000; i++ {
+		h.Record(time.Duration(i) * time.Microsecond)
+	}
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 500 * time.Microsecond}, {0.99, 990 * time.Microsecond}, {1, 1000 * time.Microsecond}} {
+		got := h.Quantile(c.q)
+		// Buckets are 1/32 of an octave wide: the lower bound is within 3.2 %.
+		if got > c.want || float64(got) < float64(c.want)*0.968 {
+			t.Errorf("Quantile(%v) = %v, want within 3.2%% below %v", c.q, got, c.want)
+		}
+	}
+	if h.Count() != 1000 {
+		t.Errorf("Count = %d, want 1000", h.Count())
+	}
+}
+
+func TestBucketsAreMonotonic(t *testing.T) {
+	prev := -1
+	for ns := uint64(0); ns < 1<<20; ns = ns*9/8 + 1 {
+		b := bucket(ns)
+		if b < prev || low(b) > ns {
+			t.Fatalf("bucket(%d) = %d (low %d) after bucket %d", ns, b, low(b), prev)
+		}
+		prev = b
+	}
+}
+
+func TestProcessCPUAndRSS(t *testing.T) {
+	cpu, err := ProcessCPU(os.Getpid())
+	if err != nil || cpu < 0 {
+		t.Fatalf("ProcessCPU = %v, %v", cpu, err)
+	}
+	rss, err := ProcessRSS(os.Getpid())
+	if err != nil || rss < 1<<20 {
+		t.Fatalf("ProcessRSS = %d, %v; want at least 1 MiB for a Go test binary", rss, err)
+	}
+}
+
+// TestRun loads a real echo server briefly and checks that round trips
+// were counted and timed.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	go echo.Serve(ctx, "gobwas", "127.0.0.1:0", func(a net.Addr) { addrc <- a.String() })
+	addr := <-addrc
+	for _, w := range []int{1, 4} {
+		r, err := Run(ctx, Config{Addr: addr, Conns: 3, Size: 100, Window: w,
+			Warmup: 20 * time.Millisecond, Duration: 100 * time.Millisecond, ServerPID: os.Getpid(),
+			SourceIPs: []net.IP{net.IPv4(127, 0, 0, 2), net.IPv4(127, 0, 0, 3)}})
+		if err != nil {
+			t.Fatalf("window %d: %v", w, err)
+		}
+		if r.Msgs == 0 || r.MsgsPerSec <= 0 || r.P50us <= 0 || r.P99us < r.P50us {
+			t.Errorf("window %d: implausible result %+v", w, r)
+		}
+	}
+}
