@@ -201,3 +201,43 @@ func TestTailWriter(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRoundTrip compresses two messages with any level, window and mode,
+// and checks that they inflate back and never refer outside the window.
+func FuzzRoundTrip(f *testing.F) {
+	m := jsonMessages(2, 300)
+	f.Add(m[0], m[1], 1, 15, false)
+	f.Add(m[0][:100], m[1][:100], 6, 8, false)
+	f.Add([]byte("Hello"), []byte("Hello"), 9, 15, false)
+	f.Add(bytes.Repeat([]byte("abc"), 300), []byte{}, -2, 9, true)
+	f.Fuzz(func(t *testing.T, first, second []byte, level, bits int, noContext bool) {
+		level = level%12 - 2 // -2..9
+		if level < -2 {
+			level += 12
+		}
+		bits = MinWindowBits + (bits%8+8)%8 // 8..15
+		c, err := NewCompressor(level, noContext, bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := NewDecompressor(noContext)
+		var history []byte
+		for _, msg := range [][]byte{first, second} {
+			z := c.Append(nil, msg)
+			if got := inflate(t, d, z); got != string(msg) {
+				t.Fatalf("level %d, bits %d: round trip differs", level, bits)
+			}
+			if noContext {
+				history = nil
+			}
+			out, maxDist, err := traceInflate(history, z)
+			if err != nil || !bytes.Equal(out[len(history):], msg) {
+				t.Fatalf("trace inflate: %v", err)
+			}
+			if maxDist > 1<<bits {
+				t.Fatalf("level %d, bits %d: distance %d", level, bits, maxDist)
+			}
+			history = out
+		}
+	})
+}
