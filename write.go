@@ -127,7 +127,9 @@ func (c *Conn) locked(ctx context.Context, data bool, write func() error) error 
 		if c.isClosed() {
 			return c.cause()
 		}
-		err = fmt.Errorf("starling: write: %w", err)
+		// The connection ends without a close frame: that is 1006 (RFC
+		// 6455 section 7.1.5), as when a read finds it gone.
+		err = fmt.Errorf("starling: write: %w: %w", &CloseError{Code: StatusAbnormalClosure}, err)
 		c.shutdown(err)
 		return err
 	}

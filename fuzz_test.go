@@ -1,0 +1,221 @@
+package starling
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// fuzzReadLimit keeps fuzzed messages, compressed or not, small.
+const fuzzReadLimit = 1 << 20
+
+// FuzzReadFrames feeds arbitrary bytes as frames to a Conn over net.Pipe,
+// as a server (mode bit 0 clear) or a client (set), with permessage-deflate
+// negotiated if mode bit 1 is set. The Conn must never panic or hang; each
+// message it returns must be a data message within the read limit, text
+// must be valid UTF-8, and the final error must carry a close status.
+func FuzzReadFrames(f *testing.F) {
+	mask := func(fr rawFrame) []byte { return encodeFrame(fr, true, [4]byte{1, 2, 3, 4}) }
+	plain := func(fr rawFrame) []byte { return encodeFrame(fr, false, [4]byte{}) }
+	join := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	f.Add(mask(rawFrame{fin: true, op: 0x1, payload: []byte("hello")}), byte(0))
+	f.Add(plain(rawFrame{fin: true, op: 0x1, payload: []byte("hello")}), byte(1))
+	f.Add(join(mask(rawFrame{op: 0x1, payload: []byte("κό")}), mask(rawFrame{fin: true, op: 0x9, payload: []byte("p")}),
+		mask(rawFrame{fin: true, op: 0x0, payload: []byte("σμε")})), byte(0))
+	f.Add(join(plain(rawFrame{op: 0x2, payload: make([]byte, 300)}), plain(rawFrame{fin: true, op: 0x0, payload: make([]byte, 70000)})), byte(1))
+	f.Add(mask(rawFrame{fin: true, op: 0x8, payload: []byte{0x0f, 0xa1, 'b', 'y', 'e'}}), byte(0))
+	f.Add(mask(rawFrame{fin: true, op: 0x1, payload: []byte("\xf4\x90\x80\x80")}), byte(0))
+	f.Add([]byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}, byte(0))
+	f.Add(mask(rawFrame{fin: true, op: 0x2, payload: make([]byte, 5), lenForm: 16}), byte(0))
+	// "Hello" compressed, from RFC 7692 section 7.2.3.1.
+	f.Add(mask(rawFrame{fin: true, rsv: 0x40, op: 0x1, payload: []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}}), byte(2))
+	f.Add(plain(rawFrame{fin: true, rsv: 0x40, op: 0x1, payload: []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}}), byte(3))
+	f.Add(join(mask(rawFrame{rsv: 0x40, op: 0x1, payload: []byte{0xf2, 0x48}}), mask(rawFrame{fin: true, op: 0x0, payload: []byte{0xcd, 0xc9, 0xc9, 0x07, 0x00}})), byte(2))
+
+	f.Fuzz(func(t *testing.T, data []byte, mode byte) {
+		readFuzzedFrames(t, data, mode&1 != 0, mode&2 != 0)
+	})
+}
+
+func readFuzzedFrames(t *testing.T, data []byte, client, deflate bool) {
+	peer, local := net.Pipe()
+	defer peer.Close()
+	cfg := connConfig{rwc: local, client: client, readLimit: fuzzReadLimit}
+	if deflate {
+		h := http.Header{"Sec-Websocket-Extensions": {"permessage-deflate"}}
+		cfg.ext, _ = acceptExtensions(h, &CompressionOptions{Mode: CompressionContextTakeover})
+		if !cfg.ext.deflate {
+			t.Fatal("permessage-deflate was not negotiated")
+		}
+	}
+	c := newConn(cfg)
+	defer c.CloseNow()
+	go io.Copy(io.Discard, peer) // take the pongs and close frames
+	go func() {
+		peer.Write(data)
+		peer.Close()
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("Read hung on %d bytes of input", len(data))
+			}
+			if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("Read ended with io.EOF: %v", err)
+			}
+			if CloseStatus(err) == -1 {
+				t.Fatalf("Read error %v carries no close status", err)
+			}
+			return
+		}
+		switch {
+		case typ != MessageText && typ != MessageBinary:
+			t.Fatalf("Read returned a message of type %v", typ)
+		case len(msg) > fuzzReadLimit:
+			t.Fatalf("Read returned %d bytes, over the limit of %d", len(msg), fuzzReadLimit)
+		case typ == MessageText && !utf8.Valid(msg):
+			t.Fatalf("Read returned invalid UTF-8 text %q", msg)
+		}
+	}
+}
+
+// FuzzCheckRequest feeds arbitrary header values into the server's
+// handshake checks through a parsed request. They must never panic; a
+// request they accept must follow RFC 6455 section 4.2.1, and the 101
+// answer built for it must pass the client's checks (section 4.1).
+func FuzzCheckRequest(f *testing.F) {
+	f.Add("GET", "HTTP/1.1", "websocket", "Upgrade", rfcKey, "13", "", "example.com", "chat, superchat")
+	f.Add("GET", "HTTP/1.1", "WebSocket", "keep-alive, Upgrade", rfcKey, "13", "http://example.com", "example.com", "")
+	f.Add("POST", "HTTP/1.1", "websocket", "Upgrade", rfcKey, "13", "", "example.com", "")
+	f.Add("GET", "HTTP/1.0", "websocket", "Upgrade", rfcKey, "13", "", "example.com", "")
+	f.Add("GET", "HTTP/1.1", "websocket", "Upgrade", "AAAA", "8", "https://evil.example", "example.com", "")
+	f.Add("GET", "HTTP/1.1", "h2c", "close", "not base64", "", "null", "", ",,,")
+	f.Add("GET", "HTTP/1.1", "websocket", "upgrade", " "+rfcKey+" ", "13", "HTTP://EXAMPLE.COM:80", "example.com:80", "a,b")
+
+	f.Fuzz(func(t *testing.T, method, proto, upgrade, connection, key, version, origin, host, protocols string) {
+		var b strings.Builder
+		b.WriteString(method + " /chat " + proto + "\r\nHost: " + host + "\r\n")
+		for _, h := range [][2]string{{"Upgrade", upgrade}, {"Connection", connection}, {"Sec-WebSocket-Key", key},
+			{"Sec-WebSocket-Version", version}, {"Origin", origin}, {"Sec-WebSocket-Protocol", protocols}} {
+			if h[1] != "" {
+				b.WriteString(h[0] + ": " + h[1] + "\r\n")
+			}
+		}
+		b.WriteString("\r\n")
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(b.String())))
+		if err != nil {
+			return // not HTTP; the server never calls Accept for it
+		}
+		gotKey, err := checkRequest(r)
+		_ = checkOrigin(r, &AcceptOptions{})
+		_ = checkOrigin(r, &AcceptOptions{OriginPatterns: []string{"*.example.com", "[", "*"}})
+		if err != nil {
+			var he *handshakeError
+			if !errors.As(err, &he) || !errors.Is(err, ErrBadHandshake) {
+				t.Fatalf("checkRequest error %v is not a handshakeError", err)
+			}
+			if he.status != 400 && he.status != 405 && he.status != 426 {
+				t.Fatalf("refused with status %d", he.status)
+			}
+			if strings.ContainsAny(he.reason, "\r\n") {
+				t.Fatalf("reason %q is not one line", he.reason)
+			}
+			return
+		}
+		raw, err := base64.StdEncoding.DecodeString(gotKey)
+		switch {
+		case r.Method != "GET" || !r.ProtoAtLeast(1, 1):
+			t.Fatalf("accepted %s %s", r.Method, r.Proto)
+		case !hasToken(r.Header, "Upgrade", "websocket") || !hasToken(r.Header, "Connection", "upgrade"):
+			t.Fatalf("accepted Upgrade %q Connection %q", r.Header.Get("Upgrade"), r.Header.Get("Connection"))
+		case r.Header.Get("Sec-WebSocket-Version") != "13":
+			t.Fatalf("accepted version %q", r.Header.Get("Sec-WebSocket-Version"))
+		case err != nil || len(raw) != 16:
+			t.Fatalf("accepted key %q", gotKey)
+		}
+		// Round trip: the server's answer satisfies the client.
+		offered := headerTokens(r.Header, "Sec-WebSocket-Protocol")
+		subp := selectSubprotocol(r.Header, []string{"superchat", "chat"})
+		var resp bytes.Buffer
+		if err := writeSwitching(&resp, http.Header{}, gotKey, subp, ""); err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := http.ReadResponse(bufio.NewReader(&resp), nil)
+		if err != nil {
+			t.Fatalf("the 101 answer does not parse: %v", err)
+		}
+		if err := checkResponse(parsed, gotKey, offered); err != nil {
+			t.Fatalf("the client refuses the server's answer: %v", err)
+		}
+	})
+}
+
+// FuzzCheckResponse feeds arbitrary bytes to the client's handshake checks
+// as the server's response. They must never panic, read at most 1 KiB of a
+// refusal's body, and accept only a 101 with the right Upgrade, Connection
+// and Sec-WebSocket-Accept and an offered subprotocol (RFC 6455 section
+// 4.1). Extensions are checked by dialExtensions, after.
+func FuzzCheckResponse(f *testing.F) {
+	ok := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + rfcAccept + "\r\n"
+	f.Add(ok+"\r\n", "chat")
+	f.Add(ok+"Sec-WebSocket-Protocol: chat\r\n\r\n", "chat")
+	f.Add(ok+"Sec-WebSocket-Protocol: chat, other\r\n\r\n", "chat,other")
+	f.Add(ok+"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", "")
+	f.Add("HTTP/1.1 403 Forbidden\r\nContent-Length: 18\r\n\r\norigin not allowed", "")
+	f.Add("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "")
+	f.Add("HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\nsec-websocket-accept: "+rfcAccept+"\r\n\r\n", "")
+	f.Add("HTTP/1.0 101 Switching Protocols\r\n\r\n", "")
+
+	f.Fuzz(func(t *testing.T, response, offered string) {
+		resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(response)), nil)
+		if err != nil {
+			return
+		}
+		var protos []string
+		if offered != "" {
+			protos = strings.Split(offered, ",")
+		}
+		err = checkResponse(resp, rfcKey, protos)
+		var he *HandshakeError
+		if errors.As(err, &he) {
+			if resp.StatusCode == 101 || he.StatusCode != resp.StatusCode || len(he.Body) > maxErrorBody {
+				t.Fatalf("HandshakeError{%d, %d-byte body} for status %d", he.StatusCode, len(he.Body), resp.StatusCode)
+			}
+			_ = he.Error()
+			return
+		}
+		if err != nil {
+			return
+		}
+		switch {
+		case resp.StatusCode != 101:
+			t.Fatalf("accepted status %d", resp.StatusCode)
+		case resp.Header.Get("Sec-WebSocket-Accept") != rfcAccept:
+			t.Fatalf("accepted Sec-WebSocket-Accept %q", resp.Header.Get("Sec-WebSocket-Accept"))
+		case !hasToken(resp.Header, "Upgrade", "websocket") || !hasToken(resp.Header, "Connection", "upgrade"):
+			t.Fatalf("accepted Upgrade %q Connection %q", resp.Header.Get("Upgrade"), resp.Header.Get("Connection"))
+		}
+		for _, p := range headerTokens(resp.Header, "Sec-WebSocket-Protocol") {
+			found := false
+			for _, o := range protos {
+				found = found || o == p
+			}
+			if !found {
+				t.Fatalf("accepted unoffered subprotocol %q", p)
+			}
+		}
+	})
+}
