@@ -3,6 +3,7 @@ package client_test
 import (
 	"bufio"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -118,7 +119,7 @@ func TestProxy(t *testing.T) {
 // A pinned key lets a self-signed server in; a wrong pin fails the TLS
 // handshake, which is reported with 1015 and not retried.
 func TestPins(t *testing.T) {
-	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := starling.Accept(w, r, nil)
 		if err != nil {
 			return
@@ -126,6 +127,8 @@ func TestPins(t *testing.T) {
 		defer c.CloseNow()
 		echo(c, r)
 	}))
+	s.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	s.StartTLS()
 	t.Cleanup(s.Close)
 	url := "wss" + strings.TrimPrefix(s.URL, "https")
 	pin := starling.PinOf(s.Certificate())
@@ -214,4 +217,3 @@ func TestInvalidURL(t *testing.T) {
 		rec.quiet(t, 50*time.Millisecond) // not retried
 	}
 }
-

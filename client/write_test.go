@@ -1,8 +1,10 @@
 package client_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -130,18 +132,92 @@ func TestQueueFull(t *testing.T) {
 	rec.expect(t, client.Cancelled{})
 	mu.Lock()
 	defer mu.Unlock()
-	pending := 0
 	for i := range accepted {
 		if calls[i] != 1 {
 			t.Fatalf("done of write %d called %d times", i, calls[i])
 		}
-		if errs[i] != nil {
-			pending++
+	}
+}
+
+// stuckConn is a connection whose writes block, once stuck, until it is
+// closed: a peer that stopped reading, without the kernel's buffers.
+type stuckConn struct {
+	net.Conn
+	stuck  atomic.Bool
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (s *stuckConn) Write(p []byte) (int, error) {
+	if s.stuck.Load() {
+		<-s.closed
+		return 0, net.ErrClosed
+	}
+	return s.Conn.Write(p)
+}
+
+func (s *stuckConn) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return s.Conn.Close()
+}
+
+// Writes queue behind a write that cannot finish; past the bound they fail
+// at once; when the connection is dropped, every pending done is called
+// exactly once with an error.
+func TestPendingWritesFail(t *testing.T) {
+	url := newServer(t, nil, echo)
+	conns := make(chan *stuckConn, 1)
+	const bound = 1000
+	cl := client.New(url, &client.Options{
+		MaxQueuedBytes: bound,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			sc := &stuckConn{Conn: nc, closed: make(chan struct{})}
+			conns <- sc
+			return sc, nil
+		},
+	})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	sc := recv(t, conns)
+	sc.stuck.Store(true)
+
+	const n = 10
+	var calls [n]atomic.Int32
+	errs := make(chan error, n)
+	for i := range n {
+		must(t, cl.WriteData(make([]byte, bound/n), func(err error) {
+			calls[i].Add(1)
+			errs <- err
+		}))
+	}
+	if err := cl.WriteData([]byte{1}, nil); !errors.Is(err, client.ErrQueueFull) {
+		t.Fatalf("write past the bound = %v, want ErrQueueFull", err)
+	}
+	cl.ForceDisconnect()
+	rec.expect(t, client.Cancelled{})
+	disconnected := 0
+	for range n {
+		err := recv(t, errs)
+		if err == nil {
+			t.Fatal("a write that could not finish reported success")
+		}
+		if errors.Is(err, client.ErrDisconnected) {
+			disconnected++
 		}
 	}
-	// At least what was queued past the kernel's buffers failed.
-	if pending < bound/size-1 {
-		t.Errorf("%d pending writes failed, want at least %d", pending, bound/size-1)
+	// All but the one being written never left the queue.
+	if disconnected < n-1 {
+		t.Errorf("%d writes failed with ErrDisconnected, want %d", disconnected, n-1)
+	}
+	for i := range n {
+		if c := calls[i].Load(); c != 1 {
+			t.Errorf("done of write %d called %d times", i, c)
+		}
 	}
 }
 
