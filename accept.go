@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -132,7 +131,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	_ = netConn.SetDeadline(time.Time{})
 	c := newConn(connConfig{
-		rwc:          pipelined(netConn, brw.Reader),
+		rwc:          netConn,
+		early:        buffered(brw.Reader),
 		subprotocol:  subp,
 		ext:          ext,
 		readLimit:    opts.ReadLimit,
@@ -237,28 +237,9 @@ func writeSwitching(w io.Writer, extra http.Header, key, subprotocol, extensions
 	return bw.Flush()
 }
 
-// pipelined returns nc, with any bytes the client sent after its request
-// (already in the server's buffer) read first.
-func pipelined(nc net.Conn, br *bufio.Reader) net.Conn {
-	n := br.Buffered()
-	if n == 0 {
-		return nc
-	}
-	early, _ := br.Peek(n)
-	return &prefixConn{Conn: nc, early: slices.Clone(early)}
-}
-
-// prefixConn is a net.Conn whose first reads return early.
-type prefixConn struct {
-	net.Conn
-	early []byte
-}
-
-func (c *prefixConn) Read(p []byte) (int, error) {
-	if len(c.early) > 0 {
-		n := copy(p, c.early)
-		c.early = c.early[n:]
-		return n, nil
-	}
-	return c.Conn.Read(p)
+// buffered returns what br holds: bytes the peer sent right after its
+// handshake, which belong to the WebSocket connection.
+func buffered(br *bufio.Reader) []byte {
+	b, _ := br.Peek(br.Buffered())
+	return b
 }

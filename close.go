@@ -154,7 +154,7 @@ func parseClose(p []byte) (CloseError, error) {
 func (c *Conn) finishClose(cause error) {
 	if c.client {
 		stop := c.deadline(time.Now().Add(time.Second))
-		_, _ = io.Copy(io.Discard, c.br)
+		_, _ = io.Copy(io.Discard, &c.br)
 		stop()
 	}
 	c.shutdown(cause)
@@ -178,7 +178,7 @@ func (c *Conn) fail(err error) error {
 				_ = cw.CloseWrite()
 			}
 			stop := c.deadline(time.Now().Add(time.Second))
-			_, _ = io.Copy(io.Discard, c.br)
+			_, _ = io.Copy(io.Discard, &c.br)
 			stop()
 		}
 	}

@@ -1,7 +1,6 @@
 package starling
 
 import (
-	"bufio"
 	cryptorand "crypto/rand"
 	"io"
 	mathrand "math/rand/v2"
@@ -50,7 +49,7 @@ type Conn struct {
 
 	// Read side, owned by the goroutine holding readMu.
 	readMu       mutex
-	br           *bufio.Reader
+	br           readBuffer
 	readLimit    atomic.Int64
 	maxFragments int
 	rs           readState
@@ -66,7 +65,6 @@ type Conn struct {
 	// frame, so a control frame can go out between two fragments.
 	msgMu   mutex
 	frameMu mutex
-	wbuf    []byte
 	bufs    net.Buffers
 	iov     [2][]byte
 	mw      messageWriter
@@ -95,7 +93,7 @@ type Conn struct {
 // connConfig holds what Accept and Dial decide about a new Conn.
 type connConfig struct {
 	rwc          io.ReadWriteCloser
-	br           *bufio.Reader
+	early        []byte // bytes read past the handshake, read first
 	client       bool
 	subprotocol  string
 	ext          extensions
@@ -120,7 +118,6 @@ func newConn(cfg connConfig) *Conn {
 		readMu:       newMutex(),
 		msgMu:        newMutex(),
 		frameMu:      newMutex(),
-		br:           cfg.br,
 		maxFragments: cfg.maxFragments,
 		writeTimeout: cfg.writeTimeout,
 		idleTimeout:  cfg.idleTimeout,
@@ -131,9 +128,7 @@ func newConn(cfg connConfig) *Conn {
 	if c.writeTimeout == 0 {
 		c.writeTimeout = DefaultWriteTimeout
 	}
-	if c.br == nil {
-		c.br = bufio.NewReaderSize(cfg.rwc, readBufferSize)
-	}
+	c.br.init(cfg.rwc, cfg.early)
 	if cfg.readLimit == 0 {
 		cfg.readLimit = DefaultReadLimit
 	}
@@ -155,10 +150,9 @@ func newConn(cfg connConfig) *Conn {
 	return c
 }
 
-const (
-	readBufferSize  = 4096
-	writeBufferSize = 4096
-)
+// writeBufferSize is the payload size up to which a frame's header and
+// payload are copied together and leave in one write call.
+const writeBufferSize = 4096
 
 // Subprotocol returns the subprotocol chosen in the handshake, or "".
 func (c *Conn) Subprotocol() string { return c.subp }

@@ -54,8 +54,10 @@ type DialOptions struct {
 
 	// PinOnly makes Pins replace certificate verification: a certificate
 	// (self-signed, say) whose key is pinned is accepted, provided it is
-	// within its validity period; the hostname is not checked. Default:
-	// false, so pins add to the standard verification.
+	// within its validity period; the hostname is not checked. A pinned CA
+	// certificate counts only if it signed the chain up to the leaf, since
+	// CA certificates are public. Default: false, so pins add to the
+	// standard verification.
 	PinOnly bool
 
 	// Proxy returns the proxy for a target URL, or nil for a direct
@@ -120,6 +122,19 @@ func NoProxy(*url.URL) (*url.URL, error) { return nil, nil }
 // refuses the tunnel; its message carries the proxy's status line, such as
 // "407 Proxy Authentication Required".
 type ProxyError = proxy.Error
+
+// ProxySOCKSError is in the chain of the error Dial returns when a SOCKS5
+// proxy refuses the tunnel; its message gives the meaning of the reply code
+// (RFC 1928 section 6).
+type ProxySOCKSError = proxy.SOCKSError
+
+// ErrProxyAuth is in the chain of the error Dial returns when a proxy
+// refuses the credentials: a 407, or a failed SOCKS5 login.
+var ErrProxyAuth = proxy.ErrAuth
+
+// PinMismatchError is the error, in Dial's error chain, of a handshake in
+// which no pinned key was found; Seen lists the digests the server sent.
+type PinMismatchError = pin.MismatchError
 
 // ErrPinMismatch is in the chain of the error Dial returns when no pinned
 // key matches the server's certificates. The message names the digests seen.
@@ -301,7 +316,7 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	if err := writeRequest(nc, req); err != nil {
 		return nil, nil, fmt.Errorf("starling: sending the handshake: %w", err)
 	}
-	br := bufio.NewReaderSize(nc, readBufferSize)
+	br := bufio.NewReaderSize(nc, 1024)
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("starling: reading the handshake response: %w", err)
@@ -316,7 +331,7 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	resp.Body = http.NoBody
 	c := newConn(connConfig{
 		rwc:          nc,
-		br:           br,
+		early:        buffered(br),
 		client:       true,
 		subprotocol:  resp.Header.Get("Sec-WebSocket-Protocol"),
 		ext:          ext,

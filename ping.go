@@ -49,7 +49,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 // section 5.5).
 func (c *Conn) handleControl(h frame.Header) error {
 	p := c.ctrl[:h.Length]
-	if _, err := io.ReadFull(c.br, p); err != nil {
+	if _, err := io.ReadFull(&c.br, p); err != nil {
 		return c.readError(err)
 	}
 	if h.Masked {

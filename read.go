@@ -291,7 +291,7 @@ func (c *Conn) readHeader() (frame.Header, error) {
 	case err != nil:
 		return h, c.fail(protocolError(StatusProtocolError, "%s", err.Error()[len("frame: "):]))
 	}
-	_, _ = c.br.Discard(n)
+	c.br.Discard(n)
 	return h, c.checkHeader(&h)
 }
 

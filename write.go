@@ -153,10 +153,9 @@ func (c *Conn) armWriteDeadline() {
 
 func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
 	h := frame.Header{Fin: fin, Rsv1: rsv1, Opcode: op, Length: int64(len(p)), Masked: c.client}
-	if c.wbuf == nil {
-		c.wbuf = make([]byte, frame.MaxHeaderSize+writeBufferSize)
-	}
-	buf := c.wbuf
+	pooled := writeBuffers.Get().(*[]byte)
+	defer writeBuffers.Put(pooled)
+	buf := *pooled
 	if !h.Masked {
 		n := frame.Encode(buf, &h)
 		if n+len(p) <= len(buf) {
