@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/client"
+	"github.com/starling-ws/starling/internal/pin"
 )
 
 // dialFlags are the connection flags that connect and bench share.
@@ -41,50 +43,117 @@ func (d *dialFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&d.maxSize, "max-size", starling.DefaultReadLimit, "largest message accepted, in `bytes`")
 }
 
-// options turns the flags into DialOptions, reporting misuse as a usage
-// error.
-func (d *dialFlags) options() (*starling.DialOptions, error) {
+// check reports misuse of the flags as a usage error.
+func (d *dialFlags) check() error {
 	switch {
 	case d.compress:
-		return nil, notSupported("compress", "client compression")
+		return notSupported("compress", "client compression")
 	case d.proxy != "":
-		return nil, notSupported("proxy", "proxy")
+		return notSupported("proxy", "proxy")
 	case d.timeout <= 0:
-		return nil, usageErrorf("--timeout must be positive")
+		return usageErrorf("--timeout must be positive")
 	case d.maxSize <= 0:
-		return nil, usageErrorf("--max-size must be positive")
+		return usageErrorf("--max-size must be positive")
 	}
-	opts := &starling.DialOptions{
-		HTTPHeader:   http.Header{},
-		Origin:       d.origin,
-		Subprotocols: d.subprotocol,
-		ReadLimit:    d.maxSize,
-		Pins:         d.pins,
-	}
-	for _, h := range d.headers {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return nil, usageErrorf("header %q is not \"Name: value\"", h)
+	if len(d.pins) > 0 {
+		if _, err := pin.New(d.pins...); err != nil {
+			return usageErrorf("--pin: %v", err)
 		}
-		opts.HTTPHeader.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
+	_, err := d.header()
+	return err
+}
+
+func (d *dialFlags) header() (http.Header, error) {
+	h := http.Header{}
+	for _, kv := range d.headers {
+		name, value, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, usageErrorf("header %q is not \"Name: value\"", kv)
+		}
+		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	return h, nil
+}
+
+// options turns the flags into DialOptions for bench.
+func (d *dialFlags) options() (*starling.DialOptions, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	h, _ := d.header()
 	conf, err := d.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
-	opts.TLSConfig = conf
-	// A pin is the user naming the exact key to trust, so it replaces CA
-	// verification; this is what makes a self-signed server usable
-	// without --insecure.
-	opts.PinOnly = len(d.pins) > 0
-	return opts, nil
+	return &starling.DialOptions{
+		HTTPHeader:   h,
+		Origin:       d.origin,
+		Subprotocols: d.subprotocol,
+		ReadLimit:    d.maxSize,
+		TLSConfig:    conf,
+		Pins:         d.pins,
+		// A pin is the user naming the exact key to trust, so it
+		// replaces CA verification; this is what makes a self-signed
+		// server usable without --insecure.
+		PinOnly: len(d.pins) > 0,
+	}, nil
+}
+
+// clientOptions turns the flags into client.Options for connect. The
+// client has no pin option, so pins are checked by the TLS config.
+func (d *dialFlags) clientOptions() (*client.Options, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	h, _ := d.header()
+	conf, err := d.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	if len(d.pins) > 0 {
+		pins, _ := pin.New(d.pins...) // checked above
+		if conf == nil {
+			conf = &tls.Config{}
+		}
+		conf.InsecureSkipVerify = true // replaced by the pin check, as PinOnly does
+		conf.VerifyConnection = verifyPins(pins)
+	}
+	return &client.Options{
+		Header:           h,
+		Origin:           d.origin,
+		Subprotocols:     d.subprotocol,
+		TLSConfig:        conf,
+		HandshakeTimeout: d.timeout,
+		ReadLimit:        d.maxSize,
+	}, nil
+}
+
+// verifyPins accepts a server whose certificate chain holds a pinned key
+// and whose leaf is within its validity period.
+func verifyPins(pins pin.Pins) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return pin.ErrMismatch
+		}
+		leaf := cs.PeerCertificates[0]
+		if now := time.Now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+			return fmt.Errorf("certificate valid from %v to %v, not now", leaf.NotBefore, leaf.NotAfter)
+		}
+		for _, c := range cs.PeerCertificates {
+			if pins.Match(c) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w (server key sha256/%s)", pin.ErrMismatch, pin.Digest(leaf))
+	}
 }
 
 func (d *dialFlags) tlsConfig() (*tls.Config, error) {
 	if !d.insecure && d.cacert == "" {
 		return nil, nil
 	}
-	conf := &tls.Config{}
+	conf := &tls.Config{InsecureSkipVerify: d.insecure}
 	if d.cacert != "" {
 		pem, err := os.ReadFile(d.cacert)
 		if err != nil {
@@ -96,7 +165,6 @@ func (d *dialFlags) tlsConfig() (*tls.Config, error) {
 		}
 		conf.RootCAs = pool
 	}
-	conf.InsecureSkipVerify = d.insecure
 	return conf, nil
 }
 
