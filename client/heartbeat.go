@@ -112,6 +112,11 @@ func (cn *connection) heartbeat() {
 		case <-cn.stop:
 			return
 		case now := <-tick.C:
+			if cn.closing() {
+				// Viability means nothing once the client has asked to
+				// close; the close handshake has its own timeouts.
+				return
+			}
 			if now.Sub(lastPing) >= interval {
 				lastPing = now
 				cn.ping()
@@ -121,6 +126,12 @@ func (cn *connection) heartbeat() {
 			}
 		}
 	}
+}
+
+func (cn *connection) closing() bool {
+	cn.c.mu.Lock()
+	defer cn.c.mu.Unlock()
+	return cn.r.stopped
 }
 
 // ping writes a heartbeat ping unless the last one is still being written,

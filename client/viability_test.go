@@ -153,11 +153,12 @@ func withoutPongs(rec *recorder) *recorder {
 // relay resumes: the connection is viable again, the suggestion
 // withdrawn, and messages flow.
 func TestViability(t *testing.T) {
-	// The timeout is several intervals so that a loaded machine does not
-	// make a healthy connection look unviable.
+	// The timeout is ten intervals so that a loaded machine (a load
+	// average of 20 on 2 cores was seen) does not make a healthy
+	// connection look unviable.
 	const (
-		interval     = 50 * time.Millisecond
-		timeout      = 400 * time.Millisecond
+		interval     = 100 * time.Millisecond
+		timeout      = time.Second
 		suggestAfter = 300 * time.Millisecond
 	)
 	srvURL := newServer(t, nil, echo)
@@ -172,7 +173,7 @@ func TestViability(t *testing.T) {
 	cl.Connect()
 	rec.expect(t, client.Connected{})
 	// Heartbeat pongs keep a healthy connection viable.
-	rec.quiet(t, 2*timeout)
+	rec.quiet(t, timeout+interval)
 
 	// The client cannot have seen traffic after the relay last sent it
 	// some, so each event must come at least its timeout after that.
@@ -207,8 +208,8 @@ func TestViabilityReconnects(t *testing.T) {
 	srvURL := newServer(t, nil, echo)
 	rl := newRelay(t, strings.TrimPrefix(srvURL, "ws://"))
 	cl := client.New("ws://"+rl.ln.Addr().String(), &client.Options{
-		HeartbeatInterval:     50 * time.Millisecond,
-		HeartbeatTimeout:      400 * time.Millisecond,
+		HeartbeatInterval:     100 * time.Millisecond,
+		HeartbeatTimeout:      time.Second, // see TestViability
 		SuggestReconnectAfter: 200 * time.Millisecond,
 		Reconnect:             &client.ReconnectPolicy{MinDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond},
 	})
