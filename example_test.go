@@ -1,0 +1,209 @@
+package starling_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/starling-ws/starling"
+)
+
+// echo is the handler of the examples: it sends every message back.
+func echo(w http.ResponseWriter, r *http.Request) {
+	c, err := starling.Accept(w, r, nil)
+	if err != nil {
+		return // Accept has answered the request with an HTTP error
+	}
+	defer c.CloseNow()
+	for {
+		typ, msg, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		if err := c.Write(r.Context(), typ, msg); err != nil {
+			return
+		}
+	}
+}
+
+// The server side: upgrade a request, then read and write messages until
+// the client closes.
+func ExampleAccept() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, &starling.AcceptOptions{Subprotocols: []string{"echo.v1"}})
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(r.Context())
+			if starling.CloseStatus(err) == starling.StatusNormalClosure {
+				return // the client said goodbye
+			}
+			if err != nil {
+				log.Print(err)
+				return
+			}
+			c.Write(r.Context(), typ, append([]byte("echo: "), msg...))
+		}
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := starling.Dial(ctx, srv.URL, &starling.DialOptions{Subprotocols: []string{"echo.v1"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write(ctx, starling.MessageText, []byte("hi"))
+	_, msg, _ := c.Read(ctx)
+	fmt.Printf("%s over %s\n", msg, c.Subprotocol())
+	c.Close(starling.StatusNormalClosure, "")
+	// Output: echo: hi over echo.v1
+}
+
+// The client side: connect, exchange a message, and close with the close
+// handshake.
+func ExampleDial() {
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+	url := strings.Replace(srv.URL, "http://", "ws://", 1)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, resp, err := starling.Dial(ctx, url, &starling.DialOptions{
+		HTTPHeader: http.Header{"Authorization": {"Bearer example"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	fmt.Println(resp.Status)
+
+	if err := c.Write(ctx, starling.MessageText, []byte("hello")); err != nil {
+		log.Fatal(err)
+	}
+	typ, msg, err := c.Read(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(typ, string(msg))
+	if err := c.Close(starling.StatusNormalClosure, "done"); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// 101 Switching Protocols
+	// text hello
+}
+
+// A refused handshake tells why.
+func ExampleHandshakeError() {
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, err := starling.Dial(ctx, srv.URL, &starling.DialOptions{Origin: "https://elsewhere.example"})
+	fmt.Println(err)
+	// Output: starling: handshake refused: 403 Forbidden: origin not allowed: https://elsewhere.example
+}
+
+// Write sends one message; Read returns the next one whole.
+func ExampleConn_Write() {
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := starling.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+
+	c.Write(ctx, starling.MessageBinary, []byte{0xde, 0xad, 0xbe, 0xef})
+	c.Write(ctx, starling.MessageText, []byte("κόσμε"))
+	for range 2 {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if typ == starling.MessageText {
+			fmt.Printf("%v %s\n", typ, msg)
+		} else {
+			fmt.Printf("%v %x\n", typ, msg)
+		}
+	}
+	c.Close(starling.StatusNormalClosure, "")
+	// Output:
+	// binary deadbeef
+	// text κόσμε
+}
+
+// Read returns a *CloseError when the peer closes; CloseStatus gets its
+// code.
+func ExampleConn_Read() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.Write(r.Context(), starling.MessageText, []byte("one message, then goodbye"))
+		c.Close(4001, "bye")
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := starling.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	for {
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			fmt.Println("closed with", starling.CloseStatus(err), err)
+			return
+		}
+		fmt.Printf("%s\n", msg)
+	}
+	// Output:
+	// one message, then goodbye
+	// closed with 4001 status 4001: "bye"
+}
+
+// Writer and Reader stream a message too large to hold in memory.
+func ExampleConn_Writer() {
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := starling.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+
+	go func() {
+		w, err := c.Writer(ctx, starling.MessageText)
+		if err != nil {
+			return
+		}
+		for range 1000 {
+			io.WriteString(w, "streamed line\n")
+		}
+		w.Close()
+	}()
+	_, r, err := c.Reader(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, r)
+	fmt.Println(n, err)
+	// Output: 14000 <nil>
+}
