@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -298,4 +299,56 @@ func listen(t *testing.T) net.Listener {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln
+}
+
+// Writes made while connecting go out once the connection opens.
+func TestWriteWhileConnecting(t *testing.T) {
+	url := newServer(t, nil, echo)
+	cl := client.New(url, nil)
+	rec := record(t, cl)
+	cl.Connect()
+	must(t, cl.WriteString("early", nil))
+	rec.expect(t, client.Connected{}, client.Text{Data: "early"})
+}
+
+// Disconnect while messages pour in and the receiver is slow: the close
+// handshake may read the rest itself, and the connection still ends with
+// the server's answer, after messages in order and without an Error.
+func TestDisconnectWhileReceiving(t *testing.T) {
+	url := newServer(t, nil, func(c *starling.Conn, r *http.Request) {
+		go func() {
+			for i := 0; ; i++ {
+				if c.Write(bg, starling.MessageText, []byte(strconv.Itoa(i))) != nil {
+					return
+				}
+			}
+		}()
+		c.Read(bg)
+	})
+	cl := client.New(url, nil)
+	events := make(chan client.Event, 100000)
+	cl.OnEvent(func(ev client.Event) {
+		time.Sleep(100 * time.Microsecond)
+		events <- ev
+	})
+	t.Cleanup(cl.ForceDisconnect)
+	cl.Connect()
+	rec := &recorder{ch: events}
+	rec.expect(t, client.Connected{})
+	for i := 0; ; i++ {
+		ev := rec.next(t)
+		if i == 50 {
+			cl.Disconnect(starling.StatusNormalClosure, "")
+		}
+		if d, ok := ev.(client.Disconnected); ok {
+			if d.Code != starling.StatusNormalClosure || i < 50 {
+				t.Fatalf("after %d messages: %#v", i, d)
+			}
+			break
+		}
+		if ev != (client.Text{Data: strconv.Itoa(i)}) {
+			t.Fatalf("got %#v, want text %d", ev, i)
+		}
+	}
+	rec.quiet(t, 100*time.Millisecond)
 }
