@@ -92,10 +92,15 @@ func (c *Client) Connect() {
 // Disconnect closes the connection with a close handshake (RFC 6455 section
 // 7) carrying code and reason, after the writes already queued; later
 // writes fail with ErrNotConnected. It returns at once; the connection ends
-// with Disconnected, whose code is the one the server answers with. Before
-// the connection is open, or while waiting to reconnect, Disconnect gives
-// up and the attempt ends with Cancelled. The client does not reconnect
-// after Disconnect.
+// with Disconnected, whose code is the one the server answers with.
+// Messages the server sends meanwhile are delivered, or discarded if the
+// handshake reads them first, since this side has said it is done. The code
+// must be one that may be sent (see starling.Conn.Close); another drops
+// the connection, which then ends with Error and Disconnected{1006}.
+//
+// Before the connection is open, or while waiting to reconnect, Disconnect
+// gives up and the attempt ends with Cancelled. The client does not
+// reconnect after Disconnect.
 func (c *Client) Disconnect(code starling.StatusCode, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -114,8 +119,8 @@ func (c *Client) Disconnect(code starling.StatusCode, reason string) {
 }
 
 // ForceDisconnect drops the connection at once, without a close handshake,
-// and stops any reconnecting. The connection ends with Cancelled, unless it
-// had already ended for another reason.
+// and stops any reconnecting. The attempt ends with Cancelled, unless its
+// last events were already on their way.
 func (c *Client) ForceDisconnect() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

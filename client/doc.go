@@ -11,9 +11,11 @@
 //
 // # Lifecycle
 //
-// A client is in one of four states. Every Connect, and every Reconnecting
-// event, begins an attempt, and every attempt ends with exactly one of
-// Disconnected or Cancelled, which Error may precede.
+// A client is in one of four states: idle, connecting, open and waiting (to
+// reconnect). Every Connect, and every Reconnecting event, begins an
+// attempt, and every attempt ends with exactly one of Disconnected or
+// Cancelled, which Error may precede. The transitions, with the events
+// they deliver:
 //
 //	idle ──Connect──▶ connecting
 //	connecting ──handshake done──▶ open: Connected
@@ -28,17 +30,16 @@
 //	open ──ForceDisconnect──▶ Cancelled
 //	open ──network error──▶ ReconnectSuggested{true}, Error, Disconnected{1006}
 //	open ──protocol violation──▶ Error, Disconnected{1002, 1007, 1009...}
-//
-// After Disconnected the client is idle again, unless a ReconnectPolicy
-// covers the way the attempt ended: then it waits, with Reconnecting
-// announcing the attempt number and the delay, and goes back to
-// connecting. Disconnect or ForceDisconnect during the wait ends the run
-// with Cancelled. OnReconnect runs after each reconnect's Connected.
+//	after Disconnected ──ReconnectPolicy covers it──▶ waiting: Reconnecting{n, delay}
+//	after Disconnected or Cancelled, otherwise ──▶ idle
+//	waiting ──delay over──▶ connecting (then OnReconnect after Connected)
+//	waiting ──Disconnect or ForceDisconnect──▶ idle: Cancelled
 //
 // So Connected comes before any message of its connection, and nothing of
-// a connection comes after its Disconnected or Cancelled. Connect may be
-// called again once the client is idle, even from the receiver of
-// Disconnected.
+// a connection comes after its Disconnected or Cancelled. By then every
+// write of the connection has had its done called, or is kept for the
+// next connection (ReconnectPolicy.KeepQueued). Connect may be called again
+// once the client is idle, even from the receiver of Disconnected.
 //
 // # Writes
 //

@@ -99,7 +99,8 @@ func failAll(items []*request, err error) {
 // WriteString queues s as a text message and returns at once. Unless it
 // returns an error, done (which may be nil) is called exactly once, from a
 // goroutine of the client: with nil after the frame is written to the
-// socket, or with an error if the connection ended first. It returns
+// socket, or with an error if the connection ended first. The writer waits
+// for done to return, so it should be quick. WriteString returns
 // ErrQueueFull if the queue is over Options.MaxQueuedBytes, ErrNotConnected
 // if the client is not connecting or connected, and starling.ErrInvalidUTF8
 // if s is not UTF-8.
