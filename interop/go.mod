@@ -9,3 +9,9 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/starling-ws/starling v0.0.0-00010101000000-000000000000
 )
+
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
