@@ -20,7 +20,7 @@ const eventTimeout = 10 * time.Second
 
 // newServer starts a WebSocket server on loopback that runs serve for each
 // connection, and returns its ws:// URL.
-func newServer(t *testing.T, opts *starling.AcceptOptions, serve func(c *starling.Conn, r *http.Request)) string {
+func newServer(t testing.TB, opts *starling.AcceptOptions, serve func(c *starling.Conn, r *http.Request)) string {
 	t.Helper()
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := starling.Accept(w, r, opts)
