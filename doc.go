@@ -4,13 +4,49 @@
 // A server upgrades an HTTP request with Accept; a client connects with Dial.
 // Both return a *Conn, which reads and writes whole messages (Read, Write) or
 // streams them (Reader, Writer), answers pings, and performs the close
-// handshake (Close).
+// handshake (Close). For an event-driven client with heartbeat and
+// reconnect, in the manner of Swift's Starscream, see the client package.
+//
+// # Concurrency
+//
+// Any number of goroutines may write at once: Write, Writer, WritePing,
+// WritePong, Ping, Close and CloseNow. Messages never interleave; a control
+// frame may go out between the fragments of a streamed message. One
+// goroutine at a time may read; a second concurrent reader gets
+// ErrConcurrentRead. Pings are answered, and pongs matched to Ping, only
+// while some goroutine reads.
+//
+// # Protocol errors
 //
 // Every rule of RFC 6455 is enforced in both directions. A peer that breaks
 // one fails the connection with the status code the RFC names for it (1002
 // protocol error, 1007 invalid data, 1009 message too big), and the error
-// returned to the caller says which rule failed.
+// returned to the caller says which rule failed. CloseStatus and errors.As
+// with *CloseError give the code that ended a connection: the peer's, the
+// one Starling failed it with, or 1006 when it ended without a close frame.
 //
-// For an event-driven client with heartbeat and reconnect, see the client
-// package.
+// # Contexts and timeouts
+//
+// A context passed to a read or write bounds that call. A frame cannot be
+// resumed once cut short, so a context that ends during a read or write
+// closes the connection. Writes also have a timeout of their own
+// (DefaultWriteTimeout), so a peer that stops reading cannot block writers
+// forever. Close bounds each step of the close handshake.
+//
+// # Limits
+//
+// A Conn accepts messages up to DefaultReadLimit bytes after decompression
+// (SetReadLimit, ReadLimit) in at most DefaultMaxFragments frames. Accept
+// refuses cross-origin requests unless their origin is listed in
+// AcceptOptions.OriginPatterns. NewServer returns an http.Server with a
+// handshake timeout and a header size limit, and Group closes a server's
+// connections with 1001 (going away) on shutdown.
+//
+// # Memory
+//
+// An idle connection holds a 512-byte read buffer and no write buffer:
+// larger buffers are borrowed from pools while frames are in flight. For
+// many idle connections, note that the goroutine that serves an HTTP
+// request has a large stack; a server can return from its handler after
+// Accept and serve the connection from a fresh goroutine.
 package starling
