@@ -118,6 +118,30 @@ func TestKernels(t *testing.T) {
 	}
 }
 
+// FuzzMask checks Mask against maskBytes on any data, key, starting
+// offset and split point, so the vector kernels meet odd lengths and
+// alignments.
+func FuzzMask(f *testing.F) {
+	f.Add([]byte("Hello"), uint32(0x3d21fa37), uint8(0), uint8(0), uint16(0))
+	f.Add(make([]byte, 300), uint32(0x12345678), uint8(3), uint8(5), uint16(77))
+	f.Add(make([]byte, 1000), uint32(0xffffffff), uint8(1), uint8(31), uint16(500))
+	f.Fuzz(func(t *testing.T, data []byte, k uint32, pos, off uint8, split uint16) {
+		key := [4]byte{byte(k), byte(k >> 8), byte(k >> 16), byte(k >> 24)}
+		o := int(off) % (len(data) + 1)
+		got, want := bytes.Clone(data), bytes.Clone(data)
+		b := got[o:]
+		i := int(split) % (len(b) + 1)
+		next := Mask(key, Mask(key, int(pos&3), b[:i]), b[i:])
+		maskBytes(key, int(pos&3), want[o:])
+		if !bytes.Equal(got, want) {
+			t.Fatalf("Mask differs from maskBytes: len %d, offset %d, split %d", len(data), o, i)
+		}
+		if want := (int(pos&3) + len(b)) % 4; next != want {
+			t.Fatalf("Mask returned offset %d, want %d", next, want)
+		}
+	})
+}
+
 var benchSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
 
 func sizeName(n int) string {
