@@ -96,7 +96,8 @@ func (c *Client) Connect() {
 // Messages the server sends meanwhile are delivered, or discarded if the
 // handshake reads them first, since this side has said it is done. The code
 // must be one that may be sent (see starling.Conn.Close); another drops
-// the connection, which then ends with Error and Disconnected{1006}.
+// the connection, which then ends with Error (saying why) and
+// Disconnected{1006}, as does a server that does not answer in time.
 //
 // Before the connection is open, or while waiting to reconnect, Disconnect
 // gives up and the attempt ends with Cancelled. The client does not

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/starling-ws/starling"
@@ -23,8 +24,9 @@ type connection struct {
 	closeDone chan struct{} // closed when Disconnect's close handshake has returned
 	wg        sync.WaitGroup
 	via       viability
+	muted     atomic.Bool // set when the connection is closed before Connected
 
-	dropErr error // why the heartbeat dropped the connection; guarded by Client.mu
+	dropErr error // why this side dropped the connection; guarded by Client.mu
 }
 
 // attempt dials once and, if that succeeds, serves the connection until it
@@ -71,6 +73,9 @@ func (c *Client) opened(r *run, cn *connection) bool {
 	if r.stopped {
 		cr, forced := r.closeReq, r.forced
 		c.mu.Unlock()
+		// The close handshake may read a ping, which must not become an
+		// event: Connected never went out.
+		cn.muted.Store(true)
 		if cr != nil && !forced {
 			_ = cn.conn.Close(cr.code, cr.reason)
 		}
@@ -99,13 +104,19 @@ func (c *Client) dialOptions(cn *connection) *starling.DialOptions {
 		Compression:    o.Compression,
 		ReadLimit:      o.ReadLimit,
 		WriteTimeout:   o.WriteTimeout,
-		OnPing:         func(p []byte) { cn.r.emit(Ping{Data: clone(p)}) },
-		OnPong:         func(p []byte) { cn.r.emit(Pong{Data: clone(p)}) },
+		OnPing:         func(p []byte) { cn.emit(Ping{Data: clone(p)}) },
+		OnPong:         func(p []byte) { cn.emit(Pong{Data: clone(p)}) },
 	}
 	if o.HeartbeatInterval > 0 {
 		d.NetDialContext = cn.watchTraffic(d.NetDialContext)
 	}
 	return d
+}
+
+func (cn *connection) emit(ev Event) {
+	if !cn.muted.Load() {
+		cn.r.emit(ev)
+	}
 }
 
 // serve runs the connection's writer and heartbeat, reads until the

@@ -173,7 +173,7 @@ func (cn *connection) checkViability(now time.Time, timeout, suggestAfter time.D
 }
 
 // drop closes the connection without a handshake for err, which the
-// connection's last events report.
+// connection's Error event reports.
 func (cn *connection) drop(err error) {
 	c := cn.c
 	c.mu.Lock()

@@ -352,3 +352,15 @@ func TestDisconnectWhileReceiving(t *testing.T) {
 	}
 	rec.quiet(t, 100*time.Millisecond)
 }
+
+// Disconnect with a code that may not be sent drops the connection and
+// says why.
+func TestDisconnectInvalidCode(t *testing.T) {
+	url := newServer(t, nil, echo)
+	cl := client.New(url, nil)
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	cl.Disconnect(starling.StatusAbnormalClosure, "")
+	rec.expect(t, client.Error{Err: starling.ErrInvalidStatus}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+}

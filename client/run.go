@@ -89,6 +89,7 @@ func (c *Client) finish(r *run) {
 	c.q.accepting = false
 	failed := c.q.takeAll()
 	c.mu.Unlock()
+	r.cancel()
 	failAll(failed, ErrDisconnected)
 }
 

@@ -74,8 +74,8 @@ func (cn *connection) write(rq *request) error {
 	err := cn.conn.Close(rq.code, rq.reason)
 	if err != nil {
 		// A code or reason that may not be sent, or a peer that did not
-		// answer: the connection is over either way.
-		cn.conn.CloseNow()
+		// answer: the connection is over either way, and err says why.
+		cn.drop(err)
 	}
 	return err
 }
