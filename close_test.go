@@ -142,8 +142,8 @@ func TestCloseHandshakeFromStarling(t *testing.T) {
 				}
 				if in != nil {
 					var ce *CloseError
-					if err := in.wait(t); !errors.As(err, &ce) {
-						t.Fatalf("Read error %v, want a CloseError", err)
+					if err := in.wait(t); !errors.As(err, &ce) || ce.Code != 4001 || ce.Reason != "bye too" {
+						t.Fatalf("Read error %v, want the peer's CloseError{4001, \"bye too\"}", err)
 					}
 				}
 			})
@@ -197,6 +197,99 @@ func TestAbnormalClosure(t *testing.T) {
 					t.Fatalf("Read error %v has status %v, want 1006", err, got)
 				}
 			})
+		})
+	}
+}
+
+// TestCloseDiscardsDataBeforeAnswer checks that data the peer sent before
+// answering our close frame is discarded and the handshake still completes
+// (RFC 6455 section 1.4 and 7.1.2).
+func TestCloseDiscardsDataBeforeAnswer(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		closed := make(chan error, 1)
+		go func() { closed <- c.Close(StatusGoingAway, "") }()
+		if f, err := p.nextNonPong(); err != nil || f.op != 0x8 {
+			t.Fatalf("want a close frame, got op %#x, %v", f.op, err)
+		}
+		p.send(rawFrame{op: 0x1, payload: []byte("in flight, ")})
+		p.send(rawFrame{fin: true, op: 0x9, payload: []byte("ping")})
+		p.send(rawFrame{fin: true, op: 0x0, payload: []byte("still")})
+		p.sendClose(1001, "")
+		if r == clientRole {
+			p.nc.Close()
+		}
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+		case <-time.After(testTimeout):
+			t.Fatal("Close did not return")
+		}
+		// Section 5.5.1: after its close frame, the Starling side sends
+		// nothing more, not even the pong.
+		for {
+			f, err := p.next()
+			if err != nil {
+				break
+			}
+			t.Fatalf("frame op %#x after the close frame", f.op)
+		}
+	})
+}
+
+// TestCloseTimesOut checks that Close gives up, closing the connection, on
+// a peer that never answers the close frame.
+func TestCloseTimesOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the close timeout")
+	}
+	c, p := newPair(t, serverRole, tcpTransport)
+	start := time.Now()
+	err := c.Close(StatusNormalClosure, "")
+	if err == nil {
+		t.Fatal("Close returned nil though the peer never answered")
+	}
+	if d := time.Since(start); d > closeTimeout+2*time.Second {
+		t.Fatalf("Close took %v, beyond the close timeout of %v", d, closeTimeout)
+	}
+	if f, err := p.next(); err != nil || f.op != 0x8 {
+		t.Fatalf("want the close frame, got op %#x, %v", f.op, err)
+	}
+	p.expectEOF()
+}
+
+// TestCloseBetweenStarlings runs the close handshake between a Starling
+// client and a Starling server over loopback TCP, started from each side:
+// the answering side sees the code and reason exactly, the initiator the
+// echoed code (RFC 6455 section 7.1.2 to 7.1.4).
+func TestCloseBetweenStarlings(t *testing.T) {
+	for _, closer := range []role{serverRole, clientRole} {
+		t.Run(string(closer)+" closes", func(t *testing.T) {
+			s := newAcceptServer(t, nil, nil)
+			client, _, err := Dial(dialCtx(t), s.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.CloseNow()
+			server := s.result(t).c
+			initiator, answerer := server, client
+			if closer == clientRole {
+				initiator, answerer = client, server
+			}
+			answererRead := readInBackground(answerer)
+			initiatorRead := readInBackground(initiator)
+			if err := initiator.Close(4001, "bye"); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			var ce *CloseError
+			if err := answererRead.wait(t); !errors.As(err, &ce) || ce.Code != 4001 || ce.Reason != "bye" {
+				t.Fatalf("answerer's Read error %v, want CloseError{4001, \"bye\"}", err)
+			}
+			if err := initiatorRead.wait(t); !errors.As(err, &ce) || ce.Code != 4001 {
+				t.Fatalf("initiator's Read error %v, want the echoed CloseError{4001}", err)
+			}
 		})
 	}
 }

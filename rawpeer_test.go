@@ -70,8 +70,9 @@ type rawFrame struct {
 	// not the minimal one (RFC 6455 section 5.2).
 	lenForm int
 
-	// For receiving: whether the header had the mask bit.
+	// For receiving: whether the header had the mask bit, and the key.
 	masked bool
+	key    [4]byte
 }
 
 // encodeFrame builds the bytes of f, masked with key if mask is set.
@@ -180,6 +181,7 @@ func readRawFrame(r io.Reader) (rawFrame, error) {
 		return f, err
 	}
 	if f.masked {
+		f.key = key
 		for i := range f.payload {
 			f.payload[i] ^= key[i%4]
 		}

@@ -379,3 +379,82 @@ func TestPingRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestClientMaskingKeys checks that a client masks every frame with a new
+// key (RFC 6455 section 5.3: unpredictable, fresh for each frame).
+func TestClientMaskingKeys(t *testing.T) {
+	c, p := newPair(t, clientRole, pipeTransport)
+	ctx := dialCtx(t)
+	const n = 64
+	go func() {
+		for i := range n {
+			c.Write(ctx, MessageBinary, []byte{byte(i)})
+		}
+	}()
+	keys := map[[4]byte]bool{}
+	for range n {
+		f, err := p.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[f.key] = true
+	}
+	if len(keys) < n-1 {
+		t.Fatalf("%d frames used only %d distinct masking keys", n, len(keys))
+	}
+}
+
+// TestControlPayloadLimit checks that the Starling side refuses to send a
+// control frame over 125 bytes (RFC 6455 section 5.5) and sends exactly
+// 125.
+func TestControlPayloadLimit(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		ctx := dialCtx(t)
+		if err := c.WritePing(ctx, make([]byte, 126)); !errors.Is(err, ErrControlTooLong) {
+			t.Fatalf("WritePing of 126 bytes = %v, want ErrControlTooLong", err)
+		}
+		if err := c.WritePong(ctx, make([]byte, 126)); !errors.Is(err, ErrControlTooLong) {
+			t.Fatalf("WritePong of 126 bytes = %v, want ErrControlTooLong", err)
+		}
+		want := randomBytes(125, 125)
+		if err := c.WritePing(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := p.next(); err != nil || f.op != 0x9 || !f.fin || !bytes.Equal(f.payload, want) {
+			t.Fatalf("got op %#x fin %v %d bytes, %v; want the 125-byte ping", f.op, f.fin, len(f.payload), err)
+		}
+	})
+}
+
+// TestOnPing checks that the OnPing and OnPong callbacks see each control
+// frame's payload, and that pings are answered all the same.
+func TestOnPing(t *testing.T) {
+	pings, pongs := make(chan string, 1), make(chan string, 1)
+	s := newAcceptServer(t, &AcceptOptions{
+		OnPing: func(p []byte) { pings <- string(p) },
+		OnPong: func(p []byte) { pongs <- string(p) },
+	}, nil)
+	resp, _, nc, br := rawRequest(t, s.Listener.Addr().String(), handshakeRequest("GET / HTTP/1.1"))
+	if resp.StatusCode != 101 {
+		t.Fatal(resp.Status)
+	}
+	c := s.result(t).c
+	readInBackground(c)
+	key := [4]byte{1, 2, 3, 4}
+	nc.Write(encodeFrame(rawFrame{fin: true, op: 0x9, payload: []byte("are you there")}, true, key))
+	nc.Write(encodeFrame(rawFrame{fin: true, op: 0xA, payload: []byte("heartbeat")}, true, key))
+	for ch, want := range map[chan string]string{pings: "are you there", pongs: "heartbeat"} {
+		select {
+		case got := <-ch:
+			if got != want {
+				t.Errorf("callback saw %q, want %q", got, want)
+			}
+		case <-time.After(testTimeout):
+			t.Fatalf("callback for %q not called", want)
+		}
+	}
+	if f, err := readRawFrame(br); err != nil || f.op != 0xA || string(f.payload) != "are you there" {
+		t.Fatalf("answer op %#x %q %v, want the pong", f.op, f.payload, err)
+	}
+}
