@@ -10,6 +10,7 @@ import (
 )
 
 func TestBenchJSONReport(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	plot := filepath.Join(t.TempDir(), "latency.svg")
 	r := runStarling(t, nil, "bench", "ws://"+s.addr+"/echo", "-c", "4", "-s", "256", "-n", "2000", "-w", "8", "--json", "--plot", plot)
@@ -52,6 +53,7 @@ func TestBenchJSONReport(t *testing.T) {
 }
 
 func TestBenchTextReportForDuration(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	r := runStarling(t, nil, "bench", "-d", "500ms", "-c", "2", "--text", "ws://"+s.addr+"/echo")
 	if r.code != 0 || r.stderr != "" {
@@ -65,6 +67,7 @@ func TestBenchTextReportForDuration(t *testing.T) {
 }
 
 func TestBenchErrors(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	r := runStarling(t, nil, "bench", "-n", "1", "--origin", "https://evil.example", "ws://"+s.addr+"/echo")
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "starling: handshake refused: 403 Forbidden") {
@@ -78,7 +81,7 @@ func TestBenchErrors(t *testing.T) {
 		{"bench", "--compress", "ws://x/echo"},
 		{"bench", "--proxy", "http://p:3128", "ws://x/echo"},
 	} {
-		if r := runStarling(t, nil, args...); r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
+		if r := runInProcess(args...); r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("starling %q: exit %d, stderr %q; want exit 2 and one line", args, r.code, r.stderr)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 )
 
 func TestConnectPipe(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	r := runStarling(t, strings.NewReader("hello\nworld\n\nno newline at the end"), "connect", "ws://"+s.addr+"/echo")
 	if r.code != 0 || r.stderr != "" || r.stdout != "hello\nworld\n\nno newline at the end\n" {
@@ -19,6 +20,7 @@ func TestConnectPipe(t *testing.T) {
 }
 
 func TestConnectJSON(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	r := runStarling(t, strings.NewReader("héllo \"quoted\" <tag>\n"), "connect", "--json", "ws://"+s.addr+"/echo")
 	want := `{"event":"connected","subprotocol":""}
@@ -31,6 +33,7 @@ func TestConnectJSON(t *testing.T) {
 }
 
 func TestConnectRefusedHandshake(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	url := "ws://" + s.addr + "/echo"
 	line := "starling: handshake refused: 403 Forbidden: origin not allowed: https://evil.example\n"
@@ -48,6 +51,7 @@ func TestConnectRefusedHandshake(t *testing.T) {
 }
 
 func TestConnectServerCloseWithCode(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--read-limit", "5")
 	r := runStarling(t, strings.NewReader("four\ntoo long\nnot sent\n"), "connect", "--json", "ws://"+s.addr+"/echo")
 	// The reason's wording is the library's; the code is the contract.
@@ -60,6 +64,7 @@ func TestConnectServerCloseWithCode(t *testing.T) {
 }
 
 func TestConnectServerGoingAway(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cmd := exec.Command(binary, "connect", "ws://"+s.addr+"/chat?name=bot")
 	stdin, _ := cmd.StdinPipe() // kept open: the server ends the session
@@ -86,6 +91,7 @@ func TestConnectServerGoingAway(t *testing.T) {
 }
 
 func TestConnectUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"connect"},
 		{"connect", "127.0.0.1:8080"},
@@ -95,7 +101,7 @@ func TestConnectUsageErrors(t *testing.T) {
 		{"connect", "--compress", "ws://x/"},
 		{"connect", "--proxy", "socks5://p:1080", "ws://x/"},
 	} {
-		r := runStarling(t, nil, args...)
+		r := runInProcess(args...)
 		if r.code != 2 || !strings.HasPrefix(r.stderr, "starling: ") || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("starling %q: exit %d, stderr %q; want 2 and one line", args, r.code, r.stderr)
 		}
@@ -103,6 +109,7 @@ func TestConnectUsageErrors(t *testing.T) {
 }
 
 func TestConnectHeaderAndSubprotocol(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	// The demo endpoints speak no subprotocol, so the offer is declined
 	// and the header is accepted without effect; what is checked is that
@@ -114,6 +121,7 @@ func TestConnectHeaderAndSubprotocol(t *testing.T) {
 }
 
 func TestConnectSignalClosesNormally(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cmd := exec.Command(binary, "connect", "--json", "ws://"+s.addr+"/echo")
 	stdin, _ := cmd.StdinPipe()

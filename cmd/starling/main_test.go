@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -176,4 +177,34 @@ func runStarling(t *testing.T, stdin io.Reader, args ...string) result {
 		t.Fatal(err)
 	}
 	return result{out.String(), errb.String(), code}
+}
+
+// runInProcess runs the command line through run, without a process, for
+// usage errors that never reach the network.
+func runInProcess(args ...string) result {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, stdio{strings.NewReader(""), &out, &errb})
+	return result{out.String(), errb.String(), code}
+}
+
+func TestUsageErrorExitStatus(t *testing.T) {
+	t.Parallel()
+	r := runStarling(t, nil, "connect")
+	want := "starling: connect takes one URL, e.g. starling connect ws://127.0.0.1:8080/echo\n"
+	if r.code != 2 || r.stderr != want || r.stdout != "" {
+		t.Fatalf("exit %d, stderr %q; want 2, %q", r.code, r.stderr, want)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"help"}, {"connect", "-h"}, {"serve", "--help"}, {"bench", "-h"}} {
+		r := runInProcess(args...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "usage: starling") || r.stderr != "" {
+			t.Errorf("starling %q: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := runInProcess(); r.code != 2 || !strings.HasPrefix(r.stderr, "usage: starling") {
+		t.Errorf("no arguments: exit %d, stderr %q", r.code, r.stderr)
+	}
 }

@@ -112,6 +112,7 @@ func (s *screen) waitFor(t *testing.T, re *regexp.Regexp) {
 }
 
 func TestConnectInteractive(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	master, sc, exited := startInTerminal(t, "NO_COLOR=", "connect", "ws://"+srv.addr+"/echo")
 	sc.waitFor(t, regexp.MustCompile(`\d\d:\d\d:\d\d \x1b\[[0-9;]*m\*\x1b\[0m connected to ws://`))
@@ -133,6 +134,7 @@ func TestConnectInteractive(t *testing.T) {
 }
 
 func TestConnectInteractiveNoColor(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	master, sc, exited := startInTerminal(t, "NO_COLOR=1", "connect", "ws://"+srv.addr+"/echo")
 	sc.waitFor(t, regexp.MustCompile(`\d\d:\d\d:\d\d \* connected to ws://`))

@@ -47,6 +47,7 @@ func readEvent(t *testing.T, c *starling.Conn) server.ChatEvent {
 }
 
 func TestServePage(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	for path, want := range map[string]string{"/": "<title>Starling chat</title>", "/chat.js": "new WebSocket", "/style.css": "body"} {
 		resp, err := http.Get("http://" + s.addr + path)
@@ -65,6 +66,7 @@ func TestServePage(t *testing.T) {
 }
 
 func TestServeEcho(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := dialT(t, "ws://"+s.addr+"/echo", nil)
 	ctx := context.Background()
@@ -86,6 +88,7 @@ func TestServeEcho(t *testing.T) {
 }
 
 func TestServeChatJoinMessageLeave(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	alice := dialT(t, "ws://"+s.addr+"/chat?name=alice", nil)
 	if ev := readEvent(t, alice); ev.Type != "welcome" || ev.Name != "alice" || !slices.Equal(ev.Members, []string{"alice"}) || ev.Count != 1 {
@@ -115,6 +118,7 @@ func TestServeChatJoinMessageLeave(t *testing.T) {
 }
 
 func TestServeChatGuestNamesAreUnique(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	var names []string
 	for _, q := range []string{"?name=sam", "?name=%20sam%0A", ""} {
@@ -127,6 +131,7 @@ func TestServeChatGuestNamesAreUnique(t *testing.T) {
 }
 
 func TestServeTicker(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := dialT(t, "ws://"+s.addr+"/ticker", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -142,6 +147,7 @@ func TestServeTicker(t *testing.T) {
 }
 
 func TestServeShutdownSendsGoingAway(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	echo := dialT(t, "ws://"+s.addr+"/echo", nil)
 	chat := dialT(t, "ws://"+s.addr+"/chat", nil)
@@ -172,6 +178,7 @@ func TestServeShutdownSendsGoingAway(t *testing.T) {
 }
 
 func TestServeOrigin(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--origin", "*.trusted.example")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -185,6 +192,7 @@ func TestServeOrigin(t *testing.T) {
 }
 
 func TestServeReadLimit(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--read-limit", "10")
 	c := dialT(t, "ws://"+s.addr+"/echo", nil)
 	ctx := context.Background()
@@ -198,6 +206,7 @@ func TestServeReadLimit(t *testing.T) {
 }
 
 func TestServeSelfSignedTLS(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--tls-self-signed")
 	if s.rec["page"] != "https://"+s.addr+"/" {
 		t.Fatalf("page URL = %q, want https", s.rec["page"])
@@ -228,6 +237,7 @@ func TestServeSelfSignedTLS(t *testing.T) {
 }
 
 func TestServeUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -237,7 +247,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--nope"}, "starling: flag provided but not defined: -nope\n"},
 		{[]string{"frobnicate"}, "starling: unknown command \"frobnicate\"\n"},
 	} {
-		r := runStarling(t, nil, tc.args...)
+		r := runInProcess(tc.args...)
 		if r.code != 2 || r.stderr != tc.want {
 			t.Errorf("starling %q: exit %d, stderr %q; want exit 2, %q", tc.args, r.code, r.stderr, tc.want)
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -36,14 +37,15 @@ const memberQueue = 256
 const maxNameLen = 32
 
 type member struct {
-	name    string
-	conn    *starling.Conn
-	out     chan []byte
-	dropped bool
+	name string
+	conn *starling.Conn
+	out  chan []byte
+	gone atomic.Bool // removed from the room: write nothing more
 }
 
 // Room is a broadcast chat room.
 type Room struct {
+	queue   int // memberQueue, smaller in tests
 	mu      sync.Mutex
 	members map[*member]struct{}
 	guests  int
@@ -51,7 +53,7 @@ type Room struct {
 
 // NewRoom returns an empty room.
 func NewRoom() *Room {
-	return &Room{members: make(map[*member]struct{})}
+	return &Room{queue: memberQueue, members: make(map[*member]struct{})}
 }
 
 // serveChat joins the connection to the room under the name in the "name"
@@ -63,7 +65,7 @@ func (s *Server) serveChat(c *starling.Conn, r *http.Request) error {
 // Serve runs one member's session: it announces the member, relays what
 // it sends, and announces its leaving when the connection ends.
 func (rm *Room) Serve(c *starling.Conn, name string) error {
-	m := &member{conn: c, out: make(chan []byte, memberQueue)}
+	m := &member{conn: c, out: make(chan []byte, rm.queue)}
 	rm.join(m, name)
 	defer rm.leave(m)
 	go m.writeLoop()
@@ -74,17 +76,22 @@ func (rm *Room) Serve(c *starling.Conn, name string) error {
 			return err
 		}
 		if typ != starling.MessageText {
-			return c.Close(starling.StatusUnsupportedData, "chat takes text messages")
+			ce := &starling.CloseError{Code: starling.StatusUnsupportedData, Reason: "chat takes text messages"}
+			_ = c.Close(ce.Code, ce.Reason)
+			return ce
 		}
 		rm.broadcast(ChatEvent{Type: "message", Name: m.name, Text: string(p)}, nil)
 	}
 }
 
-// writeLoop sends the member's queued events until the room closes the
-// queue or a write fails.
+// writeLoop sends the member's queued events until the member leaves or a
+// write fails.
 func (m *member) writeLoop() {
 	ctx := context.Background()
 	for p := range m.out {
+		if m.gone.Load() {
+			continue
+		}
 		if err := m.conn.Write(ctx, starling.MessageText, p); err != nil {
 			_ = m.conn.CloseNow()
 			for range m.out {
@@ -111,9 +118,21 @@ func (rm *Room) join(m *member, name string) {
 func (rm *Room) leave(m *member) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
+	if rm.remove(m) {
+		rm.broadcastLocked(ChatEvent{Type: "leave", Name: m.name}, nil)
+	}
+}
+
+// remove takes m out of the room and ends its queue, and reports whether
+// it was still in.
+func (rm *Room) remove(m *member) bool {
+	if _, ok := rm.members[m]; !ok {
+		return false
+	}
 	delete(rm.members, m)
+	m.gone.Store(true)
 	close(m.out)
-	rm.broadcastLocked(ChatEvent{Type: "leave", Name: m.name}, nil)
+	return true
 }
 
 // broadcast sends ev to every member except skip.
@@ -123,28 +142,38 @@ func (rm *Room) broadcast(ev ChatEvent, skip *member) {
 	rm.broadcastLocked(ev, skip)
 }
 
+// broadcastLocked sends ev to every member except skip, then drops the
+// members whose queue was full: one stalled reader must not hold up the
+// room or make it buffer without bound.
 func (rm *Room) broadcastLocked(ev ChatEvent, skip *member) {
 	ev.Count = len(rm.members)
+	var slow []*member
 	for m := range rm.members {
-		if m != skip {
-			rm.send(m, ev)
+		if m != skip && !rm.send(m, ev) {
+			slow = append(slow, m)
+		}
+	}
+	for _, m := range slow {
+		if rm.remove(m) {
+			// The close frame goes out once the member reads what is
+			// already on its way, or the write timeout ends it.
+			go m.conn.Close(starling.StatusPolicyViolation, "too slow to keep up with the room")
+			rm.broadcastLocked(ChatEvent{Type: "leave", Name: m.name}, nil)
 		}
 	}
 }
 
-// send queues ev for m, or drops m with 1008 if its queue is full.
-func (rm *Room) send(m *member, ev ChatEvent) {
+// send queues ev for m, and reports false if m's queue is full.
+func (rm *Room) send(m *member, ev ChatEvent) bool {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now().UTC()
 	}
 	p, _ := json.Marshal(ev) // a ChatEvent always marshals
 	select {
 	case m.out <- p:
+		return true
 	default:
-		if !m.dropped {
-			m.dropped = true
-			go m.conn.Close(starling.StatusPolicyViolation, "too slow to keep up with the room")
-		}
+		return false
 	}
 }
 
