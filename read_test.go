@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -412,4 +414,72 @@ func TestDefaultLimits(t *testing.T) {
 	if c.maxFragments != DefaultMaxFragments {
 		t.Errorf("MaxFragments %d, want %d", c.maxFragments, DefaultMaxFragments)
 	}
+}
+
+// TestCloseMidMessage checks that a close frame between the fragments of a
+// message (RFC 6455 section 5.4 lets control frames in there) ends the
+// read with the peer's CloseError, and is echoed.
+func TestCloseMidMessage(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		in := readInBackground(c)
+		p.send(rawFrame{op: 0x1, payload: []byte("half a mess")})
+		p.sendClose(1001, "leaving")
+		f, err := p.nextNonPong()
+		if err != nil || f.op != 0x8 {
+			t.Fatalf("want the echoed close, got op %#x, %v", f.op, err)
+		}
+		if code, _ := decodeClose(t, f.payload); code != 1001 {
+			t.Fatalf("echoed %v, want 1001", code)
+		}
+		p.nc.Close()
+		var ce *CloseError
+		if err := in.wait(t); !errors.As(err, &ce) || ce.Code != 1001 || ce.Reason != "leaving" {
+			t.Fatalf("Read error %v, want CloseError{1001, \"leaving\"}", err)
+		}
+	})
+}
+
+// TestReaderSkipsUnread checks that a message left half read is discarded
+// by the next Reader call, and is still checked on the way: a text message
+// skipped over must be valid UTF-8 too (RFC 6455 section 8.1).
+func TestReaderSkipsUnread(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		ctx := dialCtx(t)
+		go func() {
+			p.send(rawFrame{fin: true, op: 0x2, payload: []byte("first, partly read")})
+			p.send(rawFrame{op: 0x1, payload: []byte("second, ")})
+			p.send(rawFrame{fin: true, op: 0x0, payload: []byte("unread")})
+			p.send(rawFrame{fin: true, op: 0x1, payload: []byte("third")})
+			p.send(rawFrame{op: 0x1, payload: []byte("fourth ")})
+			p.send(rawFrame{fin: true, op: 0x0, payload: []byte("bad \xff")})
+		}()
+		_, rd, err := c.Reader(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 5)
+		if _, err := io.ReadFull(rd, buf); err != nil || string(buf) != "first" {
+			t.Fatalf("read %q, %v", buf, err)
+		}
+		if _, rd, err = c.Reader(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(rd, buf[:1]); err != nil || buf[0] != 's' {
+			t.Fatalf("read %q, %v", buf[:1], err)
+		}
+		if _, data, err := c.Read(ctx); err != nil || string(data) != "third" {
+			t.Fatalf("Read %q, %v; want the third message", data, err)
+		}
+		if _, _, err := c.Reader(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The fourth message is skipped unread, but its bad byte is seen.
+		_, _, err = c.Reader(ctx)
+		if CloseStatus(err) != StatusInvalidFramePayload {
+			t.Fatalf("Reader after an invalid skipped message: %v, want 1007", err)
+		}
+		p.expectClose(StatusInvalidFramePayload)
+	})
 }
