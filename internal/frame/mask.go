@@ -10,10 +10,6 @@ import (
 // a payload can be masked in pieces.
 func Mask(key [4]byte, pos int, b []byte) int {
 	next := (pos + len(b)) & 3
-	if len(b) < 8 {
-		maskBytes(key, pos, b)
-		return next
-	}
 	k := wordKey(key, pos)
 	if len(b) >= 64 {
 		n := maskVector(b, k)
@@ -23,6 +19,11 @@ func Mask(key [4]byte, pos int, b []byte) int {
 	for len(b) >= 8 {
 		binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(b)^k)
 		b = b[8:]
+	}
+	if len(b) >= 4 {
+		// The key repeats every 4 bytes, so k still lines up after this.
+		binary.LittleEndian.PutUint32(b, binary.LittleEndian.Uint32(b)^uint32(k))
+		b = b[4:]
 	}
 	for i := range b {
 		b[i] ^= byte(k >> (8 * i))
@@ -62,12 +63,4 @@ func xor64(b []byte, k uint64) {
 	binary.LittleEndian.PutUint64(b[40:], binary.LittleEndian.Uint64(b[40:])^k)
 	binary.LittleEndian.PutUint64(b[48:], binary.LittleEndian.Uint64(b[48:])^k)
 	binary.LittleEndian.PutUint64(b[56:], binary.LittleEndian.Uint64(b[56:])^k)
-}
-
-// maskBytes is Mask one byte at a time: the reference the fast versions are
-// tested against, and the path for payloads too short for words.
-func maskBytes(key [4]byte, pos int, b []byte) {
-	for i := range b {
-		b[i] ^= key[(pos+i)&3]
-	}
 }

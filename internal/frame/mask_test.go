@@ -7,6 +7,14 @@ import (
 	"testing"
 )
 
+// maskBytes is Mask one byte at a time: the reference the fast versions are
+// tested against.
+func maskBytes(key [4]byte, pos int, b []byte) {
+	for i := range b {
+		b[i] ^= key[(pos+i)&3]
+	}
+}
+
 // kernel is a block masker behind maskVector: given at least 64 bytes, it
 // masks all but fewer than block bytes at the start of b and returns how
 // many.
