@@ -23,7 +23,7 @@ func TestChromium(t *testing.T) {
 	p, err := peer.NewChromium(ctx, [][]byte{ca.PEM}, t.Logf)
 	matrix.Require(t, err)
 	defer p.Close()
-	caps := matrix.Caps{Client: true, Cookie: true}
+	caps := matrix.Caps{Client: true, Cookie: true, Deflate: true}
 	t.Run("ws", func(t *testing.T) {
 		matrix.Run(t, p, caps, matrix.Options{Page: p.PageHandler()})
 	})

@@ -23,7 +23,7 @@ func TestNodeWS(t *testing.T) {
 	}()
 	matrix.Run(t, p, matrix.Caps{
 		Server: true, Client: true,
-		SendsFragments: true, SendsPings: true, PingPayload: true, DropsTCP: true, CustomHeader: true,
+		SendsFragments: true, SendsPings: true, PingPayload: true, DropsTCP: true, CustomHeader: true, Deflate: true,
 	}, matrix.Options{})
 }
 

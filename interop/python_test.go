@@ -29,7 +29,7 @@ func TestPythonWebsockets(t *testing.T) {
 	}()
 	matrix.Run(t, p, matrix.Caps{
 		Server: true, Client: true,
-		SendsFragments: true, SendsPings: true, PingPayload: true, DropsTCP: true, CustomHeader: true,
+		SendsFragments: true, SendsPings: true, PingPayload: true, DropsTCP: true, CustomHeader: true, Deflate: true,
 	}, matrix.Options{})
 }
 

@@ -25,8 +25,8 @@ function sendFragments(ws, parts, binary) {
   parts.forEach((part, i) => ws.send(part, { binary, fin: i === parts.length - 1 }));
 }
 
-function run(ws, mode, id, header) {
-  emit({ id, event: 'open', subprotocol: ws.protocol, header });
+function run(ws, mode, id, header, extensions) {
+  emit({ id, event: 'open', subprotocol: ws.protocol, header, extensions });
   ws.on('pong', (data) => emit({ id, event: 'pong', data: data.toString('utf8') }));
   ws.on('close', (code, reason) => emit({ id, event: 'close', code, reason: reason.toString('utf8') }));
   ws.on('error', (err) => process.stderr.write(`${id}: ${err.message}\n`));
@@ -54,13 +54,13 @@ const server = new WebSocketServer({
   host: '127.0.0.1',
   port: 0,
   maxPayload: MAX_PAYLOAD,
-  perMessageDeflate: false,
+  perMessageDeflate: true,
   handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
 });
 
 server.on('connection', (ws, req) => {
   const url = new URL(req.url, 'http://localhost');
-  run(ws, url.pathname.slice(1), url.searchParams.get('id'), req.headers[HEADER] || '');
+  run(ws, url.pathname.slice(1), url.searchParams.get('id'), req.headers[HEADER] || '', '');
 });
 
 server.on('listening', () => emit({ event: 'listening', port: server.address().port }));
@@ -69,12 +69,16 @@ function connect(cmd) {
   const ws = new WebSocket(cmd.url, OFFERED, {
     headers: { 'X-Starling-Test': cmd.id },
     maxPayload: MAX_PAYLOAD,
-    perMessageDeflate: false,
+    perMessageDeflate: true,
   });
   let opened = false;
+  let extensions = '';
+  ws.on('upgrade', (res) => {
+    extensions = res.headers['sec-websocket-extensions'] || '';
+  });
   ws.on('open', () => {
     opened = true;
-    run(ws, cmd.mode, cmd.id, '');
+    run(ws, cmd.mode, cmd.id, '', extensions);
   });
   ws.on('error', (err) => {
     if (!opened) emit({ id: cmd.id, event: 'error', reason: err.message });

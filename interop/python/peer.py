@@ -36,8 +36,8 @@ async def ping(ws, conn_id):
     emit(id=conn_id, event="pong", data="peer-ping")
 
 
-async def run(ws, mode, conn_id, header):
-    emit(id=conn_id, event="open", subprotocol=ws.subprotocol or "", header=header)
+async def run(ws, mode, conn_id, header, extensions=""):
+    emit(id=conn_id, event="open", subprotocol=ws.subprotocol or "", header=header, extensions=extensions)
     tasks = []
     if mode == "drop":
         ws.transport.abort()
@@ -76,13 +76,12 @@ async def connect(cmd):
             subprotocols=OFFERED,
             extra_headers={HEADER: cmd["id"]},
             max_size=MAX_SIZE,
-            compression=None,
             open_timeout=10,
         )
     except Exception as exc:
         emit(id=cmd["id"], event="error", reason=repr(exc))
         return
-    await run(ws, cmd["mode"], cmd["id"], "")
+    await run(ws, cmd["mode"], cmd["id"], "", ws.response_headers.get("Sec-WebSocket-Extensions", ""))
 
 
 def read_commands(loop, done, pending):
@@ -103,7 +102,6 @@ async def main():
         0,
         subprotocols=[SUBPROTOCOL],
         max_size=MAX_SIZE,
-        compression=None,
     )
     emit(event="listening", port=server.sockets[0].getsockname()[1])
     done = asyncio.Event()

@@ -44,6 +44,7 @@ func runCells(t *testing.T, e *env) {
 		e.cell(t, "abnormal/peer-drops", e.peerDrops)
 	}
 	e.cell(t, "abnormal/starling-drops", e.starlingDrops)
+	runDeflateCells(t, e)
 }
 
 func (e *env) cell(t *testing.T, name string, f func(*testing.T, context.Context)) {

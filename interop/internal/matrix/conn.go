@@ -37,10 +37,14 @@ type side struct {
 	header http.Header // the handshake request, StarlingServer direction only
 	pings  chan []byte // payloads of pings received (OnPing)
 	pongs  chan []byte // payloads of pongs received (OnPong)
+	wire   *wire       // bytes on the network
+	// extensions is the Sec-WebSocket-Extensions of the server's answer,
+	// StarlingClient direction only.
+	extensions string
 }
 
 func newSide(id string) *side {
-	return &side{id: id, pings: make(chan []byte, 16), pongs: make(chan []byte, 16)}
+	return &side{id: id, pings: make(chan []byte, 16), pongs: make(chan []byte, 16), wire: new(wire)}
 }
 
 func (s *side) onPing(p []byte) { s.pings <- append([]byte(nil), p...) }
@@ -48,16 +52,23 @@ func (s *side) onPong(p []byte) { s.pongs <- append([]byte(nil), p...) }
 
 var lastID atomic.Int64
 
-// open makes a connection in e's direction with the peer in the given mode.
+// open makes an uncompressed connection in e's direction with the peer in
+// the given mode.
 func (e *env) open(t *testing.T, ctx context.Context, mode string) *side {
+	t.Helper()
+	return e.openWith(t, ctx, mode, starling.CompressionOptions{})
+}
+
+// openWith is open with Starling's compression options.
+func (e *env) openWith(t *testing.T, ctx context.Context, mode string, comp starling.CompressionOptions) *side {
 	t.Helper()
 	id := fmt.Sprintf("c%d", lastID.Add(1))
 	var s *side
 	var err error
 	if e.dir == starlingServer {
-		s, err = e.srv.expect(ctx, e.peer, mode, id)
+		s, err = e.srv.expect(ctx, e.peer, mode, id, comp)
 	} else {
-		s, err = dial(ctx, e.peer.ServerURL()+"/"+mode+"?id="+id, id)
+		s, err = dial(ctx, e.peer.ServerURL()+"/"+mode+"?id="+id, id, comp)
 	}
 	if err != nil {
 		t.Fatalf("open %s connection %s: %v", mode, id, err)
@@ -65,17 +76,23 @@ func (e *env) open(t *testing.T, ctx context.Context, mode string) *side {
 	return s
 }
 
-func dial(ctx context.Context, url, id string) (*side, error) {
+func dial(ctx context.Context, url, id string, comp starling.CompressionOptions) (*side, error) {
 	s := newSide(id)
-	c, _, err := starling.Dial(ctx, url, &starling.DialOptions{
-		Subprotocols: peer.Offered,
-		HTTPHeader:   http.Header{peer.HeaderName: {id}},
-		ReadLimit:    peer.ReadLimit,
-		OnPing:       s.onPing,
-		OnPong:       s.onPong,
+	c, resp, err := starling.Dial(ctx, url, &starling.DialOptions{
+		Subprotocols:   peer.Offered,
+		HTTPHeader:     http.Header{peer.HeaderName: {id}},
+		ReadLimit:      peer.ReadLimit,
+		OnPing:         s.onPing,
+		OnPong:         s.onPong,
+		Compression:    comp,
+		NetDialContext: countingDial(s.wire),
 	})
+	if err != nil {
+		return nil, err
+	}
 	s.conn = c
-	return s, err
+	s.extensions = resp.Header.Get("Sec-WebSocket-Extensions")
+	return s, nil
 }
 
 // server is Starling's server for the StarlingServer direction. It hands
@@ -83,7 +100,12 @@ func dial(ctx context.Context, url, id string) (*side, error) {
 type server struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
-	waiting map[string]chan accepted
+	waiting map[string]waiter
+}
+
+type waiter struct {
+	ch   chan accepted
+	comp starling.CompressionOptions
 }
 
 type accepted struct {
@@ -92,8 +114,10 @@ type accepted struct {
 }
 
 func newServer(opts Options) *server {
-	s := &server{waiting: make(map[string]chan accepted)}
+	s := &server{waiting: make(map[string]waiter)}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP(opts.Page)))
+	s.srv.Listener = countingListener{s.srv.Listener}
+	s.srv.Config.ConnContext = withWire
 	if opts.TLS != nil {
 		s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{*opts.TLS}}
 		s.srv.StartTLS()
@@ -115,32 +139,34 @@ func (s *server) serveHTTP(page http.Handler) func(http.ResponseWriter, *http.Re
 		}
 		id := r.URL.Query().Get("id")
 		s.mu.Lock()
-		ch := s.waiting[id]
+		wt, ok := s.waiting[id]
 		delete(s.waiting, id)
 		s.mu.Unlock()
-		if ch == nil {
+		if !ok {
 			http.Error(w, "no cell waits for id "+id, http.StatusNotFound)
 			return
 		}
 		sd := newSide(id)
 		sd.header = r.Header.Clone()
+		sd.wire = wireOf(r.Context())
 		c, err := starling.Accept(w, r, &starling.AcceptOptions{
 			Subprotocols: []string{peer.Subprotocol},
 			ReadLimit:    peer.ReadLimit,
 			OnPing:       sd.onPing,
 			OnPong:       sd.onPong,
+			Compression:  wt.comp,
 		})
 		sd.conn = c
-		ch <- accepted{sd, err}
+		wt.ch <- accepted{sd, err}
 	}
 }
 
 // expect asks p's client to dial the server in mode and returns
 // Starling's side of the connection.
-func (s *server) expect(ctx context.Context, p peer.Peer, mode, id string) (*side, error) {
+func (s *server) expect(ctx context.Context, p peer.Peer, mode, id string, comp starling.CompressionOptions) (*side, error) {
 	ch := make(chan accepted, 1)
 	s.mu.Lock()
-	s.waiting[id] = ch
+	s.waiting[id] = waiter{ch, comp}
 	s.mu.Unlock()
 	url := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/" + mode + "?id=" + id
 	if err := p.Connect(ctx, url, mode, id); err != nil {

@@ -26,6 +26,11 @@ type Caps struct {
 	DropsTCP       bool // the peer can drop the TCP connection without a close frame
 	CustomHeader   bool // the peer's client can send peer.HeaderName
 	Cookie         bool // the peer's client sends the cookie its page set (browsers)
+	// Deflate: the peer supports permessage-deflate (RFC 7692).
+	Deflate bool
+	// DeflateNoTakeoverOnly: the peer agrees to permessage-deflate only
+	// with no context takeover for both sides (gorilla).
+	DeflateNoTakeoverOnly bool
 }
 
 // Options configures the Starling server of the StarlingServer direction.

@@ -20,14 +20,15 @@ func NewCoder() *Coder {
 	p := &Coder{inproc{name: "coder"}}
 	p.start(func(w http.ResponseWriter, r *http.Request, mode, id string) {
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-			Subprotocols:   []string{Subprotocol},
-			OnPongReceived: p.onPong(id),
+			Subprotocols:    []string{Subprotocol},
+			CompressionMode: websocket.CompressionContextTakeover,
+			OnPongReceived:  p.onPong(id),
 		})
 		if err != nil {
 			p.hub.Post(Event{ID: id, Kind: EventError, Reason: err.Error()})
 			return
 		}
-		p.run(r.Context(), c, mode, id, r.Header.Get(HeaderName))
+		p.run(r.Context(), c, mode, id, r.Header.Get(HeaderName), "")
 	})
 	return p
 }
@@ -37,15 +38,16 @@ func (p *Coder) Connect(ctx context.Context, url, mode, id string) error {
 	p.goConnect(id, func() error {
 		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		c, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{
-			Subprotocols:   Offered,
-			HTTPHeader:     http.Header{HeaderName: {id}},
-			OnPongReceived: p.onPong(id),
+		c, resp, err := websocket.Dial(dctx, url, &websocket.DialOptions{
+			Subprotocols:    Offered,
+			HTTPHeader:      http.Header{HeaderName: {id}},
+			CompressionMode: websocket.CompressionContextTakeover,
+			OnPongReceived:  p.onPong(id),
 		})
 		if err != nil {
 			return err
 		}
-		p.run(context.Background(), c, mode, id, "")
+		p.run(context.Background(), c, mode, id, "", resp.Header.Get("Sec-WebSocket-Extensions"))
 		return nil
 	})
 	return nil
@@ -57,10 +59,10 @@ func (p *Coder) onPong(id string) func(context.Context, []byte) {
 	}
 }
 
-func (p *Coder) run(ctx context.Context, c *websocket.Conn, mode, id, header string) {
+func (p *Coder) run(ctx context.Context, c *websocket.Conn, mode, id, header, extensions string) {
 	defer c.CloseNow()
 	c.SetReadLimit(ReadLimit)
-	p.hub.Post(Event{ID: id, Kind: EventOpen, Subprotocol: c.Subprotocol(), Header: header})
+	p.hub.Post(Event{ID: id, Kind: EventOpen, Subprotocol: c.Subprotocol(), Header: header, Extensions: extensions})
 	var err error
 	switch mode {
 	case ModeDrop:

@@ -21,7 +21,7 @@ const fragmentBuffer = 3
 func NewGorilla() *Gorilla {
 	g := &Gorilla{inproc{name: "gorilla"}}
 	g.start(func(w http.ResponseWriter, r *http.Request, mode, id string) {
-		u := websocket.Upgrader{Subprotocols: []string{Subprotocol}}
+		u := websocket.Upgrader{Subprotocols: []string{Subprotocol}, EnableCompression: true}
 		if mode == ModeFragments {
 			u.WriteBufferSize = fragmentBuffer
 		}
@@ -30,7 +30,7 @@ func NewGorilla() *Gorilla {
 			g.hub.Post(Event{ID: id, Kind: EventError, Reason: err.Error()})
 			return
 		}
-		g.run(c, mode, id, r.Header.Get(HeaderName))
+		g.run(c, mode, id, r.Header.Get(HeaderName), "")
 	})
 	return g
 }
@@ -38,28 +38,28 @@ func NewGorilla() *Gorilla {
 // Connect implements Peer.
 func (g *Gorilla) Connect(ctx context.Context, url, mode, id string) error {
 	g.goConnect(id, func() error {
-		d := websocket.Dialer{Subprotocols: Offered, HandshakeTimeout: 10 * time.Second}
+		d := websocket.Dialer{Subprotocols: Offered, HandshakeTimeout: 10 * time.Second, EnableCompression: true}
 		if mode == ModeFragments {
 			d.WriteBufferSize = fragmentBuffer
 		}
-		c, _, err := d.Dial(url, http.Header{HeaderName: {id}})
+		c, resp, err := d.Dial(url, http.Header{HeaderName: {id}})
 		if err != nil {
 			return err
 		}
-		g.run(c, mode, id, "")
+		g.run(c, mode, id, "", resp.Header.Get("Sec-WebSocket-Extensions"))
 		return nil
 	})
 	return nil
 }
 
-func (g *Gorilla) run(c *websocket.Conn, mode, id, header string) {
+func (g *Gorilla) run(c *websocket.Conn, mode, id, header, extensions string) {
 	defer c.Close()
 	c.SetReadLimit(ReadLimit)
 	c.SetPongHandler(func(s string) error {
 		g.hub.Post(Event{ID: id, Kind: EventPong, Data: s})
 		return nil
 	})
-	g.hub.Post(Event{ID: id, Kind: EventOpen, Subprotocol: c.Subprotocol(), Header: header})
+	g.hub.Post(Event{ID: id, Kind: EventOpen, Subprotocol: c.Subprotocol(), Header: header, Extensions: extensions})
 	deadline := time.Now().Add(10 * time.Second)
 	switch mode {
 	case ModeDrop:

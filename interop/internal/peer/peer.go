@@ -12,7 +12,13 @@
 //	fragments  send FragmentedText and FragmentedBinary as several frames each, then echo
 //
 // and reports what it saw as Events: the open handshake (subprotocol,
-// header), pongs, and the close code and reason it received.
+// header, and as a client the Sec-WebSocket-Extensions of the server's
+// answer), pongs, and the close code and reason it received.
+//
+// Every peer supports permessage-deflate (RFC 7692) where its library
+// does, with the library's defaults: its server accepts an offer, its
+// client makes one. Whether a connection is compressed is therefore
+// Starling's choice, which is what the deflate cells vary.
 package peer
 
 import (
@@ -62,7 +68,7 @@ var (
 
 // Event kinds.
 const (
-	EventOpen  = "open"  // handshake done: Subprotocol, Header (server role)
+	EventOpen  = "open"  // handshake done: Subprotocol, Header (server role), Extensions (client role)
 	EventPong  = "pong"  // a pong answered the peer's ping: Data
 	EventClose = "close" // the connection ended: Code, Reason
 	EventError = "error" // something failed inside the peer: Reason
@@ -74,6 +80,7 @@ type Event struct {
 	Kind        string `json:"event"`
 	Subprotocol string `json:"subprotocol,omitempty"`
 	Header      string `json:"header,omitempty"`
+	Extensions  string `json:"extensions,omitempty"`
 	Data        string `json:"data,omitempty"`
 	Code        int    `json:"code,omitempty"`
 	Reason      string `json:"reason,omitempty"`
