@@ -20,8 +20,9 @@ const (
 )
 
 // Client is a WebSocket client that connects in its own goroutines and
-// delivers what happens as Events. Its methods may be called from any
-// goroutine, including from the receiver of its events.
+// delivers what happens as Events. Create one with New or NewFromRequest.
+// Its methods may be called from any goroutine, including from the
+// receiver of its events.
 type Client struct {
 	url  string
 	host string

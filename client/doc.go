@@ -4,8 +4,8 @@
 // Create a Client for a URL or an *http.Request, choose how to receive its
 // events (SetDelegate, OnEvent or Events: exactly one per client), and call
 // Connect, which returns at once. The client dials, reads and writes in its
-// own goroutines, and delivers every Event one at a time, in order, from
-// one goroutine of its own (or through Options.Executor), never
+// own goroutines, and delivers every Event one at a time, in order, from a
+// delivery goroutine of its own (or through Options.Executor), never
 // concurrently. A slow receiver slows reading instead of losing events:
 // none is ever dropped.
 //

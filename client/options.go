@@ -73,9 +73,9 @@ type Options struct {
 	// can still be sent. Default: DefaultMaxQueuedBytes (4 MiB).
 	MaxQueuedBytes int
 
-	// HeartbeatInterval is the time between pings. Zero turns the
-	// heartbeat off, and with it ViabilityChanged and the unviable
-	// ReconnectSuggested.
+	// HeartbeatInterval is the time between pings; each answer arrives as
+	// a Pong event. Zero turns the heartbeat off, and with it
+	// ViabilityChanged and the unviable ReconnectSuggested.
 	HeartbeatInterval time.Duration
 
 	// HeartbeatTimeout is how long the connection may receive nothing at

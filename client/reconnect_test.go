@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -203,8 +204,7 @@ func TestReconnect(t *testing.T) {
 	}
 }
 
-// Without KeepQueued, writes pending when the connection drops fail with
-// ErrDisconnected; MaxAttempts bounds the failures in a row.
+// MaxAttempts bounds the reconnect attempts in a row.
 func TestReconnectGivesUp(t *testing.T) {
 	release := make(chan struct{})
 	srv := newRestartable(t, func(c *starling.Conn, n int) { <-release })
@@ -216,9 +216,6 @@ func TestReconnectGivesUp(t *testing.T) {
 	rec.expect(t, client.Connected{})
 	srv.stop()
 	rec.expect(t, client.ReconnectSuggested{Suggested: true}, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
-	if err := cl.WriteString("x", nil); !errors.Is(err, client.ErrNotConnected) {
-		t.Errorf("write while waiting without KeepQueued = %v, want ErrNotConnected", err)
-	}
 	for i := 1; i <= 3; i++ {
 		ev := rec.next(t)
 		if r, ok := ev.(client.Reconnecting); !ok || r.Attempt != i {
@@ -229,8 +226,9 @@ func TestReconnectGivesUp(t *testing.T) {
 	rec.quiet(t, 100*time.Millisecond)
 }
 
-// Disconnect while waiting to reconnect ends the run with Cancelled, and
-// a normal close from the server is never reconnected.
+// Without KeepQueued, writes fail while waiting to reconnect; Disconnect
+// then ends the run with Cancelled. Neither a normal close from the server
+// nor the user's Disconnect is reconnected.
 func TestReconnectStops(t *testing.T) {
 	t.Run("disconnect while waiting", func(t *testing.T) {
 		srv := newRestartable(t, func(c *starling.Conn, n int) { c.Read(bg) })
@@ -244,6 +242,9 @@ func TestReconnectStops(t *testing.T) {
 		ev := rec.next(t)
 		if _, ok := ev.(client.Reconnecting); !ok {
 			t.Fatalf("got %#v, want Reconnecting", ev)
+		}
+		if err := cl.WriteString("x", nil); !errors.Is(err, client.ErrNotConnected) {
+			t.Errorf("write while waiting without KeepQueued = %v, want ErrNotConnected", err)
 		}
 		cl.Disconnect(starling.StatusNormalClosure, "")
 		rec.expect(t, client.Cancelled{})
@@ -270,3 +271,51 @@ func TestReconnectStops(t *testing.T) {
 }
 
 func echo2(c *starling.Conn, _ int) { echo(c, nil) }
+
+// Without KeepQueued, the writes pending when a connection drops fail,
+// each once, before its Disconnected is delivered.
+func TestReconnectFailsQueued(t *testing.T) {
+	release := make(chan struct{})
+	srv := newRestartable(t, func(c *starling.Conn, n int) { <-release })
+	defer close(release)
+	conns := make(chan *stuckConn, 1)
+	cl := client.New("ws://"+srv.addr, &client.Options{
+		Reconnect: &client.ReconnectPolicy{MinDelay: time.Hour, MaxDelay: time.Hour},
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			sc := &stuckConn{Conn: nc, closed: make(chan struct{})}
+			conns <- sc
+			return sc, nil
+		},
+	})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	recv(t, conns).stuck.Store(true)
+	const n = 3
+	var calls [n]atomic.Int32
+	var disconnected atomic.Int32
+	for i := range n {
+		must(t, cl.WriteString("x", func(err error) {
+			calls[i].Add(1)
+			if errors.Is(err, client.ErrDisconnected) {
+				disconnected.Add(1)
+			} else if err == nil {
+				t.Error("a write that could not finish reported success")
+			}
+		}))
+	}
+	srv.stop()
+	rec.expect(t, client.ReconnectSuggested{Suggested: true}, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+	for i := range n {
+		if c := calls[i].Load(); c != 1 {
+			t.Errorf("done of write %d called %d times before Disconnected", i, c)
+		}
+	}
+	if d := disconnected.Load(); d != n-1 {
+		t.Errorf("%d writes failed with ErrDisconnected, want %d (all but the one being written)", d, n-1)
+	}
+}
