@@ -192,13 +192,14 @@ func (c *Conn) shutdown(cause error) error {
 		c.closeMu.Lock()
 		c.closeErr = cause
 		c.closeMu.Unlock()
+		// Leave the group first: whoever waits on c.closed may count it.
+		if c.group != nil {
+			c.group.remove(c)
+		}
 		close(c.closed)
 		err = c.rwc.Close()
 		c.rwatch.release()
 		c.wwatch.release()
-		if c.group != nil {
-			c.group.remove(c)
-		}
 	})
 	return err
 }
