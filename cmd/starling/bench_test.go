@@ -78,8 +78,7 @@ func TestBenchErrors(t *testing.T) {
 		{"bench", "http://x/echo"},
 		{"bench", "-w", "0", "ws://x/echo"},
 		{"bench", "--plot", "x.png", "ws://x/echo"},
-		{"bench", "--compress", "ws://x/echo"},
-		{"bench", "--proxy", "http://p:3128", "ws://x/echo"},
+		{"bench", "--proxy", "ftp://p:21", "ws://x/echo"},
 	} {
 		if r := runInProcess(args...); r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("starling %q: exit %d, stderr %q; want exit 2 and one line", args, r.code, r.stderr)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/starling-ws/starling"
@@ -74,6 +75,7 @@ type session struct {
 	line      func(string)              // acts on a line of input; default send
 	notice    func(marker, text string) // shows a local message; nil in pipe modes
 
+	pending   atomic.Int64        // writes queued and not yet on the wire
 	closing   bool                // we started the close (end of input, /close, /quit, signal)
 	closeCode starling.StatusCode // the code we sent
 	lastErr   error               // the last Error event
@@ -91,6 +93,8 @@ func (ss *session) run(ctx context.Context, input <-chan string, gate bool) erro
 	}
 	interrupted := ctx.Done()
 	var giveUp <-chan time.Time
+	var lg *linger
+	var quiet <-chan time.Time // lg's timer, once input has ended
 	for {
 		select {
 		case ev := <-events:
@@ -98,16 +102,29 @@ func (ss *session) run(ctx context.Context, input <-chan string, gate bool) erro
 			if _, ok := ev.(client.Connected); ok {
 				lines = input
 			}
+			if lg != nil {
+				lg.heard()
+			}
 			if done, err := ss.handle(ev); done {
 				return err
 			}
 		case line, ok := <-lines:
-			if !ok {
-				lines = nil
-				ss.close(starling.StatusNormalClosure, "")
+			if ok {
+				ss.line(line)
 				continue
 			}
-			ss.line(line)
+			lines = nil
+			if gate {
+				lg = newLinger(&ss.pending)
+				quiet = lg.timer.C
+				continue
+			}
+			ss.close(starling.StatusNormalClosure, "")
+		case <-quiet:
+			if lg.done() {
+				quiet = nil
+				ss.close(starling.StatusNormalClosure, "")
+			}
 		case <-interrupted:
 			interrupted = nil
 			ss.close(starling.StatusNormalClosure, "")
@@ -210,7 +227,9 @@ func (ss *session) close(code starling.StatusCode, reason string) {
 
 // send queues a line as a text message.
 func (ss *session) send(line string) {
-	if err := ss.client.WriteString(line, nil); err != nil {
+	ss.pending.Add(1)
+	if err := ss.client.WriteString(line, func(error) { ss.pending.Add(-1) }); err != nil {
+		ss.pending.Add(-1)
 		ss.warn(err)
 	}
 }

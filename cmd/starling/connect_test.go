@@ -98,8 +98,7 @@ func TestConnectUsageErrors(t *testing.T) {
 		{"connect", "-H", "no colon", "ws://x/"},
 		{"connect", "--binary-format", "octal", "ws://x/"},
 		{"connect", "--pin", "nope", "ws://x/"},
-		{"connect", "--compress", "ws://x/"},
-		{"connect", "--proxy", "socks5://p:1080", "ws://x/"},
+		{"connect", "--proxy", "p:1080", "ws://x/"},
 	} {
 		r := runInProcess(args...)
 		if r.code != 2 || !strings.HasPrefix(r.stderr, "starling: ") || strings.Count(r.stderr, "\n") != 1 {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ func (d *dialFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&d.insecure, "insecure", false, "skip TLS certificate verification (testing only)")
 	fs.StringVar(&d.cacert, "cacert", "", "trust the CA certificates in this PEM `file` for wss://")
 	fs.Var(&d.pins, "pin", "trust exactly the server key with this `sha256/base64` pin, instead of CAs (serve --tls-self-signed logs it); repeatable")
-	fs.StringVar(&d.proxy, "proxy", "", "connect through this HTTP or SOCKS5 proxy `URL`")
+	fs.StringVar(&d.proxy, "proxy", "", "connect through this proxy `URL` (http, https, socks5, socks5h); default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY")
 	fs.DurationVar(&d.timeout, "timeout", 10*time.Second, "bound the TCP, TLS and WebSocket handshake to this `duration`")
 	fs.Int64Var(&d.maxSize, "max-size", starling.DefaultReadLimit, "largest message accepted, in `bytes`")
 }
@@ -46,10 +47,6 @@ func (d *dialFlags) register(fs *flag.FlagSet) {
 // check reports misuse of the flags as a usage error.
 func (d *dialFlags) check() error {
 	switch {
-	case d.compress:
-		return notSupported("compress", "client compression")
-	case d.proxy != "":
-		return notSupported("proxy", "proxy")
 	case d.timeout <= 0:
 		return usageErrorf("--timeout must be positive")
 	case d.maxSize <= 0:
@@ -60,8 +57,37 @@ func (d *dialFlags) check() error {
 			return usageErrorf("--pin: %v", err)
 		}
 	}
+	if _, err := d.proxyFunc(); err != nil {
+		return err
+	}
 	_, err := d.header()
 	return err
+}
+
+// proxyFunc returns the Proxy option: the --proxy URL, or nil for the
+// library's default, which reads HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
+func (d *dialFlags) proxyFunc() (func(*url.URL) (*url.URL, error), error) {
+	if d.proxy == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(d.proxy)
+	if err != nil || u.Host == "" {
+		return nil, usageErrorf("--proxy %q is not a URL such as http://proxy:3128 or socks5://proxy:1080", d.proxy)
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+		return starling.ProxyURL(u), nil
+	}
+	return nil, usageErrorf("--proxy scheme %q is not http, https, socks5 or socks5h", u.Scheme)
+}
+
+// compression returns the Compression option: context takeover, as
+// browsers negotiate it, when --compress is set.
+func (d *dialFlags) compression() starling.CompressionOptions {
+	if d.compress {
+		return starling.CompressionOptions{Mode: starling.CompressionContextTakeover}
+	}
+	return starling.CompressionOptions{}
 }
 
 func (d *dialFlags) header() (http.Header, error) {
@@ -82,11 +108,14 @@ func (d *dialFlags) options() (*starling.DialOptions, error) {
 		return nil, err
 	}
 	h, _ := d.header()
+	proxy, _ := d.proxyFunc()
 	conf, err := d.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
 	return &starling.DialOptions{
+		Proxy:        proxy,
+		Compression:  d.compression(),
 		HTTPHeader:   h,
 		Origin:       d.origin,
 		Subprotocols: d.subprotocol,
@@ -100,53 +129,29 @@ func (d *dialFlags) options() (*starling.DialOptions, error) {
 	}, nil
 }
 
-// clientOptions turns the flags into client.Options for connect. The
-// client has no pin option, so pins are checked by the TLS config.
+// clientOptions turns the flags into client.Options for connect.
 func (d *dialFlags) clientOptions() (*client.Options, error) {
 	if err := d.check(); err != nil {
 		return nil, err
 	}
 	h, _ := d.header()
+	proxy, _ := d.proxyFunc()
 	conf, err := d.tlsConfig()
 	if err != nil {
 		return nil, err
-	}
-	if len(d.pins) > 0 {
-		pins, _ := pin.New(d.pins...) // checked above
-		if conf == nil {
-			conf = &tls.Config{}
-		}
-		conf.InsecureSkipVerify = true // replaced by the pin check, as PinOnly does
-		conf.VerifyConnection = verifyPins(pins)
 	}
 	return &client.Options{
 		Header:           h,
 		Origin:           d.origin,
 		Subprotocols:     d.subprotocol,
 		TLSConfig:        conf,
+		Pins:             d.pins,
+		PinOnly:          len(d.pins) > 0, // as in options
+		Proxy:            proxy,
+		Compression:      d.compression(),
 		HandshakeTimeout: d.timeout,
 		ReadLimit:        d.maxSize,
 	}, nil
-}
-
-// verifyPins accepts a server whose certificate chain holds a pinned key
-// and whose leaf is within its validity period.
-func verifyPins(pins pin.Pins) func(tls.ConnectionState) error {
-	return func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) == 0 {
-			return pin.ErrMismatch
-		}
-		leaf := cs.PeerCertificates[0]
-		if now := time.Now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
-			return fmt.Errorf("certificate valid from %v to %v, not now", leaf.NotBefore, leaf.NotAfter)
-		}
-		for _, c := range cs.PeerCertificates {
-			if pins.Match(c) {
-				return nil
-			}
-		}
-		return fmt.Errorf("%w (server key sha256/%s)", pin.ErrMismatch, pin.Digest(leaf))
-	}
 }
 
 func (d *dialFlags) tlsConfig() (*tls.Config, error) {

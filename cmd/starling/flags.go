@@ -20,12 +20,6 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
 }
 
-// notSupported is the usage error for a flag whose library option has not
-// landed yet, so that scripts fail loudly instead of silently ignoring it.
-func notSupported(flagName, what string) error {
-	return usageErrorf("--%s is not supported yet: the library has no %s option", flagName, what)
-}
-
 // stringList is a flag.Value collecting every use of a repeatable flag.
 type stringList []string
 

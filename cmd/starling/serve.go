@@ -52,8 +52,6 @@ func serveCmd(ctx context.Context, args []string, s stdio) error {
 
 func (cfg *serveConfig) check() error {
 	switch {
-	case cfg.compress:
-		return notSupported("compress", "server compression")
 	case (cfg.certFile == "") != (cfg.keyFile == ""):
 		return usageErrorf("--tls-cert and --tls-key go together")
 	case cfg.selfSigned && cfg.certFile != "":
@@ -71,6 +69,15 @@ func newLogger(json bool, s stdio) *slog.Logger {
 	return slog.New(slog.NewTextHandler(s.err, nil))
 }
 
+// compression accepts permessage-deflate with context takeover when
+// --compress is set; browsers offer it on every connection.
+func (cfg *serveConfig) compression() starling.CompressionOptions {
+	if cfg.compress {
+		return starling.CompressionOptions{Mode: starling.CompressionContextTakeover}
+	}
+	return starling.CompressionOptions{}
+}
+
 // serve runs the server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	tlsConf, err := cfg.tlsConfig(log)
@@ -82,7 +89,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	srv := server.New(server.Options{
-		Accept: &starling.AcceptOptions{OriginPatterns: cfg.origins, ReadLimit: cfg.readLimit},
+		Accept: &starling.AcceptOptions{
+			OriginPatterns: cfg.origins,
+			ReadLimit:      cfg.readLimit,
+			Compression:    cfg.compression(),
+		},
 		Logger: log,
 		Page:   web.FS,
 	})

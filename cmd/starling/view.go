@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/starling-ws/starling/client"
@@ -43,6 +44,7 @@ type jsonEvent struct {
 	Event       string  `json:"event"`
 	Data        *string `json:"data,omitempty"`
 	Subprotocol *string `json:"subprotocol,omitempty"`
+	Extensions  string  `json:"extensions,omitempty"`
 	Code        int     `json:"code,omitempty"`
 	Reason      *string `json:"reason,omitempty"`
 	Error       string  `json:"error,omitempty"`
@@ -67,7 +69,8 @@ func toJSON(ev client.Event, enc func([]byte) string) (jsonEvent, bool) {
 	str := func(s string) *string { return &s }
 	switch ev := ev.(type) {
 	case client.Connected:
-		return jsonEvent{Event: "connected", Subprotocol: str(ev.Subprotocol)}, true
+		return jsonEvent{Event: "connected", Subprotocol: str(ev.Subprotocol),
+			Extensions: ev.Header.Get("Sec-WebSocket-Extensions")}, true
 	case client.Text:
 		return jsonEvent{Event: "text", Data: str(ev.Data)}, true
 	case client.Binary:
@@ -98,8 +101,15 @@ func toJSON(ev client.Event, enc func([]byte) string) (jsonEvent, bool) {
 func describeEvent(ev client.Event, url string, enc func([]byte) string) (marker, text string) {
 	switch ev := ev.(type) {
 	case client.Connected:
+		var extra []string
 		if ev.Subprotocol != "" {
-			return "*", fmt.Sprintf("connected to %s (subprotocol %s); /help for commands", url, ev.Subprotocol)
+			extra = append(extra, "subprotocol "+ev.Subprotocol)
+		}
+		if ext := ev.Header.Get("Sec-WebSocket-Extensions"); ext != "" {
+			extra = append(extra, ext)
+		}
+		if len(extra) > 0 {
+			return "*", fmt.Sprintf("connected to %s (%s); /help for commands", url, strings.Join(extra, ", "))
 		}
 		return "*", fmt.Sprintf("connected to %s; /help for commands", url)
 	case client.Text:
