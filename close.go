@@ -35,9 +35,14 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		return errors.New("starling: close reason is not valid UTF-8")
 	}
 	if !c.closeSent.CompareAndSwap(false, true) {
-		// Another call already started the handshake; wait for its end.
+		// Another call already started the handshake, or the connection
+		// failed; wait for its end, and report nil only if the peer
+		// answered.
 		c.waitClosed(closeTimeout)
-		return nil
+		if c.peerCloseReceived() {
+			return nil
+		}
+		return c.cause()
 	}
 	if err := c.sendClose(code, reason); err != nil {
 		c.shutdown(err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -457,4 +458,91 @@ func TestOnPing(t *testing.T) {
 	if f, err := readRawFrame(br); err != nil || f.op != 0xA || string(f.payload) != "are you there" {
 		t.Fatalf("answer op %#x %q %v, want the pong", f.op, f.payload, err)
 	}
+}
+
+// TestWriterAbortMidMessage checks that a streamed text message that turns
+// out not to be UTF-8 after a fragment has left cannot be finished, so the
+// connection is closed with 1011 rather than leaving the peer mid-message.
+func TestWriterAbortMidMessage(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		ctx := dialCtx(t)
+		w, err := c.Writer(ctx, MessageText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(bytes.Repeat([]byte("a"), 100<<10)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte("\xc0\xaf")); !errors.Is(err, ErrInvalidUTF8) {
+			t.Fatalf("Write = %v, want ErrInvalidUTF8", err)
+		}
+		if err := w.Close(); !errors.Is(err, ErrInvalidUTF8) {
+			t.Fatalf("Close = %v, want ErrInvalidUTF8", err)
+		}
+		for op := byte(0x1); ; op = 0x0 {
+			f, err := p.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.op == 0x8 {
+				if code, _ := decodeClose(t, f.payload); code != StatusInternalError {
+					t.Fatalf("closed with %v, want 1011", code)
+				}
+				break
+			}
+			if f.op != op || f.fin {
+				t.Fatalf("got op %#x fin %v, want op %#x unfinished", f.op, f.fin, op)
+			}
+		}
+		p.nc.Close()
+		if err := c.Write(ctx, MessageText, []byte("x")); err == nil {
+			t.Fatal("Write succeeded after the aborted message closed the connection")
+		}
+	})
+}
+
+// TestCloseNowUnblocksWrite checks that CloseNow ends a Write blocked on a
+// peer that does not read.
+func TestCloseNowUnblocksWrite(t *testing.T) {
+	peer, local := net.Pipe() // nothing reads peer
+	defer peer.Close()
+	c := newConn(connConfig{rwc: local})
+	done := make(chan error, 1)
+	go func() { done <- c.Write(context.Background(), MessageBinary, make([]byte, 1<<20)) }()
+	time.Sleep(20 * time.Millisecond)
+	c.CloseNow()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Write succeeded")
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("Write still blocked after CloseNow")
+	}
+}
+
+// TestAfterFailure checks that once the connection failed, every later
+// Read and Write reports the same end.
+func TestAfterFailure(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		in := readInBackground(c)
+		p.send(rawFrame{fin: true, op: 0x3})
+		p.expectClose(StatusProtocolError)
+		in.wait(t)
+		ctx := dialCtx(t)
+		if _, _, err := c.Read(ctx); CloseStatus(err) != StatusProtocolError {
+			t.Errorf("Read after failure: %v, want status 1002", err)
+		}
+		if err := c.Write(ctx, MessageText, []byte("x")); CloseStatus(err) != StatusProtocolError {
+			t.Errorf("Write after failure: %v, want status 1002", err)
+		}
+		if _, err := c.Ping(ctx); err == nil {
+			t.Error("Ping after failure succeeded")
+		}
+		if err := c.Close(StatusNormalClosure, ""); err == nil {
+			t.Error("Close after failure returned nil")
+		}
+	})
 }
