@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/starling-ws/starling/internal/pin"
 	"github.com/starling-ws/starling/internal/proxy"
 	"github.com/starling-ws/starling/internal/wsflate"
 )
@@ -103,46 +101,6 @@ type DialOptions struct {
 	// block; pings are answered automatically either way.
 	OnPing, OnPong func(p []byte)
 }
-
-// ProxyFromEnvironment returns the proxy for target from the environment,
-// as net/http does: HTTPS_PROXY for wss, HTTP_PROXY for ws, and no proxy for
-// loopback addresses and hosts matched by NO_PROXY. The variables are read
-// on every call.
-func ProxyFromEnvironment(target *url.URL) (*url.URL, error) { return proxy.FromEnvironment(target) }
-
-// ProxyURL returns a DialOptions.Proxy that always uses the proxy u.
-func ProxyURL(u *url.URL) func(*url.URL) (*url.URL, error) {
-	return func(*url.URL) (*url.URL, error) { return u, nil }
-}
-
-// NoProxy is a DialOptions.Proxy that always dials directly.
-func NoProxy(*url.URL) (*url.URL, error) { return nil, nil }
-
-// ProxyError is in the chain of the error Dial returns when an HTTP proxy
-// refuses the tunnel; its message carries the proxy's status line, such as
-// "407 Proxy Authentication Required".
-type ProxyError = proxy.Error
-
-// ProxySOCKSError is in the chain of the error Dial returns when a SOCKS5
-// proxy refuses the tunnel; its message gives the meaning of the reply code
-// (RFC 1928 section 6).
-type ProxySOCKSError = proxy.SOCKSError
-
-// ErrProxyAuth is in the chain of the error Dial returns when a proxy
-// refuses the credentials: a 407, or a failed SOCKS5 login.
-var ErrProxyAuth = proxy.ErrAuth
-
-// PinMismatchError is the error, in Dial's error chain, of a handshake in
-// which no pinned key was found; Seen lists the digests the server sent.
-type PinMismatchError = pin.MismatchError
-
-// ErrPinMismatch is in the chain of the error Dial returns when no pinned
-// key matches the server's certificates. The message names the digests seen.
-var ErrPinMismatch = pin.ErrMismatch
-
-// PinOf returns cert's pin for DialOptions.Pins: the base64 SHA-256 digest of
-// its SubjectPublicKeyInfo.
-func PinOf(cert *x509.Certificate) string { return pin.Digest(cert) }
 
 // HandshakeError is returned by Dial when the server answers the handshake
 // with something other than 101 Switching Protocols.
@@ -258,26 +216,6 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 		return nil, fmt.Errorf("starling: TLS handshake with %s: %w", u.Host, err)
 	}
 	return tc, nil
-}
-
-// clientTLSConfig returns the TLS configuration for u: the caller's, with
-// SNI from the URL's host and the pins applied.
-func clientTLSConfig(u *url.URL, opts *DialOptions) (*tls.Config, error) {
-	cfg := opts.TLSConfig.Clone()
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	if cfg.ServerName == "" {
-		cfg.ServerName = u.Hostname()
-	}
-	if len(opts.Pins) > 0 {
-		pins, err := pin.New(opts.Pins...)
-		if err != nil {
-			return nil, fmt.Errorf("starling: %w", err)
-		}
-		cfg = pins.Apply(cfg, opts.PinOnly)
-	}
-	return cfg, nil
 }
 
 // handshake sends the opening handshake on nc and checks the answer.
