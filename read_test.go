@@ -483,3 +483,29 @@ func TestReaderSkipsUnread(t *testing.T) {
 		p.expectClose(StatusInvalidFramePayload)
 	})
 }
+
+// TestUTF8FailsFastAcrossFrames checks the same when the invalid sequence
+// is split between two fragments: the 1007 comes once the second fragment
+// has made it certain, before the message ends.
+func TestUTF8FailsFastAcrossFrames(t *testing.T) {
+	splits := []struct{ name, a, b string }{
+		{"F4 | 90", "ab\xf4", "\x90"},
+		{"ED | A0", "\xed", "\xa0\x80"},
+		{"E0 | 80", "x\xe0", "\x80"},
+		{"F0 9F | 41", "\xf0\x9f", "A"},
+	}
+	for _, sp := range splits {
+		t.Run(sp.name, func(t *testing.T) {
+			forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+				c, p := newPair(t, r, tr)
+				in := readInBackground(c)
+				p.send(rawFrame{op: 0x1, payload: []byte(sp.a)})
+				p.send(rawFrame{op: 0x0, payload: []byte(sp.b)})
+				p.expectClose(StatusInvalidFramePayload)
+				if got := CloseStatus(in.wait(t)); got != StatusInvalidFramePayload {
+					t.Fatalf("Read error has status %v, want 1007", got)
+				}
+			})
+		})
+	}
+}
