@@ -339,13 +339,20 @@ func connPair(t testing.TB, tr transport) (a, b net.Conn) {
 // the test ends.
 func newPair(t testing.TB, r role, tr transport) (*Conn, *rawPeer) {
 	t.Helper()
+	return newPairDeflate(t, r, tr, false)
+}
+
+// newPairDeflate is newPair with permessage-deflate (RFC 7692, no
+// parameters, so with context takeover) negotiated if deflate is set.
+func newPairDeflate(t testing.TB, r role, tr transport, deflate bool) (*Conn, *rawPeer) {
+	t.Helper()
 	a, b := connPair(t, tr)
 	var c *Conn
 	var p *rawPeer
 	if r == serverRole {
-		c, p = serveOne(t, a, b)
+		c, p = serveOne(t, a, b, deflate)
 	} else {
-		c, p = dialOne(t, a, b)
+		c, p = dialOne(t, a, b, deflate)
 	}
 	t.Cleanup(func() {
 		c.CloseNow()
@@ -387,11 +394,18 @@ func (l *oneConnListener) Addr() net.Addr { return l.addr }
 
 // serveOne runs Accept in a real http.Server on server and does the
 // client's handshake by hand on client.
-func serveOne(t testing.TB, client, server net.Conn) (*Conn, *rawPeer) {
+func serveOne(t testing.TB, client, server net.Conn, deflate bool) (*Conn, *rawPeer) {
 	t.Helper()
 	accepted := make(chan *Conn, 1)
+	opts := &AcceptOptions{}
+	ext := ""
+	if deflate {
+		opts.Compression.Mode = CompressionContextTakeover
+		opts.Compression.Threshold = -1
+		ext = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, nil)
+		c, err := Accept(w, r, opts)
 		if err != nil {
 			t.Errorf("Accept: %v", err)
 		}
@@ -403,7 +417,7 @@ func serveOne(t testing.TB, client, server net.Conn) (*Conn, *rawPeer) {
 
 	p := &rawPeer{t: t, nc: client, br: bufio.NewReader(client), mask: true}
 	req := "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + rfcKey + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"Sec-WebSocket-Key: " + rfcKey + "\r\nSec-WebSocket-Version: 13\r\n" + ext + "\r\n"
 	_ = client.SetDeadline(time.Now().Add(testTimeout))
 	if _, err := io.WriteString(client, req); err != nil {
 		t.Fatalf("writing the handshake: %v", err)
@@ -415,6 +429,9 @@ func serveOne(t testing.TB, client, server net.Conn) (*Conn, *rawPeer) {
 	_ = client.SetDeadline(time.Time{})
 	if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != rfcAccept {
 		t.Fatalf("handshake answered %s with Sec-WebSocket-Accept %q", resp.Status, resp.Header.Get("Sec-WebSocket-Accept"))
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Extensions"); deflate != strings.HasPrefix(got, "permessage-deflate") {
+		t.Fatalf("Sec-WebSocket-Extensions: %q with deflate %v", got, deflate)
 	}
 	var c *Conn
 	select {
@@ -430,17 +447,28 @@ func serveOne(t testing.TB, client, server net.Conn) (*Conn, *rawPeer) {
 }
 
 // dialOne runs Dial over client and answers its handshake by hand on server.
-func dialOne(t testing.TB, client, server net.Conn) (*Conn, *rawPeer) {
+func dialOne(t testing.TB, client, server net.Conn, deflate bool) (*Conn, *rawPeer) {
 	t.Helper()
 	p := &rawPeer{t: t, nc: server, br: bufio.NewReader(server)}
 	answered := make(chan error, 1)
-	go func() { answered <- answerHandshake(p.nc, p.br, nil) }()
+	var edit func([]string, string) []string
+	if deflate {
+		edit = func(lines []string, _ string) []string {
+			return append(lines, "Sec-WebSocket-Extensions: permessage-deflate")
+		}
+	}
+	go func() { answered <- answerHandshake(p.nc, p.br, edit) }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	c, _, err := Dial(ctx, "ws://example.com/chat", &DialOptions{
+	opts := &DialOptions{
 		NetDialContext: func(context.Context, string, string) (net.Conn, error) { return client, nil },
-	})
+	}
+	if deflate {
+		opts.Compression.Mode = CompressionContextTakeover
+		opts.Compression.Threshold = -1
+	}
+	c, _, err := Dial(ctx, "ws://example.com/chat", opts)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}

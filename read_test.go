@@ -2,6 +2,7 @@ package starling
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -504,6 +505,94 @@ func TestUTF8FailsFastAcrossFrames(t *testing.T) {
 				p.expectClose(StatusInvalidFramePayload)
 				if got := CloseStatus(in.wait(t)); got != StatusInvalidFramePayload {
 					t.Fatalf("Read error has status %v, want 1007", got)
+				}
+			})
+		})
+	}
+}
+
+// deflateRaw compresses s as permessage-deflate does (RFC 7692 section
+// 7.2.1): a raw DEFLATE stream, sync-flushed, without the final 4 bytes.
+func deflateRaw(t testing.TB, s string) []byte {
+	var b bytes.Buffer
+	w, err := flate.NewWriter(&b, flate.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(s))
+	w.Flush()
+	return bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
+}
+
+// TestDeflateFraming checks how RSV1 is read once permessage-deflate is
+// negotiated (RFC 6455 section 5.2: reserved bits mean what the extension
+// says; RFC 7692 section 6: RSV1 marks the first frame of a compressed
+// message, and only that).
+func TestDeflateFraming(t *testing.T) {
+	hello := deflateRaw(t, "Hello, compressed world")
+	tests := []struct {
+		name   string
+		frames func(t testing.TB) []rawFrame
+		want   string     // the message read, if no failure
+		code   StatusCode // the failure, if any
+	}{
+		{"one compressed frame", func(testing.TB) []rawFrame {
+			return []rawFrame{{fin: true, rsv: 0x40, op: 0x1, payload: hello}}
+		}, "Hello, compressed world", 0},
+		{"compressed, two fragments", func(testing.TB) []rawFrame {
+			return []rawFrame{{rsv: 0x40, op: 0x1, payload: hello[:5]}, {fin: true, op: 0x0, payload: hello[5:]}}
+		}, "Hello, compressed world", 0},
+		{"uncompressed message", func(testing.TB) []rawFrame {
+			return []rawFrame{{fin: true, op: 0x1, payload: []byte("plain")}}
+		}, "plain", 0},
+		{"RSV1 on a continuation", func(testing.TB) []rawFrame {
+			return []rawFrame{{rsv: 0x40, op: 0x1, payload: hello[:5]}, {fin: true, rsv: 0x40, op: 0x0, payload: hello[5:]}}
+		}, "", 1002},
+		{"RSV1 on a ping", func(testing.TB) []rawFrame { return []rawFrame{{fin: true, rsv: 0x40, op: 0x9}} }, "", 1002},
+		{"RSV2 still reserved", func(testing.TB) []rawFrame {
+			return []rawFrame{{fin: true, rsv: 0x60, op: 0x1, payload: hello}}
+		}, "", 1002},
+		{"compressed invalid UTF-8", func(t testing.TB) []rawFrame {
+			return []rawFrame{{fin: true, rsv: 0x40, op: 0x1, payload: deflateRaw(t, "bad \xed\xa0\x80 text")}}
+		}, "", 1007},
+		{"corrupt DEFLATE data", func(testing.TB) []rawFrame {
+			return []rawFrame{{fin: true, rsv: 0x40, op: 0x2, payload: []byte{0xff, 0xff, 0xff, 0xff}}}
+		}, "", 1007},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+				c, p := newPairDeflate(t, r, tr, true)
+				in := readInBackground(c)
+				go func() {
+					for _, f := range tt.frames(t) {
+						if p.send(f) != nil {
+							return
+						}
+					}
+				}()
+				if tt.code != 0 {
+					p.expectClose(tt.code)
+					if got := CloseStatus(in.wait(t)); got != tt.code {
+						t.Fatalf("Read error status %v, want %v", got, tt.code)
+					}
+					return
+				}
+				if m := in.next(t); string(m.data) != tt.want {
+					t.Fatalf("read %q, want %q", m.data, tt.want)
+				}
+				// The Starling side compresses what it sends: RSV1 on the
+				// first frame only.
+				if err := c.Write(dialCtx(t), MessageText, []byte(tt.want)); err != nil {
+					t.Fatal(err)
+				}
+				f, err := p.next()
+				if err != nil || f.rsv != 0x40 || !f.fin {
+					t.Fatalf("echo: rsv %#x fin %v, %v; want RSV1 and FIN", f.rsv, f.fin, err)
+				}
+				inflated, err := io.ReadAll(flate.NewReader(bytes.NewReader(append(f.payload, 0, 0, 0xff, 0xff))))
+				if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) || string(inflated) != tt.want {
+					t.Fatalf("echo inflates to %q (%v), want %q", inflated, err, tt.want)
 				}
 			})
 		})
