@@ -1,8 +1,10 @@
 package starling_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -58,6 +60,57 @@ func benchEcho(b *testing.B, size int, comp starling.CompressionOptions) {
 			if err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestReadAppendSteadyStateAllocatesNothing checks the performance issue's
+// target: with the caller reusing its buffers, an echo round trip of a
+// message up to 64 KiB allocates nothing on either side.
+func TestReadAppendSteadyStateAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("-race makes sync.Pool drop items, so allocations cannot be counted; .ci/run runs this test without -race")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		var buf []byte
+		for {
+			typ, p, err := c.ReadAppend(context.Background(), buf[:0])
+			if err != nil {
+				return
+			}
+			buf = p
+			if c.Write(context.Background(), typ, p) != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	c, _, err := starling.Dial(ctx, wsURL(srv), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	for _, size := range []int{16, 1 << 10, 64 << 10} {
+		msg := bytes.Repeat([]byte("x"), size)
+		buf := make([]byte, 0, size)
+		echo := func() {
+			if err := c.Write(ctx, starling.MessageBinary, msg); err != nil {
+				t.Fatal(err)
+			}
+			_, p, err := c.ReadAppend(ctx, buf[:0])
+			if err != nil || len(p) != size {
+				t.Fatalf("echo of %d bytes: %d, %v", size, len(p), err)
+			}
+		}
+		echo() // warm the pools and the server's buffer
+		if allocs := testing.AllocsPerRun(200, echo); allocs >= 1 {
+			t.Errorf("%d-byte echo: %.2f allocations per round trip, want 0", size, allocs)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/starling-ws/starling/internal/frame"
@@ -30,13 +31,22 @@ type readState struct {
 }
 
 // Read reads the next data message whole. The returned slice is the
-// caller's to keep. For messages too large to hold in memory, use Reader.
+// caller's to keep. For messages too large to hold in memory, use Reader;
+// to reuse a buffer from one message to the next, use ReadAppend.
 //
 // If ctx ends during the read the connection is closed, because a frame
 // read halfway cannot be resumed.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
+	return c.ReadAppend(ctx, nil)
+}
+
+// ReadAppend reads the next data message whole, appends its payload to dst
+// and returns the extended slice, so a caller that passes the same buffer
+// each time (as buf[:0]) reads without allocating once the buffer is large
+// enough. Otherwise it behaves as Read.
+func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	if err := c.beginRead(ctx); err != nil {
-		return 0, nil, err
+		return 0, dst, err
 	}
 	defer c.endRead()
 	// Size the buffer from the first frame: exact for the usual
@@ -45,16 +55,19 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if c.rs.compress {
 		hint *= 2
 	}
-	b := make([]byte, 0, max(min(hint, c.readLimit.Load()), 64))
+	if free := int64(cap(dst) - len(dst)); free < hint {
+		dst = slices.Grow(dst, int(max(min(hint, c.readLimit.Load()), 64)))
+	}
+	b := dst
 	for {
 		if len(b) == cap(b) {
 			// Full: at the message's end, or in need of room.
 			if _, err := c.readMessage(b[len(b):]); err == io.EOF {
 				return c.rs.typ, b, nil
 			} else if err != nil {
-				return 0, nil, err
+				return 0, dst, err
 			}
-			b = append(b, 0)[:len(b)]
+			b = slices.Grow(b, 1)
 		}
 		n, err := c.readMessage(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -62,7 +75,7 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 			return c.rs.typ, b, nil
 		}
 		if err != nil {
-			return 0, nil, err
+			return 0, dst, err
 		}
 	}
 }

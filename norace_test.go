@@ -1,0 +1,5 @@
+//go:build !race
+
+package starling_test
+
+const raceEnabled = false
