@@ -12,7 +12,9 @@ func init() {
 	register("starling", serveStarling)
 }
 
-// serveStarling echoes with Read and Write, the whole-message API.
+// serveStarling echoes with ReadAppend and Write, the whole-message API,
+// reusing one buffer per connection as a careful program would (as the
+// gobwas server reuses its buffer).
 func serveStarling(ctx context.Context, addr string, ready func(net.Addr)) error {
 	opts := &starling.AcceptOptions{ReadLimit: ReadLimit, InsecureSkipOriginCheck: true}
 	return serveHTTP(ctx, addr, ready, func(w http.ResponseWriter, r *http.Request) {
@@ -22,11 +24,13 @@ func serveStarling(ctx context.Context, addr string, ready func(net.Addr)) error
 		}
 		defer c.CloseNow()
 		ctx := context.Background()
+		var buf []byte
 		for {
-			typ, p, err := c.Read(ctx)
+			typ, p, err := c.ReadAppend(ctx, buf[:0])
 			if err != nil {
 				return
 			}
+			buf = p
 			if err := c.Write(ctx, typ, p); err != nil {
 				return
 			}
