@@ -17,14 +17,22 @@ func BenchmarkWriteString(b *testing.B) {
 	cl := client.New(url, nil)
 	events := cl.Events()
 	cl.Connect()
-	defer cl.ForceDisconnect()
 	if ev, ok := (<-events).(client.Connected); !ok {
 		b.Fatalf("got %#v, want Connected", ev)
 	}
+	// Receive until the end, which ForceDisconnect brings.
+	ended := make(chan struct{})
 	go func() {
-		for range events {
+		defer close(ended)
+		for ev := range events {
+			switch ev.(type) {
+			case client.Cancelled, client.Disconnected:
+				return
+			}
 		}
 	}()
+	defer func() { <-ended }()
+	defer cl.ForceDisconnect()
 	msg := string(make([]byte, 64))
 	b.SetBytes(64)
 	b.ReportAllocs()

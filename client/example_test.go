@@ -48,7 +48,8 @@ func (h *chat) DidReceive(ev client.Event, c *client.Client) {
 }
 
 func Example() {
-	url := echoServer() // e.g. "wss://example.com/chat"
+	url, stop := echoServer() // e.g. "wss://example.com/chat"
+	defer stop()
 
 	c := client.New(url, &client.Options{Subprotocols: []string{"chat"}})
 	h := &chat{done: make(chan struct{})}
@@ -64,7 +65,8 @@ func Example() {
 
 // Events suits a select loop.
 func ExampleClient_Events() {
-	url := echoServer()
+	url, stop := echoServer()
+	defer stop()
 
 	c := client.New(url, nil)
 	events := c.Events()
@@ -83,8 +85,9 @@ func ExampleClient_Events() {
 	// Output: hi
 }
 
-// echoServer starts a server that echoes every message, for the examples.
-func echoServer() string {
+// echoServer starts a server that echoes every message, for the examples,
+// and returns its URL and a function that stops it.
+func echoServer() (string, func()) {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := starling.Accept(w, r, &starling.AcceptOptions{Subprotocols: []string{"chat"}})
 		if err != nil {
@@ -93,5 +96,5 @@ func echoServer() string {
 		defer c.CloseNow()
 		echo(c, r)
 	}))
-	return "ws" + strings.TrimPrefix(s.URL, "http")
+	return "ws" + strings.TrimPrefix(s.URL, "http"), s.Close
 }

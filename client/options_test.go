@@ -101,7 +101,10 @@ func TestProxy(t *testing.T) {
 		}
 		defer up.Close()
 		io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n")
-		go io.Copy(up, br)
+		go func() {
+			io.Copy(up, br)
+			up.Close() // the client left: so does the server's side
+		}()
 		io.Copy(nc, up)
 	}()
 	proxyURL := &url.URL{Scheme: "http", Host: ln.Addr().String()}

@@ -136,12 +136,19 @@ func (r *relay) resume() {
 
 // withoutPongs passes on a recorder's events except the answers to
 // heartbeat pings, which come at times the test does not control.
-func withoutPongs(rec *recorder) *recorder {
+func withoutPongs(t *testing.T, rec *recorder) *recorder {
 	out := &recorder{ch: make(chan client.Event, cap(rec.ch))}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
 	go func() {
-		for ev := range rec.ch {
-			if _, ok := ev.(client.Pong); !ok {
-				out.ch <- ev
+		for {
+			select {
+			case ev := <-rec.ch:
+				if _, ok := ev.(client.Pong); !ok {
+					out.ch <- ev
+				}
+			case <-stop:
+				return
 			}
 		}
 	}()
@@ -169,7 +176,7 @@ func TestViability(t *testing.T) {
 		SuggestReconnectAfter: suggestAfter,
 	})
 	raw := record(t, cl)
-	rec := withoutPongs(raw)
+	rec := withoutPongs(t, raw)
 	cl.Connect()
 	rec.expect(t, client.Connected{})
 	// Heartbeat pongs keep a healthy connection viable.
@@ -213,7 +220,7 @@ func TestViabilityReconnects(t *testing.T) {
 		SuggestReconnectAfter: 200 * time.Millisecond,
 		Reconnect:             &client.ReconnectPolicy{MinDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond},
 	})
-	rec := withoutPongs(record(t, cl))
+	rec := withoutPongs(t, record(t, cl))
 	cl.Connect()
 	rec.expect(t, client.Connected{})
 	rl.stall() // only the connection relayed so far
