@@ -82,9 +82,10 @@ reconnecting(() => wsBase + "/chat" + (myName ? "?name=" + encodeURIComponent(my
     if (ev.count) showMembers(ev.count);
   },
   onclose(e, delay) {
+    const why = e.code === 1001 ? "server went away" : "closed (" + e.code + ")";
+    if (chat) add("notice", [["", "Disconnected: " + why + ". Reconnecting…"]]);
     chat = null;
     form.querySelector("button").disabled = true;
-    const why = e.code === 1001 ? "server went away" : "closed (" + e.code + ")";
     setStatus("closed", why + "; reconnecting in " + (delay / 1000).toFixed(1) + "s");
   },
 });
