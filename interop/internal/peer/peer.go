@@ -23,7 +23,7 @@ package peer
 
 import (
 	"context"
-	"fmt"
+	"errors"
 )
 
 // Modes a peer connection can be put in; see the package comment.
@@ -49,19 +49,19 @@ const (
 	// CloseCode and CloseReason are what a peer closes with in ModeClose.
 	CloseCode   = 4001
 	CloseReason = "bye"
-	// Frame counts and contents of the messages sent in ModeFragments.
+	// FragmentedText is the text message a peer sends as several frames in
+	// ModeFragments. Where a peer can send raw bytes the split falls inside
+	// "β", to check that UTF-8 is validated across frames; peers that send
+	// strings split it on rune boundaries.
 	FragmentedText = "frag-α|frag-β|frag-γ"
 )
 
 // Offered is the subprotocol list clients offer, in order.
 var Offered = []string{"bogus.v9", Subprotocol}
 
-// FragmentedTextParts are the frames of FragmentedText. Where a peer can
-// send raw bytes, the split falls inside "β" to check that UTF-8 is
-// validated across frames; peers that send strings use the rune-aligned
-// split instead.
+// FragmentedBinaryParts are the frames of the binary message a peer sends
+// in ModeFragments, and FragmentedBinaryJoined the message.
 var (
-	FragmentedTextParts    = []string{"frag-α|", "frag-β|", "frag-γ"}
 	FragmentedBinaryParts  = [][]byte{{0, 1, 2}, {3, 4, 5, 6}, {0xff, 0xfe}}
 	FragmentedBinaryJoined = []byte{0, 1, 2, 3, 4, 5, 6, 0xff, 0xfe}
 )
@@ -105,4 +105,4 @@ type Peer interface {
 
 // ErrUnavailable is wrapped by errors from starting a peer whose program is
 // not installed.
-var ErrUnavailable = fmt.Errorf("peer not installed")
+var ErrUnavailable = errors.New("peer not installed")
