@@ -123,6 +123,8 @@ func TestConnectInteractive(t *testing.T) {
 	}
 	type_("hello over a pty\r")
 	sc.waitFor(t, regexp.MustCompile(`\d\d:\d\d:\d\d \x1b\[[0-9;]*m<\x1b\[0m hello over a pty`))
+	type_("/binary 68 69 ff\r")
+	sc.waitFor(t, regexp.MustCompile(`\[binary, 3 bytes\] 6869ff`))
 	type_("/ping are you there\r")
 	sc.waitFor(t, regexp.MustCompile(`\[pong\] "are you there"`))
 	type_("/close 4000 bye\r")
@@ -146,4 +148,13 @@ func TestConnectInteractiveNoColor(t *testing.T) {
 	if strings.Contains(sc.buf.String(), "\x1b[3") {
 		t.Errorf("colour codes despite NO_COLOR:\n%q", sc.buf.String())
 	}
+}
+
+func TestBenchProgressOnTerminal(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	_, sc, exited := startInTerminal(t, "", "bench", "-d", "1500ms", "-c", "2", "ws://"+srv.addr+"/echo")
+	sc.waitFor(t, regexp.MustCompile(`\r\x1b\[K +\d+\.\ds +\d+ messages +\d+ msg/s +0 errors`))
+	sc.waitFor(t, regexp.MustCompile(`latency +p50 `))
+	sc.waitExit(t, exited)
 }

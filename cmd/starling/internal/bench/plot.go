@@ -13,7 +13,7 @@ import (
 const (
 	plotW, plotH         = 760, 380
 	marginL, marginR     = 70, 20
-	marginT, marginB     = 40, 50
+	marginT, marginB     = 56, 50
 	innerW, innerH       = plotW - marginL - marginR, plotH - marginT - marginB
 	plotBins             = 48
 	percentileLabelSpace = 14
@@ -59,8 +59,11 @@ func WriteSVG(w io.Writer, h *Histogram, title string) error {
 		d := h.Quantile(q.v)
 		xd := math.Min(math.Max(x(d), marginL), marginL+innerW)
 		p(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#c23b3b" stroke-dasharray="4 3"/>`+"\n", xd, marginT, xd, marginT+innerH)
-		p(`<text x="%.1f" y="%d" fill="#c23b3b" text-anchor="end">%s %v</text>`+"\n", xd-3, marginT+12+i*percentileLabelSpace, q.name, round(d))
+		p(`<text x="%.1f" y="%d" fill="#c23b3b" text-anchor="end" stroke="#fff" stroke-width="3" paint-order="stroke">%s</text>`+"\n",
+			xd-3, marginT+12+i*percentileLabelSpace, q.name)
 	}
+	p(`<text x="%d" y="42" fill="#444">p50 %v · p90 %v · p99 %v · max %v · %d samples</text>`+"\n",
+		marginL, round(h.Quantile(0.5)), round(h.Quantile(0.9)), round(h.Quantile(0.99)), round(h.Max()), h.Count())
 	p("</svg>\n")
 	return bw.Flush()
 }
