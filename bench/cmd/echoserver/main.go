@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	echoserver -impl starling -addr 127.0.0.1:9001 [-cpuprofile f] [-pprof addr]
+//	echoserver -impl starling -addr 127.0.0.1:9001 [-cpuprofile f] [-memprofile f] [-pprof addr]
 //
 // Once it accepts connections it prints "listening ADDR" on stdout.
 // SIGINT or SIGTERM stop it (and finish the CPU profile).
@@ -31,6 +31,7 @@ func main() {
 	impl := flag.String("impl", "starling", "implementation: "+strings.Join(echo.Impls(), ", "))
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memprofile := flag.String("memprofile", "", "write an allocation profile to this file on exit")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
 	flag.Parse()
 	log.SetFlags(0)
@@ -48,6 +49,9 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *memprofile != "" {
+		defer writeAllocs(*memprofile)
+	}
 	if *pprofAddr != "" {
 		go func() { log.Print(http.ListenAndServe(*pprofAddr, nil)) }()
 	}
@@ -56,5 +60,19 @@ func main() {
 		log.Print(err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
+	}
+}
+
+// writeAllocs writes the allocation profile (every allocation since the
+// start, sampled) to path.
+func writeAllocs(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		log.Print(err)
 	}
 }

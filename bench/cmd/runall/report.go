@@ -20,6 +20,7 @@ type report struct {
 	cpu       string
 	load      string
 	versions  string
+	starling  string
 	scenarios []scenario
 	runs      []run
 	idle      []idleResult
@@ -34,7 +35,23 @@ func newReport(o options, pin pinning) *report {
 	if err == nil {
 		r.versions = strings.Join(strings.Fields(strings.ReplaceAll(string(out), " ", "@")), ", ")
 	}
+	r.starling = starlingVersion()
 	return r
+}
+
+// starlingVersion names the root module's commit, and whether the tree
+// measured had uncommitted changes outside bench/.
+func starlingVersion() string {
+	head, err := exec.Command("git", "-C", "..", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown commit"
+	}
+	v := "commit " + strings.TrimSpace(string(head))
+	dirty, err := exec.Command("git", "-C", "..", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench").Output()
+	if err == nil && len(bytes.TrimSpace(dirty)) > 0 {
+		v += " plus uncommitted changes in the working tree"
+	}
+	return v
 }
 
 func cpuModel() string {
@@ -115,8 +132,9 @@ func (r *report) write() {
 	fmt.Fprintf(&b, "# Cross-library WebSocket benchmark\n\n")
 	fmt.Fprintf(&b, "Written by `go run ./cmd/runall` (see README.md for how to run and read it).\n\n")
 	fmt.Fprintf(&b, "- Date: %s\n", r.date.Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "- CPU: %s, %d logical CPUs; load average at start %s (the machine is shared with other jobs: expect noise)\n", r.cpu, runtime.NumCPU(), r.load)
+	fmt.Fprintf(&b, "- CPU: %s, %d logical CPUs; load average at start %s, at the last write %s (the machine is shared with other jobs: expect noise)\n", r.cpu, runtime.NumCPU(), r.load, loadAvg())
 	fmt.Fprintf(&b, "- Go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(&b, "- Starling: %s\n", r.starling)
 	fmt.Fprintf(&b, "- Anchors: %s\n", r.versions)
 	if r.pin.taskset != "" {
 		fmt.Fprintf(&b, "- Pinning: server on CPU %s, load generator on CPU %s (taskset); so every server runs with GOMAXPROCS=1\n", r.pin.server, r.pin.client)
