@@ -286,7 +286,7 @@ func TestReconnectFailsQueued(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			sc := &stuckConn{Conn: nc, closed: make(chan struct{})}
+			sc := newStuckConn(nc)
 			conns <- sc
 			return sc, nil
 		},
@@ -294,7 +294,8 @@ func TestReconnectFailsQueued(t *testing.T) {
 	rec := record(t, cl)
 	cl.Connect()
 	rec.expect(t, client.Connected{})
-	recv(t, conns).stuck.Store(true)
+	sc := recv(t, conns)
+	sc.stuck.Store(true)
 	const n = 3
 	var calls [n]atomic.Int32
 	var disconnected atomic.Int32
@@ -308,6 +309,7 @@ func TestReconnectFailsQueued(t *testing.T) {
 			}
 		}))
 	}
+	recv(t, sc.blocked) // the first write is on its way
 	srv.stop()
 	rec.expect(t, client.ReconnectSuggested{Suggested: true}, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
 	for i := range n {

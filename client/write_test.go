@@ -143,13 +143,22 @@ func TestQueueFull(t *testing.T) {
 // closed: a peer that stopped reading, without the kernel's buffers.
 type stuckConn struct {
 	net.Conn
-	stuck  atomic.Bool
-	closed chan struct{}
-	once   sync.Once
+	stuck   atomic.Bool
+	blocked chan struct{} // receives when a write blocks
+	closed  chan struct{}
+	once    sync.Once
+}
+
+func newStuckConn(nc net.Conn) *stuckConn {
+	return &stuckConn{Conn: nc, blocked: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
 func (s *stuckConn) Write(p []byte) (int, error) {
 	if s.stuck.Load() {
+		select {
+		case s.blocked <- struct{}{}:
+		default:
+		}
 		<-s.closed
 		return 0, net.ErrClosed
 	}
@@ -175,7 +184,7 @@ func TestPendingWritesFail(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			sc := &stuckConn{Conn: nc, closed: make(chan struct{})}
+			sc := newStuckConn(nc)
 			conns <- sc
 			return sc, nil
 		},
@@ -198,6 +207,7 @@ func TestPendingWritesFail(t *testing.T) {
 	if err := cl.WriteData([]byte{1}, nil); !errors.Is(err, client.ErrQueueFull) {
 		t.Fatalf("write past the bound = %v, want ErrQueueFull", err)
 	}
+	recv(t, sc.blocked) // the first write is on its way
 	cl.ForceDisconnect()
 	rec.expect(t, client.Cancelled{})
 	disconnected := 0
@@ -211,7 +221,7 @@ func TestPendingWritesFail(t *testing.T) {
 		}
 	}
 	// All but the one being written never left the queue.
-	if disconnected < n-1 {
+	if disconnected != n-1 {
 		t.Errorf("%d writes failed with ErrDisconnected, want %d", disconnected, n-1)
 	}
 	for i := range n {
