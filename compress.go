@@ -193,6 +193,12 @@ func (c *Conn) inflate(p []byte) (int, error) {
 	if errors.As(err, &corrupt) {
 		return n, c.fail(protocolError(StatusInvalidFramePayload, "compressed data is corrupt"))
 	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// The message's last frame came and the DEFLATE data stopped
+		// short of a block end: invalid data, like corrupt data (a
+		// connection lost mid-message was handled above, as closed).
+		return n, c.fail(protocolError(StatusInvalidFramePayload, "compressed data is truncated"))
+	}
 	return n, err
 }
 

@@ -555,6 +555,15 @@ func TestDeflateFraming(t *testing.T) {
 		{"compressed invalid UTF-8", func(t testing.TB) []rawFrame {
 			return []rawFrame{{fin: true, rsv: 0x40, op: 0x1, payload: deflateRaw(t, "bad \xed\xa0\x80 text")}}
 		}, "", 1007},
+		{"truncated DEFLATE data", func(t testing.TB) []rawFrame {
+			long := deflateRaw(t, strings.Repeat("a long text that deflates to several bytes; ", 20))
+			return []rawFrame{{fin: true, rsv: 0x40, op: 0x1, payload: long[:len(long)/2]}}
+		}, "", 1007},
+		{"DEFLATE block cut short at the message end", func(testing.TB) []rawFrame {
+			// Found by FuzzReadFrames: the inflater hit the end of the
+			// message inside a block (io.ErrUnexpectedEOF).
+			return []rawFrame{{rsv: 0x40, op: 0x2, payload: []byte{0x7a, 0x71}}, {fin: true, op: 0x0, payload: []byte{0xde, 0x71, 0x00, 0x00, 0xdf}}}
+		}, "", 1007},
 		{"corrupt DEFLATE data", func(testing.TB) []rawFrame {
 			return []rawFrame{{fin: true, rsv: 0x40, op: 0x2, payload: []byte{0xff, 0xff, 0xff, 0xff}}}
 		}, "", 1007},
