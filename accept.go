@@ -63,8 +63,9 @@ type AcceptOptions struct {
 	Group *Group
 
 	// OnPing and OnPong, if set, are called from the reading goroutine with
-	// the payload of each ping or pong received. They must not keep p or
-	// block; pings are answered automatically either way.
+	// the payload of each ping or pong received, before a ping is answered.
+	// They must not keep p. Reading waits while they run, so a slow one
+	// delays the pong and every later frame: backpressure, by design.
 	OnPing, OnPong func(p []byte)
 }
 

@@ -97,8 +97,9 @@ type DialOptions struct {
 	IdleTimeout time.Duration
 
 	// OnPing and OnPong, if set, are called from the reading goroutine with
-	// the payload of each ping or pong received. They must not keep p or
-	// block; pings are answered automatically either way.
+	// the payload of each ping or pong received, before a ping is answered.
+	// They must not keep p. Reading waits while they run, so a slow one
+	// delays the pong and every later frame: backpressure, by design.
 	OnPing, OnPong func(p []byte)
 }
 
