@@ -94,7 +94,9 @@ func (d *dialFlags) header() (http.Header, error) {
 	h := http.Header{}
 	for _, kv := range d.headers {
 		name, value, ok := strings.Cut(kv, ":")
-		if !ok || strings.TrimSpace(name) == "" {
+		// A line break would end the header early and start another one
+		// (RFC 9112 section 5).
+		if !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(kv, "\r\n") {
 			return nil, usageErrorf("header %q is not \"Name: value\"", kv)
 		}
 		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
