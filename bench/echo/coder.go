@@ -12,7 +12,8 @@ func init() {
 	register("coder", serveCoder)
 }
 
-// serveCoder echoes with Read and Write, compression disabled.
+// serveCoder echoes with Reader into a buffer reused from message to
+// message, and Write, compression disabled.
 func serveCoder(ctx context.Context, addr string, ready func(net.Addr)) error {
 	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled}
 	return serveHTTP(ctx, addr, ready, func(w http.ResponseWriter, r *http.Request) {
@@ -23,12 +24,16 @@ func serveCoder(ctx context.Context, addr string, ready func(net.Addr)) error {
 		defer c.CloseNow()
 		c.SetReadLimit(ReadLimit)
 		ctx := context.Background()
+		var buf []byte
 		for {
-			typ, p, err := c.Read(ctx)
+			typ, r, err := c.Reader(ctx)
 			if err != nil {
 				return
 			}
-			if err := c.Write(ctx, typ, p); err != nil {
+			if buf, err = appendAll(buf[:0], r); err != nil {
+				return
+			}
+			if err := c.Write(ctx, typ, buf); err != nil {
 				return
 			}
 		}

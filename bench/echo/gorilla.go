@@ -12,8 +12,8 @@ func init() {
 	register("gorilla", serveGorilla)
 }
 
-// serveGorilla echoes with ReadMessage and WriteMessage and the default
-// 4 KiB buffers.
+// serveGorilla echoes with NextReader into a buffer reused from message to
+// message, and WriteMessage, with the default 4 KiB buffers.
 func serveGorilla(ctx context.Context, addr string, ready func(net.Addr)) error {
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	return serveHTTP(ctx, addr, ready, func(w http.ResponseWriter, r *http.Request) {
@@ -23,12 +23,16 @@ func serveGorilla(ctx context.Context, addr string, ready func(net.Addr)) error 
 		}
 		defer c.Close()
 		c.SetReadLimit(ReadLimit)
+		var buf []byte
 		for {
-			typ, p, err := c.ReadMessage()
+			typ, r, err := c.NextReader()
 			if err != nil {
 				return
 			}
-			if err := c.WriteMessage(typ, p); err != nil {
+			if buf, err = appendAll(buf[:0], r); err != nil {
+				return
+			}
+			if err := c.WriteMessage(typ, buf); err != nil {
 				return
 			}
 		}

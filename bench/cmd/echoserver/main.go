@@ -20,6 +20,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -72,6 +73,7 @@ func writeAllocs(path string) {
 		return
 	}
 	defer f.Close()
+	runtime.GC() // the profile is as of the last GC
 	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 		log.Print(err)
 	}

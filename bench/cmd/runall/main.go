@@ -62,7 +62,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 5, "runs per implementation and scenario (the median is reported)")
 	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "load before each measurement")
 	flag.DurationVar(&o.duration, "duration", time.Second, "measured time of each run")
-	flag.StringVar(&o.matrix, "matrix", "full", "scenarios: full; quick (1 and 100 connections × 16 B, 1 KiB, 16 KiB); smoke (two small ones, for CI)")
+	flag.StringVar(&o.matrix, "matrix", "full", "scenarios: full; quick (1 and 100 connections × 16 B, 1 KiB, 16 KiB); smoke (two small ones, for CI); or a list such as 1x16384x16,100x1024x1 (connections x size x window)")
 	flag.IntVar(&o.idle, "idle", 10000, "idle connections per server for the memory test (0 skips it)")
 	flag.IntVar(&o.idleRuns, "idleruns", 3, "idle-memory runs per implementation")
 	flag.StringVar(&o.out, "out", "RESULTS.md", "report to write")

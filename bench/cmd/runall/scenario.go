@@ -1,6 +1,10 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"log"
+	"strings"
+)
 
 // scenario is one cell of the echo matrix.
 type scenario struct {
@@ -28,6 +32,9 @@ func sizeName(n int) string {
 // 1,000 connections × 1 MiB is left out: a GiB of messages in flight per
 // server says more about the kernel than the library.
 func matrix(name string) []scenario {
+	if strings.Contains(name, "x") {
+		return parseScenarios(name)
+	}
 	var out []scenario
 	add := func(conns []int, sizes []int) {
 		for _, c := range conns {
@@ -48,5 +55,19 @@ func matrix(name string) []scenario {
 	add([]int{1, 100}, []int{16, 1 << 10, 16 << 10})
 	add([]int{1000}, []int{16, 1 << 10, 16 << 10})
 	add([]int{1, 100}, []int{1 << 20})
+	return out
+}
+
+// parseScenarios reads a list such as "1x16384x16,100x1024x1"
+// (connections x size x window).
+func parseScenarios(list string) []scenario {
+	var out []scenario
+	for _, f := range strings.Split(list, ",") {
+		var s scenario
+		if _, err := fmt.Sscanf(f, "%dx%dx%d", &s.Conns, &s.Size, &s.Window); err != nil {
+			log.Fatalf("scenario %q: want CONNSxSIZExWINDOW: %v", f, err)
+		}
+		out = append(out, s)
+	}
 	return out
 }
