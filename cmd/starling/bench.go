@@ -15,6 +15,12 @@ import (
 	"github.com/starling-ws/starling/cmd/starling/internal/bench"
 )
 
+const benchHelp = `Loads an echo endpoint (such as starling serve's /echo): -c connections each
+keep -w messages in flight for -d (or until -n messages in all), then it
+reports messages/s, MB/s of payload, round-trip latency p50/p90/p99/max and
+errors. A progress line shows on a terminal.
+`
+
 type benchConfig struct {
 	dial        dialFlags
 	connections int
@@ -29,7 +35,7 @@ type benchConfig struct {
 
 func benchCmd(ctx context.Context, args []string, s stdio) error {
 	var cfg benchConfig
-	fs := newFlagSet("bench", "bench [flags] URL", s.out)
+	fs := newFlagSet("bench", "bench [flags] URL", benchHelp, s.out)
 	cfg.dial.register(fs)
 	fs.IntVar(&cfg.connections, "c", 10, "number of connections")
 	fs.IntVar(&cfg.connections, "connections", 10, "same as -c")
@@ -179,4 +185,9 @@ func writePlot(name string, res *bench.Result, cfg bench.Config) error {
 	title := fmt.Sprintf("%s: %d round trips, %d connections, window %d, %s",
 		cfg.URL, res.Messages, res.Connections, cfg.Window, describe(cfg.Size, cfg.Type))
 	return errors.Join(bench.WriteSVG(f, res.Latency, title), f.Close())
+}
+
+// describe names a message type and size for reports.
+func describe(size int, typ starling.MessageType) string {
+	return fmt.Sprintf("%d-byte %v messages", size, typ)
 }

@@ -14,6 +14,20 @@ import (
 	"github.com/starling-ws/starling/client"
 )
 
+const connectHelp = `Connects to a ws:// or wss:// URL.
+
+On a terminal: a prompt with line editing and history; each line is sent as
+a text message, received messages print with the time and "<"; /help lists
+the commands (/ping, /pong, /binary, /close, /quit).
+
+In a pipe: each stdin line is one text message and each received message one
+stdout line (binary as hex or base64); --json prints one object per event.
+The end of stdin closes with 1000 and waits for the close handshake.
+
+Exit status: 0 after a normal close, 1 on a connection or protocol error or
+another close code from the server, 2 on a usage error.
+`
+
 type connectConfig struct {
 	dial         dialFlags
 	jsonOut      bool
@@ -24,7 +38,7 @@ type connectConfig struct {
 
 func connectCmd(ctx context.Context, args []string, s stdio) error {
 	var cfg connectConfig
-	fs := newFlagSet("connect", "connect [flags] URL", s.out)
+	fs := newFlagSet("connect", "connect [flags] URL", connectHelp, s.out)
 	cfg.dial.register(fs)
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print one JSON object per event (connected, text, binary, ping, pong, disconnected, error, ...)")
 	fs.StringVar(&cfg.binaryFormat, "binary-format", "hex", "print binary messages as `hex` or base64")

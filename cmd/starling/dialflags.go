@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"flag"
-	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -182,9 +181,4 @@ func checkURL(u string) error {
 		return usageErrorf("URL %q must start with ws:// or wss://", u)
 	}
 	return nil
-}
-
-// describe names a message type and size for reports.
-func describe(size int, typ starling.MessageType) string {
-	return fmt.Sprintf("%d-byte %v messages", size, typ)
 }

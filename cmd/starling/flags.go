@@ -31,12 +31,12 @@ func (l *stringList) Set(v string) error {
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting and
-// prints its usage to w only on request.
-func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
+// prints its usage (synopsis, description, flags) to w only on request.
+func newFlagSet(name, synopsis, description string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(w, "usage: starling %s\n\nflags:\n", synopsis)
+		fmt.Fprintf(w, "usage: starling %s\n\n%s\nflags:\n", synopsis, description)
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
@@ -53,8 +53,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return nil, errHelp
+				return nil, errHelp // the flag set has printed its usage
 			}
 			return nil, &usageError{err.Error()}
 		}

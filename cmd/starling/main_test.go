@@ -200,7 +200,7 @@ func TestHelp(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"help"}, {"connect", "-h"}, {"serve", "--help"}, {"bench", "-h"}} {
 		r := runInProcess(args...)
-		if r.code != 0 || !strings.HasPrefix(r.stdout, "usage: starling") || r.stderr != "" {
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "usage: starling") || strings.Count(r.stdout, "usage:") != 1 || r.stderr != "" {
 			t.Errorf("starling %q: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
 		}
 	}

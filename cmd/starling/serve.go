@@ -16,6 +16,14 @@ import (
 // shutdownGrace bounds the goodbye to all connections on SIGINT/SIGTERM.
 const shutdownGrace = 10 * time.Second
 
+const serveHelp = `Serves, with nothing else to install:
+  /        a chat page (open it in two tabs)
+  /chat    the chat room: send text; receive JSON welcome/join/leave/message events
+  /echo    every message sent back
+  /ticker  simulated stock prices as JSON
+SIGINT or SIGTERM closes every connection with 1001 (going away) and exits.
+`
+
 type serveConfig struct {
 	addr              string
 	certFile, keyFile string
@@ -28,12 +36,12 @@ type serveConfig struct {
 
 func serveCmd(ctx context.Context, args []string, s stdio) error {
 	var cfg serveConfig
-	fs := newFlagSet("serve", "serve [flags]", s.out)
+	fs := newFlagSet("serve", "serve [flags]", serveHelp, s.out)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`address` to listen on (port 0 picks a free port, logged at start)")
 	fs.StringVar(&cfg.certFile, "tls-cert", "", "serve TLS with this certificate `file` (PEM; needs --tls-key)")
 	fs.StringVar(&cfg.keyFile, "tls-key", "", "private key `file` for --tls-cert (PEM)")
 	fs.BoolVar(&cfg.selfSigned, "tls-self-signed", false, "serve TLS with a generated certificate; its pin is logged for connect --pin")
-	fs.BoolVar(&cfg.compress, "compress", false, "offer permessage-deflate (RFC 7692)")
+	fs.BoolVar(&cfg.compress, "compress", false, "accept permessage-deflate (RFC 7692) with context takeover when a client offers it")
 	fs.Var(&cfg.origins, "origin", "allow browser pages from this host `pattern` (path.Match, e.g. *.example.com); repeatable")
 	fs.Int64Var(&cfg.readLimit, "read-limit", starling.DefaultReadLimit, "largest message accepted, in `bytes`")
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "log JSON records instead of text")
