@@ -113,8 +113,8 @@ func (ss *session) run(ctx context.Context, input <-chan string, gate bool) erro
 		select {
 		case ev := <-events:
 			ss.show(ev)
-			if _, ok := ev.(client.Connected); ok {
-				lines = input
+			if _, ok := ev.(client.Connected); ok && lg == nil {
+				lines = input // unless it has already ended
 			}
 			if lg != nil {
 				lg.heard()
