@@ -179,7 +179,9 @@ func (c *Conn) fail(err error) error {
 			}
 		}
 		if c.sendClose(f.ce.Code, reason) == nil {
-			if cw, ok := c.rwc.(interface{ CloseWrite() error }); ok {
+			// A server closes TCP first (section 7.1.1); a client waits
+			// for it.
+			if cw, ok := c.rwc.(interface{ CloseWrite() error }); ok && !c.client {
 				_ = cw.CloseWrite()
 			}
 			stop := c.deadline(time.Now().Add(time.Second))
@@ -202,4 +204,21 @@ func (c *Conn) deadline(t time.Time) (stop func()) {
 	}
 	timer := time.AfterFunc(time.Until(t), func() { c.shutdown(ErrClosed) })
 	return func() { timer.Stop() }
+}
+
+// CloseRead starts a goroutine that reads from c, for a program that only
+// writes: it answers pings and completes the close handshake. A data
+// message from the peer fails the connection with 1008 (policy violation).
+// The returned context ends when the connection does; if ctx ends first,
+// the connection is closed.
+func (c *Conn) CloseRead(ctx context.Context) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer cancel()
+		defer c.CloseNow()
+		if _, _, err := c.Reader(ctx); err == nil {
+			c.fail(protocolError(StatusPolicyViolation, "unexpected data message"))
+		}
+	}()
+	return ctx
 }

@@ -35,7 +35,7 @@ const closeTimeout = 5 * time.Second
 // Any number of goroutines may write at once; one goroutine at a time may
 // read, and a second concurrent read returns ErrConcurrentRead. Pings are
 // answered and pongs matched only while a read is in progress, so a program
-// that only writes should still keep a goroutine in Read (or use CloseRead).
+// that only writes should still keep a goroutine in Read, or call CloseRead.
 type Conn struct {
 	rwc    io.ReadWriteCloser
 	nc     net.Conn // rwc, when it is a net.Conn with deadlines

@@ -62,11 +62,11 @@ func (c *Conn) handleControl(h frame.Header) error {
 		}
 		// Section 5.5.2: answer with the same payload, unless our close
 		// frame has already gone out.
+		// A writer stuck on a peer that does not read holds the frame
+		// lock until the write timeout closes the connection; the pong
+		// waits for it rather than giving up with the connection open.
 		if !c.closeSent.Load() {
-			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-			err := c.writeControl(ctx, frame.OpPong, p)
-			cancel()
-			if err != nil && !c.closeSent.Load() {
+			if err := c.writeControl(context.Background(), frame.OpPong, p); err != nil && !c.closeSent.Load() {
 				return err
 			}
 		}
