@@ -31,6 +31,7 @@ type options struct {
 	warmup   time.Duration
 	duration time.Duration
 	impls    []string
+	idleImpl []string
 	matrix   string
 	idle     int
 	idleRuns int
@@ -64,11 +65,13 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", time.Second, "measured time of each run")
 	flag.StringVar(&o.matrix, "matrix", "full", "scenarios: full; quick (1 and 100 connections × 16 B, 1 KiB, 16 KiB); smoke (two small ones, for CI); or a list such as 1x16384x16,100x1024x1 (connections x size x window)")
 	flag.IntVar(&o.idle, "idle", 10000, "idle connections per server for the memory test (0 skips it)")
+	idleImpls := flag.String("idleimpls", "starling,gorilla,coder,gobwas,gws,nbio,gobwas-raw", "implementations for the idle-memory test; gobwas-raw upgrades without net/http, to show what net/http itself keeps per connection")
 	flag.IntVar(&o.idleRuns, "idleruns", 3, "idle-memory runs per implementation")
 	flag.StringVar(&o.out, "out", "RESULTS.md", "report to write")
 	flag.StringVar(&o.raw, "raw", "results.json", "raw runs to write (empty: none)")
 	flag.Parse()
 	o.impls = strings.Split(*impls, ",")
+	o.idleImpl = strings.Split(*idleImpls, ",")
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("runall: ")
 
@@ -98,7 +101,7 @@ func main() {
 		rep.write()
 	}
 	for r := 0; r < o.idleRuns && o.idle > 0 && ctx.Err() == nil; r++ {
-		for _, impl := range rotate(o.impls, r) {
+		for _, impl := range rotate(o.idleImpl, r) {
 			log.Printf("idle: %s, %d connections", impl, o.idle)
 			base, held, err := idleRSS(bin, pin, impl, o.idle)
 			ir := idleResult{Impl: impl, Conns: o.idle, Base: base, Held: held}

@@ -183,7 +183,7 @@ func (r *report) write() {
 		fmt.Fprintf(&b, "\n## Idle connections\n\n")
 		fmt.Fprintf(&b, "Server RSS (VmRSS from /proc/PID/status) with %d idle connections open, minus its RSS before the first; median of the runs. Each connection is also a socket in the kernel, which VmRSS does not count.\n\n", r.o.idle)
 		fmt.Fprintf(&b, "| impl | base RSS MiB | RSS with conns MiB | KiB per connection | ok runs |\n|---|---|---|---|---|\n")
-		for _, impl := range r.o.impls {
+		for _, impl := range r.o.idleImpl {
 			var base, held, per []float64
 			for _, x := range r.idle {
 				if x.Impl == impl && x.Err == "" {
