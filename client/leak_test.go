@@ -1,40 +1,12 @@
 package client_test
 
 import (
-	"fmt"
-	"os"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/starling-ws/starling/internal/leakcheck"
 )
 
 // TestMain fails the run if goroutines outlive the tests: every client's
 // reader, writer, heartbeat and delivery goroutine, and every server and
 // relay a test started, must be gone once its cleanups have run.
-func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(before); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines outlived the tests:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines(before int) string {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if runtime.NumGoroutine() <= before {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			stacks := string(buf[:runtime.Stack(buf, true)])
-			return fmt.Sprintf("%d before, %d after\n%s", before, runtime.NumGoroutine(), strings.TrimSpace(stacks))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func TestMain(m *testing.M) { leakcheck.Main(m) }
