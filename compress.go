@@ -63,7 +63,8 @@ type CompressionOptions struct {
 	// 7.1.2). Default (0): 15. compress/flate always uses a 32 KiB
 	// window, so a smaller one is honoured by restarting the stream at
 	// flate.BestSpeed every 2^bits bytes, which no back-reference can
-	// cross; Level is then ignored.
+	// cross; Level is then ignored, and the window is not kept across
+	// messages (context takeover is a permission, not a duty).
 	ServerMaxWindowBits, ClientMaxWindowBits int
 }
 
