@@ -20,9 +20,10 @@ var largeReadBuffers = sync.Pool{New: func() any { b := make([]byte, largeBuffer
 var writeBuffers = sync.Pool{New: func() any { b := make([]byte, frame.MaxHeaderSize+writeBufferSize); return &b }}
 
 // readBuffer is a buffered reader that holds no large buffer while the
-// connection is quiet. It reads into its own small array; when a read
-// fills the buffer, more is probably waiting, so it borrows a large buffer
-// until a read comes back short with the buffer empty again. Reads of at
+// connection carries small messages or none. It reads into its own small
+// array; when a read fills the buffer, more is probably waiting, so it
+// borrows a large buffer until a read brings less than the small array
+// holds. Reads of at
 // least smallReadBuffer bytes into an empty buffer go straight to the
 // caller's slice.
 type readBuffer struct {
@@ -30,7 +31,7 @@ type readBuffer struct {
 	buf   []byte // small[:] or *large
 	large *[]byte
 	r, w  int
-	hot   bool // the last read filled the buffer
+	hot   bool // the last read filled the buffer or outgrew the small one
 	small [smallReadBuffer]byte
 }
 
@@ -74,7 +75,9 @@ func (b *readBuffer) release() {
 func (b *readBuffer) fill() error {
 	b.release()
 	n, err := b.rd.Read(b.buf[b.w:])
-	b.hot = b.w+n == len(b.buf)
+	// Keep the large buffer while reads fill the buffer or outgrow the
+	// small one: giving it back would cost a second read per message.
+	b.hot = b.w+n == len(b.buf) || n > smallReadBuffer
 	b.w += n
 	if n > 0 {
 		return nil
