@@ -78,6 +78,7 @@ var ErrBadHandshake = errors.New("starling: bad handshake")
 type handshakeError struct {
 	status int
 	reason string
+	allow  string // the method to name in Allow, with 405
 }
 
 func (e *handshakeError) Error() string {
@@ -87,7 +88,8 @@ func (e *handshakeError) Error() string {
 func (e *handshakeError) Unwrap() error { return ErrBadHandshake }
 
 // Accept upgrades an HTTP request to a WebSocket connection (RFC 6455
-// section 4.2). A request that is not a valid handshake is answered with an
+// section 4.2), or, on HTTP/2, accepts an extended CONNECT (RFC 8441): see
+// http2.go. A request that is not a valid handshake is answered with an
 // HTTP error and a one-line reason (405 for another method, 426 for another
 // protocol version, 403 for a refused origin, 400 otherwise), and Accept
 // returns an error that says which rule failed.
@@ -108,7 +110,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 				w.Header().Set("Sec-WebSocket-Version", "13")
 			}
 			if he.status == http.StatusMethodNotAllowed {
-				w.Header().Set("Allow", http.MethodGet)
+				w.Header().Set("Allow", he.allow)
 			}
 			http.Error(w, he.reason, he.status)
 		}
@@ -116,24 +118,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	subp := selectSubprotocol(r.Header, opts.Subprotocols)
 	ext, extResponse := acceptExtensions(r.Header, &opts.Compression)
-
-	netConn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		err = fmt.Errorf("starling: cannot take over the connection: %w", err)
-		http.Error(w, "websocket upgrade not supported", http.StatusInternalServerError)
-		return nil, err
-	}
-	// Hijacked connections may keep the server's deadlines; replace them
-	// with one bound for the response.
-	_ = netConn.SetDeadline(time.Now().Add(DefaultHandshakeTimeout))
-	if err := writeSwitching(netConn, w.Header(), key, subp, extResponse); err != nil {
-		netConn.Close()
-		return nil, fmt.Errorf("starling: writing the handshake response: %w", err)
-	}
-	_ = netConn.SetDeadline(time.Time{})
-	c := newConn(connConfig{
-		rwc:          netConn,
-		early:        buffered(brw.Reader),
+	cfg := connConfig{
 		subprotocol:  subp,
 		ext:          ext,
 		readLimit:    opts.ReadLimit,
@@ -143,12 +128,41 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		onPing:       opts.OnPing,
 		onPong:       opts.OnPong,
 		group:        opts.Group,
-	})
+	}
+	if r.ProtoMajor >= 2 {
+		err = acceptStream(w, r, &cfg, subp, extResponse)
+	} else {
+		err = acceptHijacked(w, r, &cfg, key, subp, extResponse)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := newConn(cfg)
 	if opts.Group != nil && !opts.Group.add(c) {
 		_ = c.Close(StatusGoingAway, "server shutting down")
 		return nil, fmt.Errorf("starling: server shutting down: %w", ErrClosed)
 	}
 	return c, nil
+}
+
+// acceptHijacked takes over an HTTP/1.1 connection and answers 101
+// Switching Protocols (RFC 6455 section 4.2.2).
+func acceptHijacked(w http.ResponseWriter, r *http.Request, cfg *connConfig, key, subp, extResponse string) error {
+	netConn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "websocket upgrade not supported", http.StatusInternalServerError)
+		return fmt.Errorf("starling: cannot take over the connection: %w", err)
+	}
+	// Hijacked connections may keep the server's deadlines; replace them
+	// with one bound for the response.
+	_ = netConn.SetDeadline(time.Now().Add(DefaultHandshakeTimeout))
+	if err := writeSwitching(netConn, w.Header(), key, subp, extResponse); err != nil {
+		netConn.Close()
+		return fmt.Errorf("starling: writing the handshake response: %w", err)
+	}
+	_ = netConn.SetDeadline(time.Time{})
+	cfg.rwc, cfg.early = netConn, buffered(brw.Reader)
+	return nil
 }
 
 // checkRequest applies the rules of RFC 6455 section 4.2.1 and returns the
@@ -157,9 +171,12 @@ func checkRequest(r *http.Request) (string, error) {
 	refuse := func(status int, format string, args ...any) (string, error) {
 		return "", &handshakeError{status: status, reason: fmt.Sprintf(format, args...)}
 	}
+	if r.ProtoMajor >= 2 {
+		return "", checkExtendedConnect(r)
+	}
 	switch {
 	case r.Method != http.MethodGet:
-		return refuse(http.StatusMethodNotAllowed, "method %s not allowed: a WebSocket handshake is a GET", r.Method)
+		return "", &handshakeError{status: http.StatusMethodNotAllowed, allow: http.MethodGet, reason: fmt.Sprintf("method %s not allowed: a WebSocket handshake is a GET", r.Method)}
 	case !r.ProtoAtLeast(1, 1):
 		return refuse(http.StatusBadRequest, "%s cannot carry a WebSocket handshake: HTTP/1.1 or later is required", r.Proto)
 	case !hasToken(r.Header, "Connection", "upgrade"):

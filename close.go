@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"time"
 
 	"github.com/starling-ws/starling/internal/frame"
@@ -197,10 +196,8 @@ func (c *Conn) fail(err error) error {
 // deadline. Without a net.Conn to set a deadline on, the connection is
 // closed at t instead.
 func (c *Conn) deadline(t time.Time) (stop func()) {
-	if nc, ok := c.rwc.(net.Conn); ok {
-		if nc.SetReadDeadline(t) == nil {
-			return func() { _ = nc.SetReadDeadline(time.Time{}) }
-		}
+	if c.nc != nil && c.nc.SetReadDeadline(t) == nil {
+		return func() { _ = c.nc.SetReadDeadline(time.Time{}) }
 	}
 	timer := time.AfterFunc(time.Until(t), func() { c.shutdown(ErrClosed) })
 	return func() { timer.Stop() }

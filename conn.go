@@ -38,7 +38,7 @@ const closeTimeout = 5 * time.Second
 // that only writes should still keep a goroutine in Read, or call CloseRead.
 type Conn struct {
 	rwc    io.ReadWriteCloser
-	nc     net.Conn // rwc, when it is a net.Conn with deadlines
+	nc     deadliner // rwc, when it has deadlines
 	client bool
 	subp   string
 	ext    extensions
@@ -90,6 +90,13 @@ type Conn struct {
 	closeErr   error // why the connection ended, for calls after it did
 }
 
+// deadliner is what a Conn needs of its transport to bound reads and
+// writes in time: a net.Conn, or an HTTP/2 stream.
+type deadliner interface {
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+}
+
 // connConfig holds what Accept and Dial decide about a new Conn.
 type connConfig struct {
 	rwc          io.ReadWriteCloser
@@ -124,7 +131,7 @@ func newConn(cfg connConfig) *Conn {
 		closeRcvd:    make(chan struct{}),
 		closed:       make(chan struct{}),
 	}
-	c.nc, _ = cfg.rwc.(net.Conn)
+	c.nc, _ = cfg.rwc.(deadliner)
 	if c.writeTimeout == 0 {
 		c.writeTimeout = DefaultWriteTimeout
 	}
