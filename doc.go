@@ -4,7 +4,8 @@
 // A server upgrades an HTTP request with Accept; a client connects with Dial.
 // Both return a *Conn, which reads and writes whole messages (Read, Write) or
 // streams them (Reader, Writer), answers pings, and performs the close
-// handshake (Close). For an event-driven client with heartbeat and
+// handshake (Close). Accept also takes WebSockets over HTTP/2 (RFC 8441).
+// For an event-driven client with heartbeat and
 // reconnect, in the manner of Swift's Starscream, see the client package.
 //
 // # Concurrency
