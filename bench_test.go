@@ -114,3 +114,76 @@ func TestReadAppendSteadyStateAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBroadcast writes one 1 KiB message to 200 connections, as a
+// PreparedMessage (encoded and compressed once) and as plain Writes. An op
+// is one broadcast to all of them; the clients drain on their own
+// goroutines.
+func BenchmarkBroadcast(b *testing.B) {
+	for _, compress := range []bool{false, true} {
+		opts := starling.CompressionOptions{}
+		name := "plain"
+		if compress {
+			opts.Mode, name = starling.CompressionNoContextTakeover, "deflate"
+		}
+		b.Run(name+"/prepared", func(b *testing.B) { benchBroadcast(b, opts, true) })
+		b.Run(name+"/write", func(b *testing.B) { benchBroadcast(b, opts, false) })
+	}
+}
+
+func benchBroadcast(b *testing.B, comp starling.CompressionOptions, prepared bool) {
+	const conns = 200
+	accepted := make(chan *starling.Conn, conns)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, &starling.AcceptOptions{Compression: comp})
+		if err == nil {
+			accepted <- c
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	var servers []*starling.Conn
+	for range conns {
+		c, _, err := starling.Dial(ctx, wsURL(srv), &starling.DialOptions{Compression: comp})
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() {
+			var buf []byte
+			for {
+				var err error
+				if _, buf, err = c.ReadAppend(ctx, buf[:0]); err != nil {
+					return
+				}
+			}
+		}()
+		defer c.CloseNow()
+		servers = append(servers, <-accepted)
+	}
+	msg := bytes.Repeat([]byte(`{"symbol":"STAR","price":101.25,"volume":1200} `), 22)[:1024]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if prepared {
+			pm, err := starling.NewPreparedMessage(starling.MessageText, msg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, c := range servers {
+				if err := c.WritePrepared(ctx, pm); err != nil {
+					b.Fatal(err)
+				}
+			}
+			continue
+		}
+		for _, c := range servers {
+			if err := c.Write(ctx, starling.MessageText, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	for _, c := range servers {
+		c.CloseNow()
+	}
+}
