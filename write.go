@@ -21,9 +21,13 @@ var ErrInvalidUTF8 = errors.New("starling: text message is not valid UTF-8")
 // fragmentSize is the payload size of the frames a streaming Writer emits.
 const fragmentSize = 32 << 10
 
-// largeBuffers holds scratch space for masking payloads larger than a
-// connection's own write buffer, and for Writer's fragments.
+// largeBuffers holds Writer's fragments.
 var largeBuffers = sync.Pool{New: func() any { b := make([]byte, frame.MaxHeaderSize+fragmentSize); return &b }}
+
+// maskBuffers holds a client's scratch space for masking payloads larger
+// than a write buffer: large enough that a 1 MiB message leaves in four
+// write calls rather than thirty-two.
+var maskBuffers = sync.Pool{New: func() any { b := make([]byte, frame.MaxHeaderSize+256<<10); return &b }}
 
 // Write writes p as one message of type typ. It may be called from any
 // number of goroutines at once; messages never interleave.
@@ -174,8 +178,8 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 	// caller's slice is not ours to change.
 	binary.LittleEndian.PutUint32(h.Key[:], uint32(c.rng.Uint64()))
 	if frame.MaxHeaderSize+len(p) > len(buf) {
-		large := largeBuffers.Get().(*[]byte)
-		defer largeBuffers.Put(large)
+		large := maskBuffers.Get().(*[]byte)
+		defer maskBuffers.Put(large)
 		buf = *large
 	}
 	n := frame.Encode(buf, &h)
