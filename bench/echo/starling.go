@@ -13,8 +13,11 @@ func init() {
 }
 
 // serveStarling echoes with ReadAppend and Write, the whole-message API,
-// reusing one buffer per connection as a careful program would (as the
-// gobwas server reuses its buffer).
+// reusing one buffer per connection (as the gobwas server reuses its
+// buffer). The handler returns right after Accept and the connection is
+// served from a fresh goroutine, the idiom Starling documents for many
+// connections: net/http's per-request state (its 4 KiB reader and writer,
+// the handler's grown stack) is then released.
 func serveStarling(ctx context.Context, addr string, ready func(net.Addr)) error {
 	opts := &starling.AcceptOptions{ReadLimit: ReadLimit, InsecureSkipOriginCheck: true}
 	return serveHTTP(ctx, addr, ready, func(w http.ResponseWriter, r *http.Request) {
@@ -22,18 +25,22 @@ func serveStarling(ctx context.Context, addr string, ready func(net.Addr)) error
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
-		ctx := context.Background()
-		var buf []byte
-		for {
-			typ, p, err := c.ReadAppend(ctx, buf[:0])
-			if err != nil {
-				return
-			}
-			buf = p
-			if err := c.Write(ctx, typ, p); err != nil {
-				return
-			}
-		}
+		go echoStarling(c)
 	})
+}
+
+func echoStarling(c *starling.Conn) {
+	defer c.CloseNow()
+	ctx := context.Background()
+	var buf []byte
+	for {
+		typ, p, err := c.ReadAppend(ctx, buf[:0])
+		if err != nil {
+			return
+		}
+		buf = p
+		if err := c.Write(ctx, typ, p); err != nil {
+			return
+		}
+	}
 }
