@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -280,16 +279,8 @@ func TestReconnectFailsQueued(t *testing.T) {
 	defer close(release)
 	conns := make(chan *stuckConn, 1)
 	cl := client.New("ws://"+srv.addr, &client.Options{
-		Reconnect: &client.ReconnectPolicy{MinDelay: time.Hour, MaxDelay: time.Hour},
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			sc := newStuckConn(nc)
-			conns <- sc
-			return sc, nil
-		},
+		Reconnect:      &client.ReconnectPolicy{MinDelay: time.Hour, MaxDelay: time.Hour},
+		NetDialContext: stuckDialer(conns),
 	})
 	rec := record(t, cl)
 	cl.Connect()

@@ -153,6 +153,20 @@ func newStuckConn(nc net.Conn) *stuckConn {
 	return &stuckConn{Conn: nc, blocked: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
+// stuckDialer dials TCP and hands each connection, wrapped as a stuckConn,
+// to the test through conns.
+func stuckDialer(conns chan<- *stuckConn) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		sc := newStuckConn(nc)
+		conns <- sc
+		return sc, nil
+	}
+}
+
 func (s *stuckConn) Write(p []byte) (int, error) {
 	if s.stuck.Load() {
 		select {
@@ -179,15 +193,7 @@ func TestPendingWritesFail(t *testing.T) {
 	const bound = 1000
 	cl := client.New(url, &client.Options{
 		MaxQueuedBytes: bound,
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			sc := newStuckConn(nc)
-			conns <- sc
-			return sc, nil
-		},
+		NetDialContext: stuckDialer(conns),
 	})
 	rec := record(t, cl)
 	cl.Connect()
