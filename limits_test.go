@@ -15,6 +15,22 @@ import (
 	"github.com/starling-ws/starling"
 )
 
+// serve starts a server that accepts with opts and hands each connection
+// to handle, on the handler's goroutine, and returns its ws:// URL.
+func serve(t *testing.T, opts *starling.AcceptOptions, handle func(c *starling.Conn)) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, opts)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		handle(c)
+	}))
+	t.Cleanup(srv.Close)
+	return wsURL(srv)
+}
+
 // wsURL turns an httptest server URL into a ws:// URL.
 func wsURL(s *httptest.Server) string { return "ws" + strings.TrimPrefix(s.URL, "http") }
 
@@ -38,19 +54,13 @@ func checkGoroutines(t *testing.T) {
 func TestWriteTimeoutWhenPeerStopsReading(t *testing.T) {
 	checkGoroutines(t)
 	accepted := make(chan *starling.Conn, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, &starling.AcceptOptions{WriteTimeout: 200 * time.Millisecond})
-		if err != nil {
-			t.Error(err)
-			return
-		}
+	url := serve(t, &starling.AcceptOptions{WriteTimeout: 200 * time.Millisecond}, func(c *starling.Conn) {
 		accepted <- c
-	}))
-	t.Cleanup(srv.Close)
+	})
 
 	// The client never reads: its socket buffers fill and the server's
 	// writes stall.
-	client, _, err := starling.Dial(context.Background(), wsURL(srv), nil)
+	client, _, err := starling.Dial(context.Background(), url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,17 +82,11 @@ func TestWriteTimeoutWhenPeerStopsReading(t *testing.T) {
 func TestIdleTimeoutClosesWithGoingAway(t *testing.T) {
 	checkGoroutines(t)
 	result := make(chan error, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, &starling.AcceptOptions{IdleTimeout: 150 * time.Millisecond})
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		_, _, err = c.Read(context.Background())
+	url := serve(t, &starling.AcceptOptions{IdleTimeout: 150 * time.Millisecond}, func(c *starling.Conn) {
+		_, _, err := c.Read(context.Background())
 		result <- err
-	}))
-	t.Cleanup(srv.Close)
-	client, _, err := starling.Dial(context.Background(), wsURL(srv), nil)
+	})
+	client, _, err := starling.Dial(context.Background(), url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,24 +148,18 @@ func TestHandshakeTimeoutDropsSilentClients(t *testing.T) {
 func TestGroupShutdownSendsGoingAway(t *testing.T) {
 	checkGoroutines(t)
 	var group starling.Group
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, &starling.AcceptOptions{Group: &group})
-		if err != nil {
-			t.Error(err)
-			return
-		}
+	url := serve(t, &starling.AcceptOptions{Group: &group}, func(c *starling.Conn) {
 		for {
 			if _, _, err := c.Read(context.Background()); err != nil {
 				return
 			}
 		}
-	}))
-	t.Cleanup(srv.Close)
+	})
 
 	const n = 5
 	errs := make(chan error, n)
 	for range n {
-		c, _, err := starling.Dial(context.Background(), wsURL(srv), nil)
+		c, _, err := starling.Dial(context.Background(), url, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

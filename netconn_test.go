@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -16,12 +14,7 @@ import (
 
 func TestNetConnCarriesALineProtocol(t *testing.T) {
 	checkGoroutines(t)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
+	url := serve(t, nil, func(c *starling.Conn) {
 		nc := starling.NetConn(context.Background(), c, starling.MessageBinary)
 		defer nc.Close()
 		// Echo line by line; the client's writes split lines across
@@ -32,10 +25,9 @@ func TestNetConnCarriesALineProtocol(t *testing.T) {
 				return
 			}
 		}
-	}))
-	t.Cleanup(srv.Close)
+	})
 
-	c, _, err := starling.Dial(context.Background(), wsURL(srv), nil)
+	c, _, err := starling.Dial(context.Background(), url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,16 +54,10 @@ func TestNetConnCarriesALineProtocol(t *testing.T) {
 
 func TestNetConnReadDeadline(t *testing.T) {
 	checkGoroutines(t)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
+	url := serve(t, nil, func(c *starling.Conn) {
 		c.Read(context.Background()) // never sends; returns when the client goes
-	}))
-	t.Cleanup(srv.Close)
-	c, _, err := starling.Dial(context.Background(), wsURL(srv), nil)
+	})
+	c, _, err := starling.Dial(context.Background(), url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,18 +71,12 @@ func TestNetConnReadDeadline(t *testing.T) {
 
 func TestNetConnPeerNormalCloseIsEOF(t *testing.T) {
 	checkGoroutines(t)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
+	url := serve(t, nil, func(c *starling.Conn) {
 		c.Write(context.Background(), starling.MessageText, []byte("last words"))
 		go c.Read(context.Background())
 		c.Close(starling.StatusNormalClosure, "")
-	}))
-	t.Cleanup(srv.Close)
-	c, _, err := starling.Dial(context.Background(), wsURL(srv), nil)
+	})
+	c, _, err := starling.Dial(context.Background(), url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
