@@ -1,0 +1,128 @@
+package broadcast
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// The measurement runs the server and the client in processes of their
+// own, driven over their stdin and stdout one line at a time:
+//
+//	server, after "listening ADDR":
+//	  wait N        -> conns N          (N connections accepted)
+//	  send K SIZE   -> sent K T0 WRITES (broadcast Payload(K, SIZE); T0 in
+//	                                     Unix ns just before it starts,
+//	                                     WRITES ns until every write returned)
+//	  stats         -> stats CPU MALLOCS BYTES (since the last send: CPU ns
+//	                                     from getrusage, heap objects and
+//	                                     bytes allocated from MemStats)
+//	client, after "connected N":
+//	  expect K SIZE -> ready K, then got K T (T: Unix ns when the last
+//	                                     connection received it)
+//
+// Any failure is answered with a line "error ...".
+
+// ServeProcess runs impl's server on addr and answers the commands read
+// from in on out until in ends.
+func ServeProcess(ctx context.Context, impl, addr string, compress bool, in io.Reader, out io.Writer) error {
+	s, err := Start(impl, addr, compress)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(out, "listening %s\n", s.Addr())
+	var mark usage
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		var n, k, size int
+		line := sc.Text()
+		switch {
+		case scan(line, "wait %d", &n):
+			if err := s.WaitConns(ctx, n); err != nil {
+				fmt.Fprintf(out, "error %v\n", err)
+				continue
+			}
+			fmt.Fprintf(out, "conns %d\n", s.Conns())
+		case scan(line, "send %d %d", &k, &size):
+			data := Payload(k, size)
+			runtime.GC() // every broadcast starts from a collected heap
+			mark = measure()
+			t0 := time.Now()
+			err := s.Broadcast(ctx, data)
+			writes := time.Since(t0)
+			if err != nil {
+				fmt.Fprintf(out, "error %v\n", err)
+				continue
+			}
+			fmt.Fprintf(out, "sent %d %d %d\n", k, t0.UnixNano(), writes.Nanoseconds())
+		case line == "stats":
+			u := measure()
+			fmt.Fprintf(out, "stats %d %d %d\n", u.cpu-mark.cpu, u.mallocs-mark.mallocs, u.bytes-mark.bytes)
+		default:
+			fmt.Fprintf(out, "error unknown command %q\n", line)
+		}
+	}
+	return sc.Err()
+}
+
+// ClientProcess opens conns connections to addr and answers the commands
+// read from in on out until in ends.
+func ClientProcess(ctx context.Context, addr string, conns int, compress bool, sources []net.IP, in io.Reader, out io.Writer) error {
+	cl, err := Dial(ctx, addr, conns, compress, sources)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	fmt.Fprintf(out, "connected %d\n", cl.Conns())
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		var k, size int
+		if !scan(sc.Text(), "expect %d %d", &k, &size) {
+			fmt.Fprintf(out, "error unknown command %q\n", sc.Text())
+			continue
+		}
+		r := cl.Expect(Payload(k, size))
+		fmt.Fprintf(out, "ready %d\n", k)
+		wctx, cancel := context.WithTimeout(ctx, time.Minute)
+		last, err := cl.Wait(wctx, r)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(out, "error %v\n", err)
+			continue
+		}
+		fmt.Fprintf(out, "got %d %d\n", k, last.UnixNano())
+	}
+	return sc.Err()
+}
+
+// scan reports whether line matches format exactly.
+func scan(line, format string, args ...any) bool {
+	n, err := fmt.Sscanf(line, format, args...)
+	return err == nil && n == len(args)
+}
+
+// usage is what the process has consumed so far.
+type usage struct {
+	cpu            int64 // user+system CPU, ns, all threads
+	mallocs, bytes uint64
+}
+
+// measure reads getrusage (microsecond resolution, unlike the 10 ms of
+// /proc/PID/stat) and the allocation counters.
+func measure() usage {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return usage{
+		cpu:     ru.Utime.Nano() + ru.Stime.Nano(),
+		mallocs: ms.Mallocs,
+		bytes:   ms.TotalAlloc,
+	}
+}
