@@ -38,6 +38,7 @@ type Round struct {
 	left atomic.Int64
 	bad  atomic.Int64
 	zip  atomic.Int64  // messages that arrived compressed
+	wire atomic.Int64  // payload bytes received, as sent (compressed or not)
 	done chan struct{} // closed when every connection has received it
 	last time.Time     // when the last connection received it, set before done closes
 }
@@ -145,6 +146,10 @@ func (cl *Client) Wait(ctx context.Context, r *Round) (time.Time, error) {
 // compressed.
 func (r *Round) Compressed() int { return int(r.zip.Load()) }
 
+// Wire returns the payload bytes received over all connections, as sent:
+// compressed or not.
+func (r *Round) Wire() int64 { return r.wire.Load() }
+
 func (cl *Client) fail(err error) {
 	cl.failOnce.Do(func() {
 		cl.err = err
@@ -179,6 +184,7 @@ func (cl *Client) deliver(p []byte, compressed bool) {
 	if compressed {
 		r.zip.Add(1)
 	}
+	r.wire.Add(int64(len(p)))
 	if !sameMessage(r.want, p, compressed) {
 		r.bad.Add(1)
 	}

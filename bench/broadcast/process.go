@@ -23,8 +23,9 @@ import (
 //	                                     from getrusage, heap objects and
 //	                                     bytes allocated from MemStats)
 //	client, after "connected N":
-//	  expect K SIZE -> ready K, then got K T (T: Unix ns when the last
-//	                                     connection received it)
+//	  expect K SIZE -> ready K, then got K T WIRE (T: Unix ns when the
+//	                                     last connection received it; WIRE:
+//	                                     payload bytes each received, as sent)
 //
 // Any failure is answered with a line "error ...".
 
@@ -96,7 +97,7 @@ func ClientProcess(ctx context.Context, addr string, conns int, compress bool, s
 			fmt.Fprintf(out, "error %v\n", err)
 			continue
 		}
-		fmt.Fprintf(out, "got %d %d\n", k, last.UnixNano())
+		fmt.Fprintf(out, "got %d %d %d\n", k, last.UnixNano(), r.Wire()/int64(cl.Conns()))
 	}
 	return sc.Err()
 }

@@ -32,7 +32,9 @@ func Markdown(cfg Config, results []Result) string {
 	fmt.Fprintf(&b, "- **wall**: from the server starting the broadcast until the last client connection received it (the client's reading and inflating is part of it).\n")
 	fmt.Fprintf(&b, "- **server CPU**: the server's user+system time (getrusage) over that interval.\n")
 	fmt.Fprintf(&b, "- **allocs**, **alloc KiB**: the server's heap objects and bytes allocated (runtime.MemStats Mallocs and TotalAlloc deltas) over it.\n")
-	fmt.Fprintf(&b, "- **writes**: until every write call returned; gws's Broadcast only queues the write, so its number is the queueing.\n\n")
+	fmt.Fprintf(&b, "- **writes**: until every write call returned; gws's Broadcast only queues the write, so its number is the queueing.\n")
+	fmt.Fprintf(&b, "- **payload B**: the payload each connection received, as sent (compressed or not).\n")
+	fmt.Fprintf(&b, "- With compression the one client process inflates every message on its own CPU, and that, more than the server, often sets the wall time: compare server CPU.\n\n")
 	fmt.Fprintf(&b, "| impl | idiom | compressed |\n|---|---|---|\n")
 	for _, impl := range cfg.Impls {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", impl, idioms[impl].how, idioms[impl].compressed)
@@ -44,7 +46,7 @@ func Markdown(cfg Config, results []Result) string {
 				onOff = "on"
 			}
 			fmt.Fprintf(&b, "\n### %s, compression %s\n\n", sizeName(size), onOff)
-			fmt.Fprintf(&b, "| impl | wall ms | server CPU ms | CPU µs per conn | allocs | alloc KiB | B per conn | writes ms | runs |\n|---|---|---|---|---|---|---|---|---|\n")
+			fmt.Fprintf(&b, "| impl | wall ms | server CPU ms | CPU µs per conn | allocs | alloc KiB | B per conn | writes ms | payload B | runs |\n|---|---|---|---|---|---|---|---|---|---|\n")
 			for _, impl := range cfg.Impls {
 				for _, r := range results {
 					if r.Impl == impl && r.Size == size && r.Compress == compress {
@@ -80,9 +82,10 @@ func row(r Result) string {
 	allocs := pick(func(s Sample) float64 { return float64(s.Mallocs) })
 	bytes := pick(func(s Sample) float64 { return float64(s.Bytes) })
 	writes := pick(func(s Sample) float64 { return ms(s.Writes) })
+	wire := pick(func(s Sample) float64 { return float64(s.Wire) })
 	n := float64(max(r.Conns, 1))
-	return fmt.Sprintf("| %s | %.1f | %.1f | %.2f | %.0f | %.0f | %.0f | %.1f | %d |\n",
-		r.Impl, wall, cpu, cpu*1e3/n, allocs, bytes/1024, bytes/n, writes, len(r.Samples))
+	return fmt.Sprintf("| %s | %.1f | %.1f | %.2f | %.0f | %.0f | %.0f | %.1f | %.0f | %d |\n",
+		r.Impl, wall, cpu, cpu*1e3/n, allocs, bytes/1024, bytes/n, writes, wire, len(r.Samples))
 }
 
 func median(xs []float64) float64 {

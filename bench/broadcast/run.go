@@ -41,6 +41,7 @@ type Sample struct {
 	CPU     time.Duration `json:"cpu_ns"`    // server user+system CPU from the start until all received
 	Mallocs uint64        `json:"mallocs"`   // server heap objects allocated in that time
 	Bytes   uint64        `json:"bytes"`     // server heap bytes allocated in that time
+	Wire    int64         `json:"wire"`      // payload bytes each connection received, as sent (compressed or not)
 }
 
 // Result is one implementation's samples for one size and compression
@@ -163,7 +164,7 @@ func round(ctx context.Context, srv, cl *process, k, size int) (Sample, error) {
 	if line, err = cl.expect(ctx, time.Minute, "got "); err != nil {
 		return s, fmt.Errorf("client: %w", err)
 	}
-	if !scan(line, "%d %d", &gotK, &last) || gotK != k {
+	if !scan(line, "%d %d %d", &gotK, &last, &s.Wire) || gotK != k {
 		return s, fmt.Errorf("client: %q", line)
 	}
 	if err := srv.send("stats"); err != nil {
