@@ -121,52 +121,62 @@ func handshakeRequest(requestLine string, edits ...string) string {
 	return b.String()
 }
 
+// refusalCases are requests that break a rule of RFC 6455 section 4.2.1 or
+// 10.2, with the status, reason and header each must be refused with.
+var refusalCases = []struct {
+	section, name string
+	request       string
+	status        int
+	reason        string // in the body and in Accept's error
+	header        [2]string
+}{
+	{"4.2.1", "POST", handshakeRequest("POST / HTTP/1.1", "Content-Length: 0"), 405, "method POST not allowed", [2]string{"Allow", "GET"}},
+	{"4.2.1", "HTTP/1.0", handshakeRequest("GET / HTTP/1.0"), 400, "HTTP/1.1 or later is required", [2]string{}},
+	{"4.4", "version 8", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Version: 8"), 426, `unsupported Sec-WebSocket-Version "8"`, [2]string{"Sec-WebSocket-Version", "13"}},
+	{"4.4", "no version", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Version:"), 426, "unsupported Sec-WebSocket-Version", [2]string{"Sec-WebSocket-Version", "13"}},
+	{"4.2.1", "no Upgrade", handshakeRequest("GET / HTTP/1.1", "Upgrade:"), 400, "missing Upgrade: websocket", [2]string{}},
+	{"4.2.1", "Upgrade h2c", handshakeRequest("GET / HTTP/1.1", "Upgrade: h2c"), 400, "missing Upgrade: websocket", [2]string{}},
+	{"4.2.1", "no Connection", handshakeRequest("GET / HTTP/1.1", "Connection:"), 400, "missing Connection: Upgrade", [2]string{}},
+	{"4.2.1", "Connection keep-alive only", handshakeRequest("GET / HTTP/1.1", "Connection: keep-alive"), 400, "missing Connection: Upgrade", [2]string{}},
+	{"4.2.1", "Connection upgraded (not a token)", handshakeRequest("GET / HTTP/1.1", "Connection: upgraded"), 400, "missing Connection: Upgrade", [2]string{}},
+	{"4.2.1", "no key", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key:"), 400, "want exactly one Sec-WebSocket-Key, got 0", [2]string{}},
+	{"4.2.1", "key not base64", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: not base64!!!!!!!!!!!!"), 400, "is not 16 bytes in base64", [2]string{}},
+	{"4.2.1", "key of 15 bytes", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA"), 400, "is not 16 bytes in base64", [2]string{}},
+	{"4.2.1", "key of 17 bytes", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAA="), 400, "is not 16 bytes in base64", [2]string{}},
+	{"4.2.1", "two keys", handshakeRequest("GET / HTTP/1.1", "+Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA=="), 400, "want exactly one Sec-WebSocket-Key, got 2", [2]string{}},
+	{"10.2", "cross-origin", handshakeRequest("GET / HTTP/1.1", "Origin: https://evil.example"), 403, "origin not allowed: https://evil.example", [2]string{}},
+	{"10.2", "null origin", handshakeRequest("GET / HTTP/1.1", "Origin: null"), 403, "origin not allowed", [2]string{}},
+}
+
 // TestAcceptRefusals checks that each rule of RFC 6455 section 4.2.1 is
 // enforced with the documented status, a one-line reason in the body, and
 // an error from Accept that names the rule.
 func TestAcceptRefusals(t *testing.T) {
-	tests := []struct {
-		section, name string
-		request       string
-		status        int
-		reason        string // in the body and in Accept's error
-		header        [2]string
-	}{
-		{"4.2.1", "POST", handshakeRequest("POST / HTTP/1.1", "Content-Length: 0"), 405, "method POST not allowed", [2]string{"Allow", "GET"}},
-		{"4.2.1", "HTTP/1.0", handshakeRequest("GET / HTTP/1.0"), 400, "HTTP/1.1 or later is required", [2]string{}},
-		{"4.4", "version 8", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Version: 8"), 426, `unsupported Sec-WebSocket-Version "8"`, [2]string{"Sec-WebSocket-Version", "13"}},
-		{"4.4", "no version", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Version:"), 426, "unsupported Sec-WebSocket-Version", [2]string{"Sec-WebSocket-Version", "13"}},
-		{"4.2.1", "no Upgrade", handshakeRequest("GET / HTTP/1.1", "Upgrade:"), 400, "missing Upgrade: websocket", [2]string{}},
-		{"4.2.1", "Upgrade h2c", handshakeRequest("GET / HTTP/1.1", "Upgrade: h2c"), 400, "missing Upgrade: websocket", [2]string{}},
-		{"4.2.1", "no Connection", handshakeRequest("GET / HTTP/1.1", "Connection:"), 400, "missing Connection: Upgrade", [2]string{}},
-		{"4.2.1", "Connection keep-alive only", handshakeRequest("GET / HTTP/1.1", "Connection: keep-alive"), 400, "missing Connection: Upgrade", [2]string{}},
-		{"4.2.1", "Connection upgraded (not a token)", handshakeRequest("GET / HTTP/1.1", "Connection: upgraded"), 400, "missing Connection: Upgrade", [2]string{}},
-		{"4.2.1", "no key", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key:"), 400, "want exactly one Sec-WebSocket-Key, got 0", [2]string{}},
-		{"4.2.1", "key not base64", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: not base64!!!!!!!!!!!!"), 400, "is not 16 bytes in base64", [2]string{}},
-		{"4.2.1", "key of 15 bytes", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA"), 400, "is not 16 bytes in base64", [2]string{}},
-		{"4.2.1", "key of 17 bytes", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAA="), 400, "is not 16 bytes in base64", [2]string{}},
-		{"4.2.1", "two keys", handshakeRequest("GET / HTTP/1.1", "+Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA=="), 400, "want exactly one Sec-WebSocket-Key, got 2", [2]string{}},
-		{"10.2", "cross-origin", handshakeRequest("GET / HTTP/1.1", "Origin: https://evil.example"), 403, "origin not allowed: https://evil.example", [2]string{}},
-		{"10.2", "null origin", handshakeRequest("GET / HTTP/1.1", "Origin: null"), 403, "origin not allowed", [2]string{}},
-	}
-	for _, tt := range tests {
+	for _, tt := range refusalCases {
 		t.Run("section"+tt.section+"/"+tt.name, func(t *testing.T) {
 			s := newAcceptServer(t, nil, nil)
 			resp, body, _, _ := rawRequest(t, s.Listener.Addr().String(), tt.request)
-			if resp.StatusCode != tt.status {
-				t.Fatalf("status %s, want %d (body %q)", resp.Status, tt.status, body)
-			}
-			if strings.Count(strings.TrimSuffix(body, "\n"), "\n") != 0 || !strings.Contains(body, tt.reason) {
-				t.Errorf("body %q, want one line containing %q", body, tt.reason)
-			}
-			if tt.header[0] != "" && resp.Header.Get(tt.header[0]) != tt.header[1] {
-				t.Errorf("%s: %q, want %q", tt.header[0], resp.Header.Get(tt.header[0]), tt.header[1])
-			}
+			checkRefused(t, resp, body, tt.status, tt.reason, tt.header)
 			r := s.result(t)
 			if r.c != nil || !errors.Is(r.err, ErrBadHandshake) || !strings.Contains(r.err.Error(), tt.reason) {
 				t.Errorf("Accept returned (%v, %v), want an ErrBadHandshake naming %q", r.c, r.err, tt.reason)
 			}
 		})
+	}
+}
+
+// checkRefused checks a refusal: its status, a body of one line giving the
+// reason, and a header if one is named.
+func checkRefused(t *testing.T, resp *http.Response, body string, status int, reason string, header [2]string) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status %s, want %d (body %q)", resp.Status, status, body)
+	}
+	if strings.Count(strings.TrimSuffix(body, "\n"), "\n") != 0 || !strings.Contains(body, reason) {
+		t.Errorf("body %q, want one line containing %q", body, reason)
+	}
+	if header[0] != "" && resp.Header.Get(header[0]) != header[1] {
+		t.Errorf("%s: %q, want %q", header[0], resp.Header.Get(header[0]), header[1])
 	}
 }
 

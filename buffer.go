@@ -88,6 +88,13 @@ func (b *readBuffer) fill() error {
 	return err
 }
 
+// fillEmpty reads at least once into the buffer, which must be empty.
+func (b *readBuffer) fillEmpty() error {
+	b.r, b.w = 0, 0
+	b.ensure(0)
+	return b.fill()
+}
+
 // Peek returns the next n bytes without consuming them.
 func (b *readBuffer) Peek(n int) ([]byte, error) {
 	if b.w-b.r < n {

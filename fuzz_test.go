@@ -219,3 +219,64 @@ func FuzzCheckResponse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadHandshake feeds arbitrary bytes to a server that reads its
+// handshakes itself. Whatever arrives, the server answers with a parsable
+// HTTP response (a 101 only for a valid handshake) or closes, and never
+// panics or hangs.
+func FuzzReadHandshake(f *testing.F) {
+	f.Add([]byte(handshakeRequest("GET / HTTP/1.1")))
+	f.Add([]byte(handshakeRequest("GET /chat?x=1 HTTP/1.1", "Sec-WebSocket-Extensions: permessage-deflate") +
+		string(encodeFrame(rawFrame{fin: true, op: 0x1, payload: []byte("hi")}, true, [4]byte{1, 2, 3, 4}))))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+	f.Add([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\nX: \x00\r\n\r\n"))
+	// Loopback TCP, so the client can half-close: the server sees the end
+	// of the input instead of waiting for more.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer ln.Close()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		client, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		server, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer := make(chan []byte, 1)
+		go func() {
+			_, _ = client.Write(in)
+			_ = client.(*net.TCPConn).CloseWrite()
+			b, _ := io.ReadAll(client)
+			answer <- b
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		hs, err := ReadHandshake(ctx, server)
+		if err == nil {
+			var c *Conn
+			if c, err = hs.Accept(&AcceptOptions{Compression: CompressionOptions{Mode: CompressionContextTakeover}}); err == nil {
+				c.CloseNow()
+			}
+		}
+		if err != nil && ctx.Err() == nil && !errors.Is(err, ErrBadHandshake) {
+			t.Fatalf("error %v is not ErrBadHandshake", err)
+		}
+		b := <-answer
+		if len(b) == 0 {
+			return
+		}
+		resp, perr := http.ReadResponse(bufio.NewReader(bytes.NewReader(b)), nil)
+		if perr != nil {
+			t.Fatalf("unparsable answer %q: %v", b, perr)
+		}
+		if (resp.StatusCode == http.StatusSwitchingProtocols) != (err == nil) {
+			t.Fatalf("answered %s, but the handshake's error is %v", resp.Status, err)
+		}
+	})
+}

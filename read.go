@@ -49,6 +49,12 @@ func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte,
 		return 0, dst, err
 	}
 	defer c.endRead()
+	return c.readAppend(dst)
+}
+
+// readAppend is ReadAppend once the first frame's header has been read. It
+// is apart so that ReadAppend's own frame stays small (see awaitFrame).
+func (c *Conn) readAppend(dst []byte) (MessageType, []byte, error) {
 	// Size the buffer from the first frame: exact for the usual
 	// single-frame message, a start for the others.
 	hint := c.rs.remaining
@@ -107,9 +113,29 @@ func (c *Conn) beginRead(ctx context.Context) error {
 		c.readMu.unlock()
 		return err
 	}
-	if err := c.nextMessage(); err != nil {
+	err := c.awaitFrame()
+	if err == nil {
+		err = c.nextMessage()
+	}
+	if err != nil {
 		c.endRead()
-		return err
+	}
+	return err
+}
+
+// awaitFrame waits, if nothing is buffered, for the next frame to start
+// arriving. An idle connection spends its life here, so the wait is kept
+// shallow: the frames from the caller's loop down to the poller fit in the
+// smallest stack Go gives a goroutine (2 KiB), and a stack grown by a large
+// message shrinks back to it at the next garbage collections. Readers of
+// a partly arrived message block deeper, but only until it has arrived.
+func (c *Conn) awaitFrame() error {
+	if c.rs.inMessage || c.br.Buffered() > 0 {
+		return nil
+	}
+	c.armIdleDeadline()
+	if err := c.br.fillEmpty(); err != nil {
+		return c.headerError(err)
 	}
 	return nil
 }
@@ -284,10 +310,7 @@ func (c *Conn) readHeader() (frame.Header, error) {
 	c.armIdleDeadline()
 	b, err := c.br.Peek(2)
 	if err != nil {
-		if c.idleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded) && !c.isClosed() {
-			return frame.Header{}, c.fail(protocolError(StatusGoingAway, "idle for %v", c.idleTimeout))
-		}
-		return frame.Header{}, c.readError(err)
+		return frame.Header{}, c.headerError(err)
 	}
 	h, n, err := frame.Decode(b)
 	if errors.Is(err, frame.ErrShortHeader) {
@@ -306,6 +329,15 @@ func (c *Conn) readHeader() (frame.Header, error) {
 	}
 	c.br.Discard(n)
 	return h, c.checkHeader(&h)
+}
+
+// headerError is readError for a read that waited for a frame header, which
+// fails with 1001 when the idle timeout ran out.
+func (c *Conn) headerError(err error) error {
+	if c.idleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded) && !c.isClosed() {
+		return c.fail(protocolError(StatusGoingAway, "idle for %v", c.idleTimeout))
+	}
+	return c.readError(err)
 }
 
 // armIdleDeadline makes the next frame header fail to arrive after the idle

@@ -1,0 +1,164 @@
+package starling
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+)
+
+// Handshake is a WebSocket handshake request read straight from a network
+// connection by ReadHandshake, not yet answered. Exactly one of Accept and
+// Refuse answers it.
+//
+// Servers that accept TCP or TLS connections themselves use it instead of
+// net/http: nothing of net/http's per-connection state is allocated, which
+// matters when a server holds many mostly idle connections.
+type Handshake struct {
+	// Request is the parsed request: its URL, headers and remote address
+	// are there to route it and to authenticate the client. Its Body is
+	// empty. Request.TLS is set when the connection is a *tls.Conn.
+	Request *http.Request
+
+	nc net.Conn
+	br *bufio.Reader
+}
+
+// handshakeReadBuffer is the buffer ReadHandshake parses with. Longer
+// header lines still parse, in several reads.
+const handshakeReadBuffer = 1024
+
+// ReadHandshake reads an HTTP/1.1 request from nc. It gives the client
+// DefaultHandshakeTimeout to send a request of at most
+// DefaultMaxHeaderBytes. A request that cannot be read is answered with 400
+// (408 when too slow, 431 when too large, 505 for another protocol
+// version), nc is closed, and the error is in the chain of
+// ErrBadHandshake. If ctx ends first, nc is closed unanswered and the error
+// is ctx's. A request that was read is not checked yet: Accept does
+// that.
+func ReadHandshake(ctx context.Context, nc net.Conn) (*Handshake, error) {
+	_ = nc.SetDeadline(time.Now().Add(DefaultHandshakeTimeout))
+	// The end of ctx, deadline or not, interrupts through AfterFunc, so that
+	// ctx.Err is set by the time the read fails.
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	lr := &io.LimitedReader{R: nc, N: DefaultMaxHeaderBytes}
+	br := bufio.NewReaderSize(lr, handshakeReadBuffer)
+	r, err := http.ReadRequest(br)
+	hs := &Handshake{Request: r, nc: nc, br: br}
+	switch {
+	case err != nil && lr.N == 0:
+		return nil, hs.refuse(http.StatusRequestHeaderFieldsTooLarge, "request header exceeds %d bytes", DefaultMaxHeaderBytes)
+	case err != nil && ctx.Err() != nil:
+		nc.Close()
+		return nil, fmt.Errorf("starling: reading the handshake request: %w", context.Cause(ctx))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, hs.refuse(http.StatusRequestTimeout, "no complete request within %v", DefaultHandshakeTimeout)
+	case err == io.EOF:
+		// The client hung up before sending anything: nobody to answer.
+		nc.Close()
+		return nil, fmt.Errorf("%w: connection closed before a request", ErrBadHandshake)
+	case err != nil:
+		return nil, hs.refuse(http.StatusBadRequest, "malformed request: %v", err)
+	case r.ProtoMajor != 1:
+		return nil, hs.refuse(http.StatusHTTPVersionNotSupported, "%s cannot carry this WebSocket handshake: HTTP/1.1 is required", r.Proto)
+	}
+	lr.N = 1<<63 - 1 // what follows the request is the WebSocket's
+	r.RemoteAddr = nc.RemoteAddr().String()
+	if tc, ok := nc.(*tls.Conn); ok {
+		state := tc.ConnectionState()
+		r.TLS = &state
+	}
+	return hs, nil
+}
+
+// Accept checks the request and answers it as the package-level Accept
+// does, then returns the connection. When it fails, the client has been
+// answered with an HTTP error and the network connection is closed.
+func (hs *Handshake) Accept(opts *AcceptOptions) (*Conn, error) {
+	w := &rawResponse{hs: hs, header: make(http.Header)}
+	c, err := Accept(w, hs.Request, opts)
+	if err != nil {
+		if !w.hijacked {
+			w.finish()
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// Refuse answers the request with an HTTP error status and a one-line
+// reason, and closes the connection. Its error is that of the write.
+func (hs *Handshake) Refuse(status int, reason string) error {
+	w := &rawResponse{hs: hs, header: make(http.Header)}
+	http.Error(w, reason, status)
+	return w.finish()
+}
+
+// refuse is Refuse for a request ReadHandshake could not take: it returns
+// the error ReadHandshake reports.
+func (hs *Handshake) refuse(status int, format string, args ...any) error {
+	reason := fmt.Sprintf(format, args...)
+	_ = hs.Refuse(status, reason)
+	return &handshakeError{status: status, reason: reason}
+}
+
+// rawResponse is the http.ResponseWriter Accept answers through when the
+// request came from ReadHandshake. It sends an error response whole, with
+// Connection: close, or hands the connection over to Accept.
+type rawResponse struct {
+	hs       *Handshake
+	header   http.Header
+	buf      bytes.Buffer
+	status   int
+	hijacked bool
+}
+
+func (w *rawResponse) Header() http.Header { return w.header }
+
+func (w *rawResponse) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *rawResponse) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.buf.Write(p)
+}
+
+// Hijack gives Accept the connection to write its 101 response on; the
+// bytes the client sent past its request are in the reader.
+func (w *rawResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.status != 0 || w.hijacked {
+		return nil, nil, errors.New("starling: response already started")
+	}
+	w.hijacked = true
+	// Accept writes straight to the connection; the writer is never used.
+	return w.hs.nc, bufio.NewReadWriter(w.hs.br, bufio.NewWriterSize(w.hs.nc, 16)), nil
+}
+
+// finish writes the response and closes the connection.
+func (w *rawResponse) finish() error {
+	defer w.hs.nc.Close()
+	if w.status == 0 {
+		w.status = http.StatusInternalServerError
+	}
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "HTTP/1.1 %03d %s\r\n", w.status, http.StatusText(w.status))
+	w.header.Set("Connection", "close")
+	w.header.Set("Content-Length", fmt.Sprint(w.buf.Len()))
+	_ = w.header.Write(&head)
+	head.WriteString("\r\n")
+	_ = w.hs.nc.SetWriteDeadline(time.Now().Add(DefaultHandshakeTimeout))
+	_, err := w.hs.nc.Write(append(head.Bytes(), w.buf.Bytes()...))
+	return err
+}
