@@ -83,10 +83,10 @@ func (c *Conn) awaitPeerClose() error {
 		}
 	}
 	select {
-	case <-c.closeRcvd:
+	case <-c.closeRcvd.done():
 		c.waitClosed(closeTimeout)
 		return nil
-	case <-c.closed:
+	case <-c.closed.done():
 		if c.peerCloseReceived() {
 			return nil
 		}
@@ -97,20 +97,13 @@ func (c *Conn) awaitPeerClose() error {
 	}
 }
 
-func (c *Conn) peerCloseReceived() bool {
-	select {
-	case <-c.closeRcvd:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Conn) peerCloseReceived() bool { return c.closeRcvd.hasFired() }
 
 func (c *Conn) waitClosed(d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-c.closed:
+	case <-c.closed.done():
 	case <-t.C:
 		c.shutdown(ErrClosed)
 	}
@@ -125,7 +118,7 @@ func (c *Conn) receiveClose(p []byte) error {
 		return c.fail(err)
 	}
 	c.peerClose = ce
-	close(c.closeRcvd)
+	c.closeRcvd.fire()
 	if c.closeSent.CompareAndSwap(false, true) {
 		_ = c.sendClose(ce.Code, "")
 	}

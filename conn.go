@@ -82,10 +82,10 @@ type Conn struct {
 	pingSeq uint64
 
 	closeSent  atomic.Bool
-	closeRcvd  chan struct{} // closed when the peer's close frame arrived
-	peerClose  CloseError    // set before closeRcvd is closed
+	closeRcvd  event      // the peer's close frame arrived
+	peerClose  CloseError // set before closeRcvd fires
 	closedOnce sync.Once
-	closed     chan struct{}
+	closed     event
 	closeMu    sync.Mutex
 	closeErr   error // why the connection ended, for calls after it did
 }
@@ -122,14 +122,9 @@ func newConn(cfg connConfig) *Conn {
 		onPing:       cfg.onPing,
 		onPong:       cfg.onPong,
 		group:        cfg.group,
-		readMu:       newMutex(),
-		msgMu:        newMutex(),
-		frameMu:      newMutex(),
 		maxFragments: cfg.maxFragments,
 		writeTimeout: cfg.writeTimeout,
 		idleTimeout:  cfg.idleTimeout,
-		closeRcvd:    make(chan struct{}),
-		closed:       make(chan struct{}),
 	}
 	c.nc, _ = cfg.rwc.(deadliner)
 	if c.writeTimeout == 0 {
@@ -203,7 +198,7 @@ func (c *Conn) shutdown(cause error) error {
 		if c.group != nil {
 			c.group.remove(c)
 		}
-		close(c.closed)
+		c.closed.fire()
 		err = c.rwc.Close()
 		c.rwatch.release()
 		c.wwatch.release()
@@ -221,11 +216,4 @@ func (c *Conn) cause() error {
 	return c.closeErr
 }
 
-func (c *Conn) isClosed() bool {
-	select {
-	case <-c.closed:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Conn) isClosed() bool { return c.closed.hasFired() }

@@ -1,36 +1,97 @@
 package starling
 
-import "context"
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
 
 // mutex is a lock that gives up when a context ends or the connection
-// closes, so no caller can be stuck behind a stalled writer forever.
-type mutex chan struct{}
+// closes, so no caller can be stuck behind a stalled writer forever. Its
+// wake-up channel is made at the first contention: most connections never
+// have two writers at once, and an idle one should cost little memory.
+type mutex struct {
+	held atomic.Bool
+	wake atomic.Pointer[chan struct{}]
+}
 
-func newMutex() mutex { return make(mutex, 1) }
+func (m *mutex) tryLock() bool { return m.held.CompareAndSwap(false, true) }
 
-func (m mutex) lock(ctx context.Context, closed <-chan struct{}) error {
-	select {
-	case m <- struct{}{}:
+func (m *mutex) lock(ctx context.Context, closed *event) error {
+	if m.tryLock() {
 		return nil
-	default:
 	}
-	select {
-	case m <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-closed:
-		return ErrClosed
+	wake := m.waker()
+	for {
+		// Tried again after wake exists: an unlock that found no channel
+		// happened before this attempt, so it cannot be missed.
+		if m.tryLock() {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-closed.done():
+			return ErrClosed
+		}
 	}
 }
 
-func (m mutex) tryLock() bool {
-	select {
-	case m <- struct{}{}:
-		return true
-	default:
-		return false
+func (m *mutex) unlock() {
+	m.held.Store(false)
+	if w := m.wake.Load(); w != nil {
+		select {
+		case *w <- struct{}{}:
+		default: // a wake-up is already pending
+		}
 	}
 }
 
-func (m mutex) unlock() { <-m }
+// waker returns the wake-up channel, making it if needed.
+func (m *mutex) waker() chan struct{} {
+	if w := m.wake.Load(); w != nil {
+		return *w
+	}
+	ch := make(chan struct{}, 1)
+	if m.wake.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *m.wake.Load()
+}
+
+// event is a signal that fires once. Its channel, too, is made only when
+// somebody waits for it.
+type event struct {
+	mu    sync.Mutex
+	ch    chan struct{}
+	fired atomic.Bool
+}
+
+// closedChan is the channel of every event that fired before anyone waited.
+var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
+
+func (e *event) fire() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.fired.Swap(true) {
+		return
+	}
+	if e.ch == nil {
+		e.ch = closedChan
+	} else {
+		close(e.ch)
+	}
+}
+
+// done returns a channel closed when the event fires.
+func (e *event) done() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ch == nil {
+		e.ch = make(chan struct{})
+	}
+	return e.ch
+}
+
+func (e *event) hasFired() bool { return e.fired.Load() }

@@ -40,7 +40,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 		return time.Since(start), nil
 	case <-ctx.Done():
 		return 0, ctx.Err()
-	case <-c.closed:
+	case <-c.closed.done():
 		return 0, c.cause()
 	}
 }

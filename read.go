@@ -168,7 +168,7 @@ func (c *Conn) lockRead(ctx context.Context) error {
 	if !c.closeSent.Load() {
 		return ErrConcurrentRead
 	}
-	if err := c.readMu.lock(ctx, c.closed); err != nil {
+	if err := c.readMu.lock(ctx, &c.closed); err != nil {
 		if c.isClosed() {
 			return c.cause()
 		}
