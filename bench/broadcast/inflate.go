@@ -27,12 +27,9 @@ var inflaters = sync.Pool{New: func() any {
 	return f
 }}
 
-// sameMessage reports whether p, decompressed first if compressed,
-// equals want.
-func sameMessage(want, p []byte, compressed bool) bool {
-	if !compressed {
-		return bytes.Equal(want, p)
-	}
+// inflatesTo reports whether p, a permessage-deflate payload, inflates to
+// want.
+func inflatesTo(want, p []byte) bool {
 	f := inflaters.Get().(*inflater)
 	defer inflaters.Put(f)
 	f.in.Reset(append(p, deflateTail...))

@@ -55,53 +55,104 @@ type Result struct {
 	Err      string   `json:"error,omitempty"`
 }
 
-// Run measures every implementation, size and compression setting in
-// turn: for each, it starts a server process and a client process, opens
-// the connections, and broadcasts Runs+1 messages one after the other.
-// It returns what it measured even when some settings failed.
+// Run measures every implementation, size and compression setting. For
+// each compression setting it starts a server process and a client
+// process per implementation and opens all their connections, then
+// broadcasts Runs+1 times to each (the first unmeasured), interleaved:
+// every run visits the implementations in a different order, so that a
+// busy moment of a shared machine does not fall on one implementation's
+// runs only. It returns what it measured even when some failed.
 func Run(ctx context.Context, cfg Config) []Result {
 	logf := cfg.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
 	var out []Result
-	i := 0
-	for _, size := range cfg.Sizes {
-		for _, compress := range cfg.Compress {
-			// Rotate the order, so no implementation always goes first.
-			for j := range cfg.Impls {
-				impl := cfg.Impls[(i+j)%len(cfg.Impls)]
-				if ctx.Err() != nil {
-					return out
-				}
-				logf("%s, %d connections, %d bytes, compression %v", impl, cfg.Conns, size, compress)
-				r := Result{Impl: impl, Conns: cfg.Conns, Size: size, Compress: compress}
-				var err error
-				r.Samples, err = session(ctx, cfg, impl, size, compress)
-				if err != nil {
-					r.Err = err.Error()
-					logf("%s: %v", impl, err)
-				}
-				out = append(out, r)
+	for _, compress := range cfg.Compress {
+		sessions := map[string]*session{}
+		results := map[string][]*Result{}
+		for _, impl := range cfg.Impls {
+			for _, size := range cfg.Sizes {
+				r := &Result{Impl: impl, Conns: cfg.Conns, Size: size, Compress: compress}
+				results[impl] = append(results[impl], r)
 			}
-			i++
+			if ctx.Err() != nil {
+				break
+			}
+			logf("%s, compression %v: opening %d connections", impl, compress, cfg.Conns)
+			s, err := startSession(ctx, cfg, impl, compress)
+			if err != nil {
+				logf("%s: %v", impl, err)
+				for _, r := range results[impl] {
+					r.Err = err.Error()
+				}
+				continue
+			}
+			sessions[impl] = s
+		}
+		for run := 0; run <= cfg.Runs && ctx.Err() == nil; run++ {
+			logf("compression %v: run %d of %d", compress, run, cfg.Runs)
+			for j := range cfg.Impls {
+				impl := cfg.Impls[(run+j)%len(cfg.Impls)]
+				s := sessions[impl]
+				if s == nil {
+					continue
+				}
+				for i, r := range results[impl] {
+					smp, err := s.round(ctx, r.Size)
+					if err != nil {
+						logf("%s, %d bytes: %v", impl, r.Size, err)
+						r.Err = err.Error()
+						// Its connections are in an unknown state.
+						s.stop()
+						delete(sessions, impl)
+						for _, r := range results[impl][i+1:] {
+							r.Err = "not measured after the failure above"
+						}
+						break
+					}
+					if run > 0 { // the first warms up pools and caches
+						r.Samples = append(r.Samples, smp)
+					}
+				}
+			}
+		}
+		for _, impl := range cfg.Impls {
+			for _, r := range results[impl] {
+				out = append(out, *r)
+			}
+		}
+		for _, s := range sessions {
+			s.stop()
 		}
 	}
 	return out
 }
 
-// session measures one implementation with one size and setting.
-func session(ctx context.Context, cfg Config, impl string, size int, compress bool) ([]Sample, error) {
+// session is one implementation's server process and the client process
+// connected to it.
+type session struct {
+	srv, cl *process
+	k       int // the last message sent
+}
+
+// startSession starts impl's server and a client holding cfg.Conns
+// connections to it.
+func startSession(ctx context.Context, cfg Config, impl string, compress bool) (_ *session, err error) {
 	args := []string{"-role", "server", "-impl", impl, "-addr", "127.0.0.1:0"}
 	if compress {
 		args = append(args, "-compress")
 	}
-	srv, err := startProcess(cfg.command(cfg.ServerCPUs, args...))
-	if err != nil {
+	s := &session{}
+	if s.srv, err = startProcess(cfg.command(cfg.ServerCPUs, args...)); err != nil {
 		return nil, err
 	}
-	defer srv.stop()
-	line, err := srv.expect(ctx, 10*time.Second, "listening ")
+	defer func() {
+		if err != nil {
+			s.stop()
+		}
+	}()
+	addr, err := s.srv.expect(ctx, 10*time.Second, "listening ")
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -109,40 +160,42 @@ func session(ctx context.Context, cfg Config, impl string, size int, compress bo
 	if cfg.Conns > 100 {
 		sources = 16
 	}
-	args = []string{"-role", "client", "-addr", line, "-conns", fmt.Sprint(cfg.Conns), "-sources", fmt.Sprint(sources)}
+	args = []string{"-role", "client", "-addr", addr, "-conns", fmt.Sprint(cfg.Conns), "-sources", fmt.Sprint(sources)}
 	if compress {
 		args = append(args, "-compress")
 	}
-	cl, err := startProcess(cfg.command(cfg.ClientCPUs, args...))
-	if err != nil {
+	if s.cl, err = startProcess(cfg.command(cfg.ClientCPUs, args...)); err != nil {
 		return nil, err
 	}
-	defer cl.stop()
-	if _, err := cl.expect(ctx, 5*time.Minute, "connected "); err != nil {
+	if _, err := s.cl.expect(ctx, 5*time.Minute, "connected "); err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	if err := srv.send("wait %d", cfg.Conns); err != nil {
+	if err := s.srv.send("wait %d", cfg.Conns); err != nil {
 		return nil, err
 	}
-	if _, err := srv.expect(ctx, time.Minute, "conns "); err != nil {
+	if _, err := s.srv.expect(ctx, time.Minute, "conns "); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	var samples []Sample
-	for k := range cfg.Runs + 1 {
-		s, err := round(ctx, srv, cl, k+1, size)
-		if err != nil {
-			return samples, fmt.Errorf("broadcast %d: %w", k+1, err)
-		}
-		if k > 0 { // the first warms up pools and caches
-			samples = append(samples, s)
-		}
-	}
-	return samples, nil
+	return s, nil
 }
 
-// round broadcasts message k and measures it.
-func round(ctx context.Context, srv, cl *process, k, size int) (Sample, error) {
+// stop ends the client, then the server.
+func (s *session) stop() {
+	if s.cl != nil {
+		s.cl.stop()
+		s.cl = nil
+	}
+	if s.srv != nil {
+		s.srv.stop()
+		s.srv = nil
+	}
+}
+
+// round broadcasts the next message and measures it.
+func (ss *session) round(ctx context.Context, size int) (Sample, error) {
+	ss.k++
 	var s Sample
+	srv, cl, k := ss.srv, ss.cl, ss.k
 	if err := cl.send("expect %d %d", k, size); err != nil {
 		return s, err
 	}
