@@ -23,18 +23,20 @@ var idioms = map[string]struct{ how, compressed string }{
 func Markdown(cfg Config, results []Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Broadcast: one message to %d connections\n\n", cfg.Conns)
-	fmt.Fprintf(&b, "One server process and one client process (%d connections over loopback, gobwas/ws low-level reads, every message checked byte for byte after inflating). ", cfg.Conns)
+	fmt.Fprintf(&b, "Each implementation runs in a server process of its own with a client process holding %d connections to it over loopback (gobwas/ws low-level reads; every message is checked byte for byte). ", cfg.Conns)
 	if cfg.Taskset != "" {
-		fmt.Fprintf(&b, "The server runs on CPU %s and the client on CPU %s (taskset), so the server has GOMAXPROCS=1. ", cfg.ServerCPUs, cfg.ClientCPUs)
+		fmt.Fprintf(&b, "Servers run on CPU %s and clients on CPU %s (taskset), so every server has GOMAXPROCS=1. ", cfg.ServerCPUs, cfg.ClientCPUs)
 	}
 	fmt.Fprintf(&b, "Every server writes a broadcast with the same fan-out: %d goroutines, each writing to its contiguous share of the connections in order. ", Workers)
-	fmt.Fprintf(&b, "Per setting: one unmeasured broadcast, then %d measured one after the other; medians. With compression the client offers permessage-deflate without context takeover, so every library compresses each message on its own.\n\n", cfg.Runs)
-	fmt.Fprintf(&b, "- **wall**: from the server starting the broadcast until the last client connection received it (the client's reading and inflating is part of it).\n")
-	fmt.Fprintf(&b, "- **server CPU**: the server's user+system time (getrusage) over that interval.\n")
-	fmt.Fprintf(&b, "- **allocs**, **alloc KiB**: the server's heap objects and bytes allocated (runtime.MemStats Mallocs and TotalAlloc deltas) over it.\n")
+	fmt.Fprintf(&b, "All servers and clients of a compression setting stay up together; in each of %d runs every implementation broadcasts once per size, in an order rotated from run to run; one more run before them is not measured. Medians. ", cfg.Runs)
+	fmt.Fprintf(&b, "With compression the client offers permessage-deflate without context takeover, so every library compresses each message on its own.\n\n")
+	fmt.Fprintf(&b, "- **wall**: from the server starting the broadcast until the last client connection received it.\n")
+	fmt.Fprintf(&b, "- **server CPU**: the server's user+system time (getrusage) over that interval; **CPU µs per conn** divides it by the connections.\n")
+	fmt.Fprintf(&b, "- **allocs**, **alloc KiB**, **B per conn**: the server's heap objects and bytes allocated (runtime.MemStats Mallocs and TotalAlloc deltas) over it.\n")
 	fmt.Fprintf(&b, "- **writes**: until every write call returned; gws's Broadcast only queues the write, so its number is the queueing.\n")
 	fmt.Fprintf(&b, "- **payload B**: the payload each connection received, as sent (compressed or not).\n")
-	fmt.Fprintf(&b, "- With compression the client inflates each distinct compressed payload of a broadcast once and compares every other copy with it byte for byte, so that one process standing in for %d receivers does not set the wall time by inflating them all.\n\n", cfg.Conns)
+	fmt.Fprintf(&b, "- With compression the client inflates each distinct compressed payload of a broadcast once and compares every other copy with it byte for byte, so that one process standing in for %d receivers does not set the wall time by inflating them all.\n", cfg.Conns)
+	fmt.Fprintf(&b, "- The machine is shared: a run that another job interrupts is slower; compare implementations within one report only.\n\n")
 	fmt.Fprintf(&b, "| impl | idiom | compressed |\n|---|---|---|\n")
 	for _, impl := range cfg.Impls {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", impl, idioms[impl].how, idioms[impl].compressed)
@@ -54,6 +56,7 @@ func Markdown(cfg Config, results []Result) string {
 					}
 				}
 			}
+			b.WriteString(versus(cfg.Impls, results, size, compress))
 		}
 	}
 	var failed []string
@@ -68,14 +71,38 @@ func Markdown(cfg Config, results []Result) string {
 	return b.String()
 }
 
-func row(r Result) string {
-	pick := func(f func(Sample) float64) float64 {
-		xs := make([]float64, len(r.Samples))
-		for i, s := range r.Samples {
-			xs[i] = f(s)
+// versus compares the first implementation's median server CPU with the
+// lowest of the others'.
+func versus(impls []string, results []Result, size int, compress bool) string {
+	cpu := map[string]float64{}
+	for _, r := range results {
+		if r.Size == size && r.Compress == compress && len(r.Samples) > 0 {
+			cpu[r.Impl] = medianOf(r.Samples, func(s Sample) float64 { return float64(s.CPU) / 1e6 })
 		}
-		return median(xs)
 	}
+	me, ok := cpu[impls[0]]
+	best, name := 0.0, ""
+	for _, impl := range impls[1:] {
+		if v, ok := cpu[impl]; ok && (name == "" || v < best) {
+			best, name = v, impl
+		}
+	}
+	if !ok || name == "" || me == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n%s's server CPU is %.2f× the lowest of the others (%s): below 1× is less.\n", impls[0], me/best, name)
+}
+
+func medianOf(samples []Sample, f func(Sample) float64) float64 {
+	xs := make([]float64, len(samples))
+	for i, s := range samples {
+		xs[i] = f(s)
+	}
+	return median(xs)
+}
+
+func row(r Result) string {
+	pick := func(f func(Sample) float64) float64 { return medianOf(r.Samples, f) }
 	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
 	wall := pick(func(s Sample) float64 { return ms(s.Wall) })
 	cpu := pick(func(s Sample) float64 { return ms(s.CPU) })
