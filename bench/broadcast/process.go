@@ -3,6 +3,7 @@ package broadcast
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -28,6 +29,32 @@ import (
 //	                                     payload bytes each received, as sent)
 //
 // Any failure is answered with a line "error ...".
+
+// IsRole reports whether args, a program's arguments after its name, ask
+// it to be one of the processes Run starts.
+func IsRole(args []string) bool { return len(args) > 0 && args[0] == "-role" }
+
+// RunRole runs the process Run asked for with args (see Config.Exe),
+// reading commands from in and answering on out until in ends.
+func RunRole(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
+	fs := flag.NewFlagSet("broadcast", flag.ContinueOnError)
+	role := fs.String("role", "", "server or client")
+	impl := fs.String("impl", "starling", "server: implementation")
+	addr := fs.String("addr", "127.0.0.1:0", "the server's address")
+	conns := fs.Int("conns", 1, "client: connections")
+	sources := fs.Int("sources", 0, "client: spread connections over this many source addresses 127.0.0.2 and up")
+	compress := fs.Bool("compress", false, "negotiate permessage-deflate")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch *role {
+	case "server":
+		return ServeProcess(ctx, *impl, *addr, *compress, in, out)
+	case "client":
+		return ClientProcess(ctx, *addr, *conns, *compress, Sources(*sources), in, out)
+	}
+	return fmt.Errorf("broadcast: unknown role %q", *role)
+}
 
 // ServeProcess runs impl's server on addr and answers the commands read
 // from in on out until in ends.

@@ -15,10 +15,10 @@ import (
 
 // Config describes a comparison.
 type Config struct {
-	// Exe is a program that runs ServeProcess when given the arguments
-	// "-role server -impl IMPL -addr ADDR [-compress]" and ClientProcess
-	// when given "-role client -addr ADDR -conns N -sources S [-compress]"
-	// (cmd/broadcast does).
+	// Exe is a program that calls RunRole when IsRole says its arguments
+	// ask for it (cmd/broadcast does). Run starts it with the arguments
+	// "-role server -impl IMPL -addr ADDR [-compress]" and
+	// "-role client -addr ADDR -conns N -sources S [-compress]".
 	Exe string
 	// Taskset, if not empty, is the taskset program, used to run the server
 	// on ServerCPUs and the client on ClientCPUs.

@@ -9,9 +9,9 @@
 //	go run ./cmd/broadcast -conns 200 -runs 2     # smoke, a few seconds
 //	go run ./cmd/broadcast -size 1024,16384 -impls starling,gorilla -json /tmp/b.json
 //
-// It runs itself again as the server (-role server) and the client
-// (-role client) processes, pinned to CPUs of their own with taskset when
-// there is more than one CPU.
+// It runs itself again as the server and the client processes (with
+// -role as first argument, see broadcast.RunRole), pinned to CPUs of their
+// own with taskset when there is more than one CPU.
 package main
 
 import (
@@ -32,39 +32,25 @@ import (
 )
 
 func main() {
-	role := flag.String("role", "", "internal: run as the server or client process")
-	impl := flag.String("impl", "starling", "internal, -role server: implementation")
-	addr := flag.String("addr", "127.0.0.1:0", "internal: the server's address")
-	sources := flag.Int("sources", 0, "internal, -role client: spread connections over this many source addresses 127.0.0.2 and up")
-	compressFlag := flag.Bool("compress", false, "internal: permessage-deflate")
-
-	impls := flag.String("impls", "starling,gorilla,coder,gobwas,gws,nbio", "implementations, comma-separated")
-	conns := flag.Int("conns", 10000, "connections")
+	log.SetFlags(0)
+	log.SetPrefix("broadcast: ")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if broadcast.IsRole(os.Args[1:]) {
+		if err := broadcast.RunRole(ctx, os.Args[1:], os.Stdin, os.Stdout); err != nil {
+			fmt.Printf("error %v\n", err)
+			log.Fatal(err)
+		}
+		return
+	}
+	impls := flag.String("impls", "starling,gorilla,coder,gobwas,gws,nbio", "implementations, comma-separated; the first is compared with the others")
+	conns := flag.Int("conns", 10000, "connections per implementation (each client process holds them all, so at most the file limit)")
 	sizes := flag.String("size", "1024", "message sizes in bytes, comma-separated")
-	runs := flag.Int("runs", 5, "measured broadcasts per implementation and setting (after one unmeasured)")
+	runs := flag.Int("runs", 5, "measured broadcasts per implementation, size and compression setting (after one unmeasured)")
 	compress := flag.String("compression", "off,on", "compression settings to measure: off, on, or off,on")
 	jsonOut := flag.String("json", "", "also write the raw samples to this file")
 	flag.Parse()
-	log.SetFlags(0)
-	log.SetPrefix("broadcast: ")
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var err error
-	switch *role {
-	case "server":
-		err = broadcast.ServeProcess(ctx, *impl, *addr, *compressFlag, os.Stdin, os.Stdout)
-	case "client":
-		err = broadcast.ClientProcess(ctx, *addr, *conns, *compressFlag, broadcast.Sources(*sources), os.Stdin, os.Stdout)
-	case "":
-		err = compare(ctx, *impls, *conns, *sizes, *runs, *compress, *jsonOut)
-	default:
-		err = fmt.Errorf("unknown role %q", *role)
-	}
-	if err != nil {
-		if *role != "" {
-			fmt.Printf("error %v\n", err)
-		}
+	if err := compare(ctx, *impls, *conns, *sizes, *runs, *compress, *jsonOut); err != nil {
 		log.Fatal(err)
 	}
 }
