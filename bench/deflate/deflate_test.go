@@ -39,7 +39,7 @@ func TestPairs(t *testing.T) {
 }
 
 // roundTrip sends p from one end and checks that the other receives it.
-func roundTrip(t *testing.T, from, to endpoint, p []byte) {
+func roundTrip(t testing.TB, from, to endpoint, p []byte) {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() { errc <- from.write(p) }()

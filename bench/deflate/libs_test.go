@@ -170,26 +170,41 @@ func gwsDeflate(m mode) gws.PermessageDeflate {
 	}
 }
 
+// serveGWS shares one Upgrader, as a gws server would: with compression
+// on, it holds a pool of compressors that all its connections share, made
+// here, before BenchmarkMemory's baseline. Its event handler finds each
+// connection's endpoint in the connection's session.
 func serveGWS(m mode, conns chan<- endpoint) http.HandlerFunc {
+	up := gws.NewUpgrader(gwsRouter{}, &gws.ServerOption{
+		PermessageDeflate:   gwsDeflate(m),
+		ReadMaxPayloadSize:  readLimit,
+		WriteMaxPayloadSize: readLimit,
+	})
 	return func(w http.ResponseWriter, r *http.Request) {
-		h := newGWSConn()
-		up := gws.NewUpgrader(h, &gws.ServerOption{
-			PermessageDeflate:   gwsDeflate(m),
-			ReadMaxPayloadSize:  readLimit,
-			WriteMaxPayloadSize: readLimit,
-		})
 		c, err := up.Upgrade(w, r)
 		if err != nil {
 			return
 		}
-		h.c = c
+		h := newGWSConn(c)
+		c.Session().Store("endpoint", h)
 		go c.ReadLoop()
 		conns <- h
 	}
 }
 
+// gwsRouter passes a server connection's events to its endpoint.
+type gwsRouter struct{ gws.BuiltinEventHandler }
+
+func (gwsRouter) OnMessage(c *gws.Conn, m *gws.Message) { gwsEndpoint(c).OnMessage(c, m) }
+func (gwsRouter) OnClose(c *gws.Conn, err error)        { gwsEndpoint(c).OnClose(c, err) }
+
+func gwsEndpoint(c *gws.Conn) *gwsConn {
+	h, _ := c.Session().Load("endpoint")
+	return h.(*gwsConn)
+}
+
 func dialGWS(_ context.Context, url string, m mode) (endpoint, *http.Response, error) {
-	h := newGWSConn()
+	h := newGWSConn(nil)
 	c, resp, err := gws.NewClient(h, &gws.ClientOption{
 		Addr:                url,
 		PermessageDeflate:   gwsDeflate(m),
@@ -210,15 +225,20 @@ type gwsConn struct {
 	want chan []byte // the reader's buffer, handed to the ReadLoop goroutine
 	got  chan []byte
 	err  chan error
+	done chan struct{} // closed by close, to free a ReadLoop waiting in OnMessage
 }
 
-func newGWSConn() *gwsConn {
-	return &gwsConn{want: make(chan []byte, 1), got: make(chan []byte, 1), err: make(chan error, 1)}
+func newGWSConn(c *gws.Conn) *gwsConn {
+	return &gwsConn{c: c, want: make(chan []byte, 1), got: make(chan []byte, 1), err: make(chan error, 1), done: make(chan struct{})}
 }
 
 func (g *gwsConn) OnMessage(_ *gws.Conn, m *gws.Message) {
-	g.got <- append((<-g.want)[:0], m.Bytes()...)
-	m.Close()
+	defer m.Close()
+	select {
+	case buf := <-g.want:
+		g.got <- append(buf[:0], m.Bytes()...)
+	case <-g.done:
+	}
 }
 
 func (g *gwsConn) OnClose(_ *gws.Conn, err error) { g.err <- err }
@@ -235,7 +255,10 @@ func (g *gwsConn) read(buf []byte) ([]byte, error) {
 	}
 }
 
-func (g *gwsConn) close() { g.c.NetConn().Close() }
+func (g *gwsConn) close() {
+	close(g.done)
+	g.c.NetConn().Close()
+}
 
 // gorilla: WriteMessage, and NextReader into the reused buffer. It
 // compresses only without context takeover.

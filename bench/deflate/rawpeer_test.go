@@ -40,13 +40,16 @@ func dialRaw(addr string, m mode) (*rawClient, error) {
 	}
 	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
 	req := "GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n" +
-		"Sec-WebSocket-Extensions: " + offers[m] + "\r\n\r\n"
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
+	if m != off {
+		req += "Sec-WebSocket-Extensions: " + offers[m] + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := io.WriteString(nc, req); err != nil {
 		nc.Close()
 		return nil, err
 	}
-	br := bufio.NewReaderSize(nc, 64<<10)
+	br := bufio.NewReaderSize(nc, 4<<10)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		nc.Close()
