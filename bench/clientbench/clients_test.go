@@ -12,6 +12,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gobwas/ws"
 	gorilla "github.com/gorilla/websocket"
+	"github.com/lesismal/nbio/logging"
+	"github.com/lesismal/nbio/nbhttp"
+	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 	"github.com/lxzan/gws"
 	"github.com/starling-ws/starling"
 )
@@ -220,3 +223,54 @@ func (g *gwsClient) echo(p, buf []byte) ([]byte, error) {
 }
 
 func (g *gwsClient) close() { g.c.NetConn().Close() }
+
+// nbio: WriteMessage, with the echo delivered to OnMessage on a goroutine
+// of the client's own nbio engine (its epoll poller), which copies it
+// into the caller's buffer. Each connection has its own engine, started
+// and stopped with it, so its goroutines count as client cost.
+func BenchmarkNbio(b *testing.B) {
+	logging.SetLevel(logging.LevelNone) // it logs every engine start and stop
+	benchClient(b, func(ctx context.Context, url string) (echoer, error) {
+		engine := nbhttp.NewEngine(nbhttp.Config{ReadLimit: readLimit + 1<<10, ReleaseWebsocketPayload: true})
+		if err := engine.Start(); err != nil {
+			return nil, err
+		}
+		n := &nbioClient{engine: engine, want: make(chan []byte, 1), got: make(chan int, 1)}
+		u := nbws.NewUpgrader()
+		u.MessageLengthLimit = readLimit
+		u.KeepaliveTime = 0
+		u.OnMessage(n.onMessage)
+		d := &nbws.Dialer{Engine: engine, Upgrader: u}
+		c, _, err := d.DialContext(ctx, url, nil)
+		if err != nil {
+			engine.Stop()
+			return nil, err
+		}
+		n.c = c
+		return n, nil
+	})
+}
+
+type nbioClient struct {
+	engine *nbhttp.Engine
+	c      *nbws.Conn
+	want   chan []byte // the caller's buffer, handed to the engine's goroutine
+	got    chan int
+}
+
+func (n *nbioClient) onMessage(_ *nbws.Conn, _ nbws.MessageType, p []byte) {
+	n.got <- copy(<-n.want, p)
+}
+
+func (n *nbioClient) echo(p, buf []byte) ([]byte, error) {
+	n.want <- buf
+	if err := n.c.WriteMessage(nbws.BinaryMessage, p); err != nil {
+		return nil, err
+	}
+	return buf[:<-n.got], nil
+}
+
+func (n *nbioClient) close() {
+	n.c.Close()
+	n.engine.Stop()
+}
