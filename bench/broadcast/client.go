@@ -72,9 +72,9 @@ func Dial(ctx context.Context, addr string, n int, compress bool, sources []net.
 		cl.Close()
 		return nil, fmt.Errorf("broadcast: dial: %w", err)
 	}
-	for i, nc := range cl.conns {
+	for _, br := range readers {
 		cl.wg.Add(1)
-		go cl.read(nc, readers[i])
+		go cl.read(br)
 	}
 	return cl, nil
 }
@@ -160,7 +160,7 @@ func (cl *Client) fail(err error) {
 }
 
 // read receives messages on one connection until it closes.
-func (cl *Client) read(nc net.Conn, br *bufio.Reader) {
+func (cl *Client) read(br *bufio.Reader) {
 	defer cl.wg.Done()
 	var buf []byte
 	for {
