@@ -8,6 +8,10 @@ import (
 	"github.com/starling-ws/starling/bench/broadcast"
 )
 
+// raceSkip names the implementations not run under the race detector, and
+// why (see race_test.go).
+var raceSkip = map[string]string{}
+
 // setup starts impl's server and n clients connected to it.
 func setup(t *testing.T, impl string, n int, compress bool) (*broadcast.Server, *broadcast.Client) {
 	t.Helper()
@@ -46,6 +50,9 @@ func TestBroadcast(t *testing.T) {
 				name += "/deflate"
 			}
 			t.Run(name, func(t *testing.T) {
+				if why, ok := raceSkip[impl]; ok {
+					t.Skip(why)
+				}
 				s, cl := setup(t, impl, conns, compress)
 				k := 0
 				for _, size := range []int{1 << 10, 70000} {
