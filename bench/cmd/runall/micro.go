@@ -37,7 +37,7 @@ func microSection(ctx context.Context, benchtime string, count int) (string, err
 	res := microResults{}
 	var errs []error
 	for _, g := range microPackages {
-		args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem",
+		args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-timeout", "60m",
 			"-benchtime", benchtime, "-count", strconv.Itoa(count)}, g.pkgs...)
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = g.dir
