@@ -14,10 +14,11 @@
 //     timer starts (with context takeover, a stream whose window repeats,
 //     so the same frames can be sent again and again); the server reads
 //     and decompresses each message.
-//   - BenchmarkMemory: heap held by 200 connected pairs of the same
-//     library (client and server both counted, so B/pair), after one
-//     message each way, with compression off, with context takeover and
-//     without it. Goroutine stacks are reported apart (stack-B/pair).
+//   - BenchmarkMemory: heap held per connection after one message each
+//     way, with compression off, with context takeover and without it:
+//     per pair of the same library's client and server (heap-B/pair), and
+//     per server connection with the raw client (server-heap-B/conn); and
+//     the goroutines each leaves running.
 //
 // MB/s counts uncompressed payload. gorilla/websocket negotiates only
 // "no context takeover", so it has no takeover rows. Every library
