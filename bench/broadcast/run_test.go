@@ -85,3 +85,29 @@ func TestRunReportsFailure(t *testing.T) {
 		t.Errorf("report does not list the failure:\n%s", md)
 	}
 }
+
+// TestStarlingCompressesOnce checks the claim the broadcast measures for
+// Starling: a compressed broadcast costs the server a fixed number of
+// allocations, not some per connection, because the message is
+// compressed once.
+func TestStarlingCompressesOnce(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const conns = 300
+	cfg := broadcast.Config{Exe: exe, Impls: []string{"starling"}, Conns: conns, Sizes: []int{4 << 10}, Compress: []bool{true}, Runs: 1}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	results := broadcast.Run(ctx, cfg)
+	if len(results) != 1 || results[0].Err != "" || len(results[0].Samples) != 1 {
+		t.Fatalf("results %+v", results)
+	}
+	s := results[0].Samples[0]
+	if s.Wire >= 4<<10 {
+		t.Fatalf("each connection received %d bytes for 4096: not compressed", s.Wire)
+	}
+	if s.Mallocs >= conns/3 {
+		t.Errorf("a compressed broadcast to %d connections made %d allocations, want a few independent of the connections", conns, s.Mallocs)
+	}
+}
