@@ -2,42 +2,53 @@ package starling
 
 import (
 	"io"
+	"os"
 	"sync"
+	"syscall"
 
 	"github.com/starling-ws/starling/internal/frame"
 )
 
 // Buffers. An idle connection should cost little memory, so a connection
-// owns only a small read buffer; a large one is borrowed from a pool while
-// traffic is heavy, and write buffers are borrowed for each frame.
+// owns no buffer: it borrows a small read buffer for each burst of traffic,
+// a large one while traffic is heavy, and a write buffer for each frame.
 const (
 	smallReadBuffer = 512
 	largeBufferSize = 16 << 10
 )
 
-var largeReadBuffers = sync.Pool{New: func() any { b := make([]byte, largeBufferSize); return &b }}
+var (
+	smallReadBuffers = sync.Pool{New: func() any { b := make([]byte, smallReadBuffer); return &b }}
+	largeReadBuffers = sync.Pool{New: func() any { b := make([]byte, largeBufferSize); return &b }}
+)
 
 var writeBuffers = sync.Pool{New: func() any { b := make([]byte, frame.MaxHeaderSize+writeBufferSize); return &b }}
 
-// readBuffer is a buffered reader that holds no large buffer while the
-// connection carries small messages or none. It reads into its own small
-// array; when a read fills the buffer, more is probably waiting, so it
-// borrows a large buffer until a read brings less than the small array
-// holds. Reads of at
-// least smallReadBuffer bytes into an empty buffer go straight to the
-// caller's slice.
+// readBuffer is a buffered reader that holds a buffer only while data is
+// in flight. On a transport that can wait for data without a buffer (a TCP
+// or Unix socket, see rawConn), the wait for the next frame holds none at
+// all; on others it holds a small one. When a read fills the buffer, more
+// is probably waiting, so it moves to a large buffer until a read brings
+// less than the small one holds. Reads of at least smallReadBuffer bytes
+// into an empty buffer go straight to the caller's slice.
 type readBuffer struct {
-	rd    io.Reader
-	buf   []byte // small[:] or *large
-	large *[]byte
-	r, w  int
-	hot   bool // the last read filled the buffer or outgrew the small one
-	small [smallReadBuffer]byte
+	rd   io.Reader
+	buf  []byte  // *held, or nil
+	held *[]byte // from smallReadBuffers or largeReadBuffers
+	r, w int
+	hot  bool // the last read filled the buffer or outgrew the small one
+
+	rc      syscall.RawConn    // rd's, if it can wait without a buffer
+	rawFunc func(uintptr) bool // rawRead as a func, made once
+	rawN    int
+	rawErr  error
 }
 
 func (b *readBuffer) init(rd io.Reader, early []byte) {
 	b.rd = rd
-	b.buf = b.small[:]
+	if b.rc = rawConn(rd); b.rc != nil {
+		b.rawFunc = b.rawRead
+	}
 	if len(early) > 0 {
 		b.ensure(len(early))
 		b.w = copy(b.buf, early)
@@ -47,34 +58,64 @@ func (b *readBuffer) init(rd io.Reader, early []byte) {
 // Buffered returns the number of bytes that can be read without I/O.
 func (b *readBuffer) Buffered() int { return b.w - b.r }
 
-// ensure makes room for n bytes from b.r on.
+// large reports whether the buffer held is a large one.
+func (b *readBuffer) large() bool { return len(b.buf) > smallReadBuffer }
+
+// ensure makes room for n bytes, and at least one, from b.r on.
 func (b *readBuffer) ensure(n int) {
 	if b.r > 0 {
 		b.w = copy(b.buf, b.buf[b.r:b.w])
 		b.r = 0
 	}
-	if n > len(b.buf) || b.hot && b.large == nil {
+	n = max(n, 1)
+	switch {
+	case n > len(b.buf) && n <= smallReadBuffer && !b.hot:
+		b.swap(smallReadBuffers.Get().(*[]byte))
+	case n > len(b.buf) || b.hot && !b.large():
 		large := largeReadBuffers.Get().(*[]byte)
 		if n > len(*large) {
 			*large = make([]byte, n)
 		}
-		b.w = copy(*large, b.buf[:b.w])
-		b.buf, b.large = *large, large
+		b.swap(large)
 	}
 }
 
-// release returns the large buffer when nothing is buffered in it.
+// swap moves what is buffered into p, which becomes the buffer held.
+func (b *readBuffer) swap(p *[]byte) {
+	b.w = copy(*p, b.buf[:b.w])
+	b.drop()
+	b.buf, b.held = *p, p
+}
+
+// drop gives back the buffer held; what it holds is lost.
+func (b *readBuffer) drop() {
+	switch {
+	case b.held == nil:
+	case b.large():
+		largeReadBuffers.Put(b.held)
+	default:
+		smallReadBuffers.Put(b.held)
+	}
+	b.buf, b.held = nil, nil
+}
+
+// release gives back the buffer when nothing is in it, unless traffic is
+// heavy.
 func (b *readBuffer) release() {
-	if b.large != nil && b.r == b.w && !b.hot {
-		largeReadBuffers.Put(b.large)
-		b.large, b.buf, b.r, b.w = nil, b.small[:], 0, 0
+	if b.r == b.w && !b.hot {
+		b.r, b.w = 0, 0
+		b.drop()
 	}
 }
 
-// fill reads at least once into the free space.
+// fill reads at least once into the free space, which must not be empty.
 func (b *readBuffer) fill() error {
-	b.release()
 	n, err := b.rd.Read(b.buf[b.w:])
+	return b.filled(n, err)
+}
+
+// filled accounts for a read of n bytes into the free space.
+func (b *readBuffer) filled(n int, err error) error {
 	// Keep the large buffer while reads fill the buffer or outgrow the
 	// small one: giving it back would cost a second read per message.
 	b.hot = b.w+n == len(b.buf) || n > smallReadBuffer
@@ -88,11 +129,42 @@ func (b *readBuffer) fill() error {
 	return err
 }
 
-// fillEmpty reads at least once into the buffer, which must be empty.
+// fillEmpty waits for data and reads it into the buffer, which must be
+// empty. This is where an idle connection waits: through the raw
+// connection when there is one, it holds no buffer while it waits.
 func (b *readBuffer) fillEmpty() error {
+	b.release()
+	if b.rc == nil {
+		b.ensure(0)
+		return b.fill()
+	}
 	b.r, b.w = 0, 0
+	if err := b.rc.Read(b.rawFunc); err != nil {
+		return err
+	}
+	n, err := b.rawN, b.rawErr
+	b.rawErr = nil
+	if n == 0 && err == nil {
+		err = io.EOF
+	}
+	return b.filled(n, err)
+}
+
+// rawRead is called by the raw connection with its descriptor: it reads
+// into a borrowed buffer, or gives the buffer back and reports false if
+// there is nothing to read yet, to be called again when there is.
+func (b *readBuffer) rawRead(fd uintptr) bool {
 	b.ensure(0)
-	return b.fill()
+	n, err := readFD(fd, b.buf)
+	if err == syscall.EAGAIN {
+		b.release()
+		return false
+	}
+	if err != nil {
+		err = os.NewSyscallError("read", err)
+	}
+	b.rawN, b.rawErr = n, err
+	return true
 }
 
 // Peek returns the next n bytes without consuming them.

@@ -174,7 +174,7 @@ func (c *Conn) inflate(p []byte) (int, error) {
 			noContext, _ := c.ext.params.In(!c.client)
 			c.ext.decomp = wsflate.NewDecompressor(noContext)
 		}
-		c.ext.decomp.Reset(c.payload, c.readLimit.Load())
+		c.ext.decomp.Reset((*payloadReader)(c), c.readLimit.Load())
 		c.rs.inflating = true
 	}
 	n, err := c.ext.decomp.Read(p)

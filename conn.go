@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/starling-ws/starling/internal/frame"
 	"github.com/starling-ws/starling/internal/utf8v"
 )
 
@@ -26,6 +25,10 @@ const DefaultMaxFragments = 1 << 16
 // that stops reading cannot block writers forever: the write fails and the
 // connection is closed.
 const DefaultWriteTimeout = 30 * time.Second
+
+// clockStart is the origin of the monotonic times a Conn keeps as
+// durations, which are smaller than time.Time.
+var clockStart = time.Now()
 
 // closeTimeout bounds each step of the close handshake.
 const closeTimeout = 5 * time.Second
@@ -55,11 +58,8 @@ type Conn struct {
 	rs           readState
 	mr           messageReader
 	rwatch       ctxWatch
-	payload      io.Reader // readPayload as an io.Reader, made once
-	message      io.Reader // readMessage as an io.Reader, made once
 	idleTimeout  time.Duration
-	idleArmed    time.Time
-	ctrl         [frame.MaxControlPayload]byte
+	idleArmed    time.Duration // since clockStart
 
 	// Write side: msgMu is held for a whole data message, frameMu for one
 	// frame, so a control frame can go out between two fragments.
@@ -67,7 +67,7 @@ type Conn struct {
 	frameMu mutex
 	bufs    net.Buffers
 	iov     [2][]byte
-	mw      messageWriter
+	mw      *messageWriter // made by the first Writer or compressed Write
 	wutf8   utf8v.Validator
 	rng     *mathrand.ChaCha8
 	wwatch  ctxWatch
@@ -75,7 +75,7 @@ type Conn struct {
 	noCompress atomic.Bool
 
 	writeTimeout time.Duration
-	writeArmed   time.Time
+	writeArmed   time.Duration // since clockStart
 
 	pingMu  sync.Mutex
 	pings   map[uint64]chan struct{}
@@ -146,9 +146,6 @@ func newConn(cfg connConfig) *Conn {
 		c.rng = mathrand.NewChaCha8(seed)
 	}
 	c.mr.c = c
-	c.mw.c = c
-	c.payload = readerFunc(c.readPayload)
-	c.message = readerFunc(c.readMessage)
 	return c
 }
 

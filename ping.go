@@ -3,7 +3,6 @@ package starling
 import (
 	"context"
 	"encoding/binary"
-	"io"
 	"time"
 
 	"github.com/starling-ws/starling/internal/frame"
@@ -48,10 +47,13 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 // handleControl reads a control frame's payload and acts on it (RFC 6455
 // section 5.5).
 func (c *Conn) handleControl(h frame.Header) error {
-	p := c.ctrl[:h.Length]
-	if _, err := io.ReadFull(&c.br, p); err != nil {
+	// The payload (at most 125 bytes) is handled where it lies in the read
+	// buffer, and consumed after.
+	p, err := c.br.Peek(int(h.Length))
+	if err != nil {
 		return c.readError(err)
 	}
+	defer c.br.Discard(len(p))
 	if h.Masked {
 		frame.Mask(h.Key, 0, p)
 	}

@@ -151,7 +151,7 @@ func (c *Conn) nextMessage() error {
 	if c.rs.inMessage {
 		// Through readMessage, so a compressed message still updates
 		// the shared window and text is still checked.
-		if _, err := io.Copy(io.Discard, c.message); err != nil {
+		if _, err := io.Copy(io.Discard, (*messageBody)(c)); err != nil {
 			return err
 		}
 	}
@@ -177,10 +177,16 @@ func (c *Conn) lockRead(ctx context.Context) error {
 	return nil
 }
 
-// readerFunc adapts a read method to io.Reader.
-type readerFunc func([]byte) (int, error)
+// payloadReader and messageBody are a Conn seen as the io.Reader of its
+// current message, as on the wire and after decompression: conversions
+// that cost no allocation.
+type (
+	payloadReader Conn
+	messageBody   Conn
+)
 
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+func (r *payloadReader) Read(p []byte) (int, error) { return (*Conn)(r).readPayload(p) }
+func (r *messageBody) Read(p []byte) (int, error)   { return (*Conn)(r).readMessage(p) }
 
 // messageReader is the reader Reader returns; each Conn reuses one.
 type messageReader struct {
@@ -348,10 +354,11 @@ func (c *Conn) armIdleDeadline() {
 		return
 	}
 	now := time.Now()
-	if now.Sub(c.idleArmed) < c.idleTimeout/4 {
+	since := now.Sub(clockStart)
+	if c.idleArmed != 0 && since-c.idleArmed < c.idleTimeout/4 {
 		return
 	}
-	c.idleArmed = now
+	c.idleArmed = since
 	_ = c.nc.SetReadDeadline(now.Add(c.idleTimeout))
 }
 

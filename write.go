@@ -148,10 +148,11 @@ func (c *Conn) armWriteDeadline() {
 		return
 	}
 	now := time.Now()
-	if now.Sub(c.writeArmed) < c.writeTimeout/4 {
+	since := now.Sub(clockStart)
+	if c.writeArmed != 0 && since-c.writeArmed < c.writeTimeout/4 {
 		return
 	}
-	c.writeArmed = now
+	c.writeArmed = since
 	_ = c.nc.SetWriteDeadline(now.Add(c.writeTimeout))
 }
 
@@ -215,7 +216,10 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 // startMessage prepares the connection's message writer; msgMu must be
 // held, and is released by the writer's Close (or here, on error).
 func (c *Conn) startMessage(ctx context.Context, typ MessageType, compress bool) (*messageWriter, error) {
-	w := &c.mw
+	if c.mw == nil {
+		c.mw = new(messageWriter)
+	}
+	w := c.mw
 	*w = messageWriter{c: c, ctx: ctx, op: frame.Opcode(typ)}
 	if typ == MessageText {
 		w.utf8 = &c.wutf8

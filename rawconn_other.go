@@ -1,0 +1,13 @@
+//go:build !unix
+
+package starling
+
+import (
+	"io"
+	"syscall"
+)
+
+// rawConn returns nil: elsewhere, reads wait with a small buffer held.
+func rawConn(io.Reader) syscall.RawConn { return nil }
+
+func readFD(uintptr, []byte) (int, error) { return 0, syscall.EINVAL }
