@@ -2,6 +2,7 @@ package starling
 
 import (
 	"io"
+	"net"
 	"os"
 	"sync"
 	"syscall"
@@ -22,7 +23,15 @@ var (
 	largeReadBuffers = sync.Pool{New: func() any { b := make([]byte, largeBufferSize); return &b }}
 )
 
-var writeBuffers = sync.Pool{New: func() any { b := make([]byte, frame.MaxHeaderSize+writeBufferSize); return &b }}
+// writeBuffer is what writing a frame needs besides the Conn: a buffer for
+// the header and a small payload, and a vector for a large one.
+type writeBuffer struct {
+	buf  []byte
+	iov  [2][]byte
+	bufs net.Buffers
+}
+
+var writeBuffers = sync.Pool{New: func() any { return &writeBuffer{buf: make([]byte, frame.MaxHeaderSize+writeBufferSize)} }}
 
 // readBuffer is a buffered reader that holds a buffer only while data is
 // in flight. On a transport that can wait for data without a buffer (a TCP

@@ -79,9 +79,9 @@ func (o *CompressionOptions) config() wsflate.Config {
 	}
 }
 
-// extensions records what the handshake negotiated.
+// extensions records what the handshake negotiated: permessage-deflate,
+// the only extension there is.
 type extensions struct {
-	deflate   bool
 	params    wsflate.Params
 	level     int
 	threshold int
@@ -90,8 +90,8 @@ type extensions struct {
 }
 
 // newExtensions returns the extension state for negotiated params.
-func newExtensions(o *CompressionOptions, p wsflate.Params) extensions {
-	e := extensions{deflate: true, params: p, level: o.Level, threshold: o.Threshold}
+func newExtensions(o *CompressionOptions, p wsflate.Params) *extensions {
+	e := &extensions{params: p, level: o.Level, threshold: o.Threshold}
 	if e.level == 0 {
 		e.level = defaultCompressionLevel
 	}
@@ -104,44 +104,44 @@ func newExtensions(o *CompressionOptions, p wsflate.Params) extensions {
 // acceptExtensions negotiates permessage-deflate for a server (RFC 7692
 // section 5). A malformed header declines the extension rather than the
 // connection, as section 5 allows.
-func acceptExtensions(h http.Header, o *CompressionOptions) (extensions, string) {
+func acceptExtensions(h http.Header, o *CompressionOptions) (*extensions, string) {
 	if o.Mode == CompressionDisabled {
-		return extensions{}, ""
+		return nil, ""
 	}
 	offers, err := wsflate.ParseHeader(h.Values("Sec-WebSocket-Extensions"))
 	if err != nil {
-		return extensions{}, ""
+		return nil, ""
 	}
 	p, response, ok := wsflate.Negotiate(offers, o.config())
 	if !ok {
-		return extensions{}, ""
+		return nil, ""
 	}
 	return newExtensions(o, p), response
 }
 
 // dialExtensions checks the server's answer to our offer; an invalid one
 // fails the dial (RFC 7692 section 7.1).
-func dialExtensions(h http.Header, o *CompressionOptions) (extensions, error) {
+func dialExtensions(h http.Header, o *CompressionOptions) (*extensions, error) {
 	values := h.Values("Sec-WebSocket-Extensions")
 	if o.Mode == CompressionDisabled {
 		if len(values) > 0 {
-			return extensions{}, fmt.Errorf("starling: invalid handshake response: server chose extension %q, which was not offered", values)
+			return nil, fmt.Errorf("starling: invalid handshake response: server chose extension %q, which was not offered", values)
 		}
-		return extensions{}, nil
+		return nil, nil
 	}
 	p, ok, err := wsflate.ParseResponse(values, o.config())
 	if err != nil {
-		return extensions{}, fmt.Errorf("starling: invalid handshake response: %w", err)
+		return nil, fmt.Errorf("starling: invalid handshake response: %w", err)
 	}
 	if !ok {
-		return extensions{}, nil
+		return nil, nil
 	}
 	return newExtensions(o, p), nil
 }
 
 // shouldCompress reports whether a message of n bytes goes out compressed.
 func (c *Conn) shouldCompress(n int) bool {
-	return c.ext.deflate && !c.noCompress.Load() && n >= c.ext.threshold
+	return c.ext != nil && !c.noCompress.Load() && n >= c.ext.threshold
 }
 
 // SetCompression turns compression of outgoing messages on or off for this

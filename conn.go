@@ -44,7 +44,7 @@ type Conn struct {
 	nc     deadliner // rwc, when it has deadlines
 	client bool
 	subp   string
-	ext    extensions
+	ext    *extensions // nil unless permessage-deflate was negotiated
 
 	onPing func([]byte)
 	onPong func([]byte)
@@ -65,8 +65,6 @@ type Conn struct {
 	// frame, so a control frame can go out between two fragments.
 	msgMu   mutex
 	frameMu mutex
-	bufs    net.Buffers
-	iov     [2][]byte
 	mw      *messageWriter // made by the first Writer or compressed Write
 	wutf8   utf8v.Validator
 	rng     *mathrand.ChaCha8
@@ -103,7 +101,7 @@ type connConfig struct {
 	early        []byte // bytes read past the handshake, read first
 	client       bool
 	subprotocol  string
-	ext          extensions
+	ext          *extensions
 	readLimit    int64
 	maxFragments int
 	writeTimeout time.Duration

@@ -82,7 +82,7 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 		return c.lockError(err)
 	}
 	defer c.msgMu.unlock()
-	if compressed && c.ext.comp != nil {
+	if compressed && c.ext != nil && c.ext.comp != nil {
 		// The peer's window now holds this message, which our compressor
 		// never saw: continue from an empty window, which is always safe.
 		c.ext.comp.Close()

@@ -371,7 +371,7 @@ func (c *Conn) checkHeader(h *frame.Header) error {
 	case h.Rsv2 || h.Rsv3:
 		// Section 5.2: no extension we negotiate defines RSV2 or RSV3.
 		return c.fail(protocolError(StatusProtocolError, "reserved bit RSV2 or RSV3 set"))
-	case h.Rsv1 && (!c.ext.deflate || h.Opcode.IsControl()):
+	case h.Rsv1 && (c.ext == nil || h.Opcode.IsControl()):
 		// RFC 7692 section 6: RSV1 marks a compressed data message only.
 		return c.fail(protocolError(StatusProtocolError, "reserved bit RSV1 set without a negotiated extension defining it"))
 	case c.client && h.Masked:

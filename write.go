@@ -158,9 +158,9 @@ func (c *Conn) armWriteDeadline() {
 
 func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
 	h := frame.Header{Fin: fin, Rsv1: rsv1, Opcode: op, Length: int64(len(p)), Masked: c.client}
-	pooled := writeBuffers.Get().(*[]byte)
-	defer writeBuffers.Put(pooled)
-	buf := *pooled
+	wb := writeBuffers.Get().(*writeBuffer)
+	defer writeBuffers.Put(wb)
+	buf := wb.buf
 	if !h.Masked {
 		n := frame.Encode(buf, &h)
 		if n+len(p) <= len(buf) {
@@ -169,10 +169,10 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 			_, err := c.rwc.Write(buf[:n])
 			return err
 		}
-		c.iov = [2][]byte{buf[:n], p}
-		c.bufs = c.iov[:]
-		_, err := c.bufs.WriteTo(c.rwc)
-		c.iov = [2][]byte{}
+		wb.iov = [2][]byte{buf[:n], p}
+		wb.bufs = wb.iov[:]
+		_, err := wb.bufs.WriteTo(c.rwc)
+		wb.iov = [2][]byte{} // keep no reference to p in the pool
 		return err
 	}
 	// A client masks (RFC 6455 section 5.3), which needs a copy: the
