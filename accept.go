@@ -2,6 +2,7 @@ package starling
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -234,25 +235,29 @@ func selectSubprotocol(h http.Header, supported []string) string {
 
 // writeSwitching writes the 101 response (RFC 6455 section 4.2.2).
 func writeSwitching(w io.Writer, extra http.Header, key, subprotocol, extensions string) error {
-	bw := bufio.NewWriterSize(w, 512)
-	bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
-	bw.WriteString(acceptKey(key))
-	bw.WriteString("\r\n")
+	var b bytes.Buffer
+	b.Grow(256)
+	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+	b.WriteString(acceptKey(key))
+	b.WriteString("\r\n")
 	if subprotocol != "" {
-		bw.WriteString("Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
+		b.WriteString("Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
 	}
 	if extensions != "" {
-		bw.WriteString("Sec-WebSocket-Extensions: " + extensions + "\r\n")
+		b.WriteString("Sec-WebSocket-Extensions: " + extensions + "\r\n")
 	}
-	h := extra.Clone()
-	for _, k := range []string{"Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions", "Content-Length", "Transfer-Encoding", "Content-Type"} {
-		h.Del(k)
+	if len(extra) > 0 {
+		h := extra.Clone()
+		for _, k := range []string{"Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions", "Content-Length", "Transfer-Encoding", "Content-Type"} {
+			h.Del(k)
+		}
+		if err := h.Write(&b); err != nil {
+			return err
+		}
 	}
-	if err := h.Write(bw); err != nil {
-		return err
-	}
-	bw.WriteString("\r\n")
-	return bw.Flush()
+	b.WriteString("\r\n")
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // buffered returns what br holds: bytes the peer sent right after its

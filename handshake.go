@@ -13,10 +13,9 @@ const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // acceptKey computes Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455
 // section 4.2.2).
 func acceptKey(key string) string {
-	h := sha1.New()
-	h.Write([]byte(key))
-	h.Write([]byte(acceptGUID))
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+	var b [64]byte // a key is 24 bytes; a longer one is refused before this
+	sum := sha1.Sum(append(append(b[:0], key...), acceptGUID...))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // headerTokens returns the comma-separated tokens of every value of header

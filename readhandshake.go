@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -28,7 +29,23 @@ type Handshake struct {
 	Request *http.Request
 
 	nc net.Conn
-	br *bufio.Reader
+	lr io.LimitedReader
+	br *bufio.Reader // from handshakeReaders, until answered
+}
+
+// handshakeReaders spares each handshake a buffer of garbage: a server
+// accepting thousands of connections keeps its heap, and so its memory,
+// closer to what the connections themselves hold.
+var handshakeReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, handshakeReadBuffer) }}
+
+// done gives the reader back, once the connection has taken what was
+// buffered past the request.
+func (hs *Handshake) done() {
+	if hs.br != nil {
+		hs.br.Reset(nil)
+		handshakeReaders.Put(hs.br)
+		hs.br = nil
+	}
 }
 
 // handshakeReadBuffer is the buffer ReadHandshake parses with. Longer
@@ -45,25 +62,31 @@ const handshakeReadBuffer = 1024
 // that.
 func ReadHandshake(ctx context.Context, nc net.Conn) (*Handshake, error) {
 	_ = nc.SetDeadline(time.Now().Add(DefaultHandshakeTimeout))
-	// The end of ctx, deadline or not, interrupts through AfterFunc, so that
-	// ctx.Err is set by the time the read fails.
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	if ctx.Done() != nil {
+		// The end of ctx, deadline or not, interrupts through AfterFunc,
+		// so that ctx.Err is set by the time the read fails.
+		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
 
-	lr := &io.LimitedReader{R: nc, N: DefaultMaxHeaderBytes}
-	br := bufio.NewReaderSize(lr, handshakeReadBuffer)
-	r, err := http.ReadRequest(br)
-	hs := &Handshake{Request: r, nc: nc, br: br}
+	hs := &Handshake{nc: nc, lr: io.LimitedReader{R: nc, N: DefaultMaxHeaderBytes}}
+	hs.br = handshakeReaders.Get().(*bufio.Reader)
+	hs.br.Reset(&hs.lr)
+	r, err := http.ReadRequest(hs.br)
+	hs.Request = r
+	lr := &hs.lr
 	switch {
 	case err != nil && lr.N == 0:
 		return nil, hs.refuse(http.StatusRequestHeaderFieldsTooLarge, "request header exceeds %d bytes", DefaultMaxHeaderBytes)
 	case err != nil && ctx.Err() != nil:
+		hs.done()
 		nc.Close()
 		return nil, fmt.Errorf("starling: reading the handshake request: %w", context.Cause(ctx))
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return nil, hs.refuse(http.StatusRequestTimeout, "no complete request within %v", DefaultHandshakeTimeout)
 	case err == io.EOF:
 		// The client hung up before sending anything: nobody to answer.
+		hs.done()
 		nc.Close()
 		return nil, fmt.Errorf("%w: connection closed before a request", ErrBadHandshake)
 	case err != nil:
@@ -84,8 +107,9 @@ func ReadHandshake(ctx context.Context, nc net.Conn) (*Handshake, error) {
 // does, then returns the connection. When it fails, the client has been
 // answered with an HTTP error and the network connection is closed.
 func (hs *Handshake) Accept(opts *AcceptOptions) (*Conn, error) {
-	w := &rawResponse{hs: hs, header: make(http.Header)}
+	w := &rawResponse{hs: hs}
 	c, err := Accept(w, hs.Request, opts)
+	defer hs.done()
 	if err != nil {
 		if !w.hijacked {
 			w.finish()
@@ -98,8 +122,9 @@ func (hs *Handshake) Accept(opts *AcceptOptions) (*Conn, error) {
 // Refuse answers the request with an HTTP error status and a one-line
 // reason, and closes the connection. Its error is that of the write.
 func (hs *Handshake) Refuse(status int, reason string) error {
-	w := &rawResponse{hs: hs, header: make(http.Header)}
+	w := &rawResponse{hs: hs}
 	http.Error(w, reason, status)
+	defer hs.done()
 	return w.finish()
 }
 
@@ -122,7 +147,12 @@ type rawResponse struct {
 	hijacked bool
 }
 
-func (w *rawResponse) Header() http.Header { return w.header }
+func (w *rawResponse) Header() http.Header {
+	if w.header == nil {
+		w.header = make(http.Header)
+	}
+	return w.header
+}
 
 func (w *rawResponse) WriteHeader(status int) {
 	if w.status == 0 {
@@ -154,9 +184,10 @@ func (w *rawResponse) finish() error {
 	}
 	var head bytes.Buffer
 	fmt.Fprintf(&head, "HTTP/1.1 %03d %s\r\n", w.status, http.StatusText(w.status))
-	w.header.Set("Connection", "close")
-	w.header.Set("Content-Length", fmt.Sprint(w.buf.Len()))
-	_ = w.header.Write(&head)
+	h := w.Header()
+	h.Set("Connection", "close")
+	h.Set("Content-Length", fmt.Sprint(w.buf.Len()))
+	_ = h.Write(&head)
 	head.WriteString("\r\n")
 	_ = w.hs.nc.SetWriteDeadline(time.Now().Add(DefaultHandshakeTimeout))
 	_, err := w.hs.nc.Write(append(head.Bytes(), w.buf.Bytes()...))
