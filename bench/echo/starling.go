@@ -10,6 +10,7 @@ import (
 
 func init() {
 	register("starling", serveStarling)
+	register("starling-raw", serveStarlingRaw)
 }
 
 // serveStarling echoes with ReadAppend and Write, the whole-message API,
@@ -27,6 +28,41 @@ func serveStarling(ctx context.Context, addr string, ready func(net.Addr)) error
 		}
 		go echoStarling(c)
 	})
+}
+
+// serveStarlingRaw skips net/http, as gobwas-raw does: it accepts TCP
+// connections itself and answers each handshake with ReadHandshake, on a
+// goroutine that then starts a fresh one for the connection (so the
+// connection's goroutine does not inherit the stack the handshake grew).
+func serveStarlingRaw(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	ready(ln.Addr())
+	opts := &starling.AcceptOptions{ReadLimit: ReadLimit, InsecureSkipOriginCheck: true}
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			hs, err := starling.ReadHandshake(ctx, nc)
+			if err != nil {
+				return
+			}
+			c, err := hs.Accept(opts)
+			if err != nil {
+				return
+			}
+			go echoStarling(c)
+		}()
+	}
 }
 
 func echoStarling(c *starling.Conn) {

@@ -35,6 +35,8 @@ type options struct {
 	matrix   string
 	idle     int
 	idleRuns int
+	bcast    int
+	micro    string
 	out      string
 	raw      string
 }
@@ -65,8 +67,10 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", time.Second, "measured time of each run")
 	flag.StringVar(&o.matrix, "matrix", "full", "scenarios: full; quick (1 and 100 connections × 16 B, 1 KiB, 16 KiB); smoke (two small ones, for CI); or a list such as 1x16384x16,100x1024x1 (connections x size x window)")
 	flag.IntVar(&o.idle, "idle", 10000, "idle connections per server for the memory test (0 skips it)")
-	idleImpls := flag.String("idleimpls", "starling,gorilla,coder,gobwas,gws,nbio,gobwas-raw", "implementations for the idle-memory test; gobwas-raw upgrades without net/http, to show what net/http itself keeps per connection")
+	idleImpls := flag.String("idleimpls", "starling,gorilla,coder,gobwas,gws,nbio,starling-raw,gobwas-raw", "implementations for the idle-memory test; the -raw ones upgrade without net/http (starling with ReadHandshake), to show what net/http itself keeps per connection")
 	flag.IntVar(&o.idleRuns, "idleruns", 3, "idle-memory runs per implementation")
+	flag.IntVar(&o.bcast, "broadcast", 10000, "connections for the broadcast test (0 skips it)")
+	flag.StringVar(&o.micro, "micro", "200ms", "benchtime of the micro-benchmarks (client cost, masking, deflate, frame, UTF-8), run -runs times; empty skips them")
 	flag.StringVar(&o.out, "out", "RESULTS.md", "report to write")
 	flag.StringVar(&o.raw, "raw", "results.json", "raw runs to write (empty: none)")
 	flag.Parse()
@@ -110,6 +114,23 @@ func main() {
 				log.Printf("idle %s: %v", impl, err)
 			}
 			rep.idle = append(rep.idle, ir)
+		}
+	}
+	if o.bcast > 0 && ctx.Err() == nil {
+		log.Printf("broadcast: %d connections", o.bcast)
+		s, err := broadcastSection(ctx, bin, pin, o.bcast, o.runs)
+		rep.sections = append(rep.sections, s)
+		if err != nil {
+			rep.failed = append(rep.failed, "- broadcast: "+err.Error())
+		}
+		rep.write()
+	}
+	if o.micro != "" && ctx.Err() == nil {
+		log.Printf("micro-benchmarks: -benchtime %s -count %d", o.micro, o.runs)
+		s, err := microSection(ctx, o.micro, o.runs)
+		rep.sections = append(rep.sections, s)
+		if err != nil {
+			rep.failed = append(rep.failed, "- micro-benchmarks: "+err.Error())
 		}
 	}
 	rep.elapsed = time.Since(start)

@@ -24,6 +24,8 @@ type report struct {
 	scenarios []scenario
 	runs      []run
 	idle      []idleResult
+	sections  []string // rendered by broadcastSection and microSection
+	failed    []string // what they could not measure
 	elapsed   time.Duration
 }
 
@@ -195,7 +197,10 @@ func (r *report) write() {
 			fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f | %d |\n", impl, median(base), median(held), median(per), len(per))
 		}
 	}
-	var failed []string
+	for _, s := range r.sections {
+		b.WriteString("\n" + strings.TrimSpace(s) + "\n")
+	}
+	failed := slices.Clone(r.failed)
 	for _, x := range r.runs {
 		if x.Err != "" {
 			failed = append(failed, fmt.Sprintf("- %s, %v, run %d: %s", x.Impl, x.Scenario, x.Run, x.Err))
