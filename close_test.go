@@ -1,6 +1,7 @@
 package starling
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -289,6 +290,30 @@ func TestCloseBetweenStarlings(t *testing.T) {
 			}
 			if err := initiatorRead.wait(t); !errors.As(err, &ce) || ce.Code != 4001 {
 				t.Fatalf("initiator's Read error %v, want the echoed CloseError{4001}", err)
+			}
+		})
+	}
+}
+// TestClientReadAfterClose has a client close, reading the peer's
+// answering close frame inside Close, and then call Read, which must
+// report how the connection ended. (The close frame's payload was once
+// consumed after Close had drained the connection, which left the read
+// buffer inconsistent and made this Read panic.)
+func TestClientReadAfterClose(t *testing.T) {
+	for _, tr := range bothTransports {
+		t.Run(string(tr), func(t *testing.T) {
+			c, p := newPair(t, clientRole, tr)
+			go func() {
+				if f, err := p.next(); err == nil && f.op == 0x8 {
+					_ = p.sendClose(1000, "")
+					p.nc.Close() // the server closes TCP first (section 7.1.1)
+				}
+			}()
+			if err := c.Close(StatusNormalClosure, ""); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if _, _, err := c.Read(context.Background()); err == nil {
+				t.Fatal("Read after Close succeeded")
 			}
 		})
 	}

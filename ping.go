@@ -48,12 +48,14 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 // section 5.5).
 func (c *Conn) handleControl(h frame.Header) error {
 	// The payload (at most 125 bytes) is handled where it lies in the read
-	// buffer, and consumed after.
+	// buffer. It is consumed at once, as handling a close frame may read on
+	// (finishClose), but only after it is done with p: the bytes stay put
+	// until the next read.
 	p, err := c.br.Peek(int(h.Length))
 	if err != nil {
 		return c.readError(err)
 	}
-	defer c.br.Discard(len(p))
+	c.br.Discard(len(p))
 	if h.Masked {
 		frame.Mask(h.Key, 0, p)
 	}
