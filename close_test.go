@@ -294,6 +294,7 @@ func TestCloseBetweenStarlings(t *testing.T) {
 		})
 	}
 }
+
 // TestClientReadAfterClose has a client close, reading the peer's
 // answering close frame inside Close, and then call Read, which must
 // report how the connection ended. (The close frame's payload was once
