@@ -47,6 +47,8 @@ type readBuffer struct {
 	r, w int
 	hot  bool // the last read filled the buffer or outgrew the small one
 
+	beforeRead func() // called before each read from rd
+
 	rc      syscall.RawConn    // rd's, if it can wait without a buffer
 	rawFunc func(uintptr) bool // rawRead as a func, made once
 	rawN    int
@@ -119,6 +121,7 @@ func (b *readBuffer) release() {
 
 // fill reads at least once into the free space, which must not be empty.
 func (b *readBuffer) fill() error {
+	b.beforeRead()
 	n, err := b.rd.Read(b.buf[b.w:])
 	return b.filled(n, err)
 }
@@ -145,9 +148,10 @@ func (b *readBuffer) fillEmpty() error {
 	b.release()
 	if b.rc == nil {
 		b.ensure(0)
-		return b.fill()
+		return b.fill() // calls beforeRead
 	}
 	b.r, b.w = 0, 0
+	b.beforeRead()
 	if err := b.rc.Read(b.rawFunc); err != nil {
 		return err
 	}
@@ -201,6 +205,7 @@ func (b *readBuffer) Read(p []byte) (int, error) {
 		b.r, b.w = 0, 0
 		if len(p) >= smallReadBuffer {
 			b.release()
+			b.beforeRead()
 			return b.rd.Read(p)
 		}
 		b.ensure(0)

@@ -71,6 +71,9 @@ type Conn struct {
 	wwatch  ctxWatch
 
 	noCompress atomic.Bool
+	readAhead  atomic.Bool // the reader has input buffered past the message it returned
+	batched    atomic.Bool // batch holds frames
+	batch      *batch      // see batch.go; guarded by frameMu
 
 	writeTimeout time.Duration
 	writeArmed   time.Duration // since clockStart
@@ -129,6 +132,7 @@ func newConn(cfg connConfig) *Conn {
 		c.writeTimeout = DefaultWriteTimeout
 	}
 	c.br.init(cfg.rwc, cfg.early)
+	c.br.beforeRead = c.readingMore
 	if cfg.readLimit == 0 {
 		cfg.readLimit = DefaultReadLimit
 	}
@@ -182,8 +186,11 @@ func (c *Conn) CloseNow() error {
 	return c.shutdown(ErrClosed)
 }
 
-// shutdown closes the underlying connection once, remembering why.
+// shutdown closes the underlying connection once, remembering why. Frames
+// gathered for a batch go out first, unless a writer holds the lock; a peer
+// that does not take them gets batchDelay, not the write timeout.
 func (c *Conn) shutdown(cause error) error {
+	c.flushBatchClosing()
 	err := ErrClosed
 	c.closedOnce.Do(func() {
 		c.closeMu.Lock()

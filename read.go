@@ -141,6 +141,7 @@ func (c *Conn) awaitFrame() error {
 }
 
 func (c *Conn) endRead() {
+	c.readAhead.Store(c.br.Buffered() > 0)
 	c.rwatch.end(c)
 	c.readMu.unlock()
 }
@@ -335,6 +336,15 @@ func (c *Conn) readHeader() (frame.Header, error) {
 	}
 	c.br.Discard(n)
 	return h, c.checkHeader(&h)
+}
+
+// readingMore is called before each read from the network: the reader is
+// no longer ahead of its input, so frames gathered for a batch go now.
+func (c *Conn) readingMore() {
+	if c.readAhead.Load() || c.batched.Load() {
+		c.readAhead.Store(false)
+		c.flushBatch()
+	}
 }
 
 // headerError is readError for a read that waited for a frame header, which

@@ -32,6 +32,13 @@ var maskBuffers = sync.Pool{New: func() any { b := make([]byte, frame.MaxHeaderS
 // Write writes p as one message of type typ. It may be called from any
 // number of goroutines at once; messages never interleave.
 //
+// A server whose peer pipelines its messages gathers small frames while
+// more input is already buffered, and sends them together before its
+// reader next waits for input, or within 100µs if the reader does not come
+// back: Write may then return before the message is handed to the network,
+// and a failure to send it closes the connection. Close and CloseNow send
+// what is gathered first.
+//
 // If ctx ends before the message is written the connection is closed,
 // because a frame written halfway cannot be taken back.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
@@ -102,6 +109,9 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 b
 // writeRaw writes b, one or more whole frames already encoded.
 func (c *Conn) writeRaw(ctx context.Context, b []byte) error {
 	return c.locked(ctx, true, func() error {
+		if err := c.writeBatch(); err != nil {
+			return err
+		}
 		_, err := c.rwc.Write(b)
 		return err
 	})
@@ -128,16 +138,22 @@ func (c *Conn) locked(ctx context.Context, data bool, write func() error) error 
 	defer c.wwatch.end(c)
 	c.armWriteDeadline()
 	if err := write(); err != nil {
-		if c.isClosed() {
-			return c.cause()
-		}
-		// The connection ends without a close frame: that is 1006 (RFC
-		// 6455 section 7.1.5), as when a read finds it gone.
-		err = fmt.Errorf("starling: write: %w: %w", &CloseError{Code: StatusAbnormalClosure}, err)
-		c.shutdown(err)
-		return err
+		return c.writeFailed(err)
 	}
 	return nil
+}
+
+// writeFailed closes the connection after a failed write and returns the
+// error for the writer.
+func (c *Conn) writeFailed(err error) error {
+	if c.isClosed() {
+		return c.cause()
+	}
+	// The connection ends without a close frame: that is 1006 (RFC 6455
+	// section 7.1.5), as when a read finds it gone.
+	err = fmt.Errorf("starling: write: %w: %w", &CloseError{Code: StatusAbnormalClosure}, err)
+	c.shutdown(err)
+	return err
 }
 
 // armWriteDeadline makes a write to a peer that stopped reading fail after
@@ -158,6 +174,11 @@ func (c *Conn) armWriteDeadline() {
 
 func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
 	h := frame.Header{Fin: fin, Rsv1: rsv1, Opcode: op, Length: int64(len(p)), Masked: c.client}
+	if c.batch != nil || c.readAhead.Load() {
+		if done, err := c.batchFrame(&h, p); done {
+			return err
+		}
+	}
 	wb := writeBuffers.Get().(*writeBuffer)
 	defer writeBuffers.Put(wb)
 	buf := wb.buf

@@ -1,0 +1,141 @@
+package starling
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// pipelined writes n text frames "m0", "m1", ... in one write, so that the
+// server reads several with one read and is ahead of its input.
+func pipelined(p *rawPeer, n int) error {
+	var b []byte
+	for i := range n {
+		b = append(b, encodeFrame(rawFrame{fin: true, op: 0x1, payload: fmt.Appendf(nil, "m%d", i)}, true, [4]byte{9, 8, 7, 6})...)
+	}
+	return p.write(b)
+}
+
+// expectText reads frames until want, failing on anything else.
+func expectText(t *testing.T, p *rawPeer, want string) {
+	t.Helper()
+	f, err := p.nextNonPong()
+	if err != nil {
+		t.Fatalf("waiting for %q: %v", want, err)
+	}
+	if f.op != 0x1 || string(f.payload) != want {
+		t.Fatalf("got opcode %#x %q, want text %q", f.op, f.payload, want)
+	}
+}
+
+// TestBatchEchoesPipelinedInOrder has a server echo messages the client
+// sent in one burst: the echoes are gathered while more input is buffered
+// (Write returns with the frame still held), and all arrive, in order,
+// once the reader runs out of input.
+func TestBatchEchoesPipelinedInOrder(t *testing.T) {
+	c, p := newPair(t, serverRole, tcpTransport)
+	const n = 200
+	if err := pipelined(p, n); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	gathered := 0
+	for range n {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Write(ctx, typ, msg); err != nil {
+			t.Fatal(err)
+		}
+		if c.batched.Load() {
+			gathered++
+		}
+	}
+	if gathered == 0 {
+		t.Error("no echo was gathered into a batch, though the input was pipelined")
+	}
+	// No read follows the last echo: the timer sends what is left.
+	for i := range n {
+		expectText(t, p, fmt.Sprintf("m%d", i))
+	}
+}
+
+// TestBatchDoesNotWaitForSlowReader checks that a frame gathered while
+// input was buffered still leaves promptly when the reader does not come
+// back to read: a program that answers, then works for a long time before
+// its next read, must not hold its answer back.
+func TestBatchDoesNotWaitForSlowReader(t *testing.T) {
+	c, p := newPair(t, serverRole, tcpTransport)
+	if err := pipelined(p, 2); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := c.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the second message is buffered, so the answer is held.
+	deadline := time.Now().Add(testTimeout)
+	for !c.readAhead.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.Write(ctx, MessageText, []byte("answer")); err != nil {
+		t.Fatal(err)
+	}
+	if !c.batched.Load() {
+		t.Fatal("the answer was not gathered; the test checks nothing")
+	}
+	// The reader never reads again; the answer must still arrive.
+	expectText(t, p, "answer")
+}
+
+// TestBatchKeepsOrderWithControlAndPrepared checks that frames written
+// another way (a ping, a prepared message, the close frame) never overtake
+// gathered ones.
+func TestBatchKeepsOrderWithControlAndPrepared(t *testing.T) {
+	c, p := newPair(t, serverRole, tcpTransport)
+	if err := pipelined(p, 3); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := c.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(testTimeout)
+	for !c.readAhead.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	for _, s := range []string{"a", "b"} {
+		if err := c.Write(ctx, MessageText, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.WritePing(ctx, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	pm, err := NewPreparedMessage(MessageText, []byte("prepared"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(ctx, MessageText, []byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WritePrepared(ctx, pm); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(ctx, MessageText, []byte("d")); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseNow() // sends what is gathered before closing
+
+	expectText(t, p, "a")
+	expectText(t, p, "b")
+	if f, err := p.next(); err != nil || f.op != 0x9 || string(f.payload) != "ping" {
+		t.Fatalf("got %#x %q %v, want the ping", f.op, f.payload, err)
+	}
+	expectText(t, p, "c")
+	expectText(t, p, "prepared")
+	expectText(t, p, "d")
+	p.expectEOF()
+}
