@@ -114,7 +114,7 @@ func (c *Conn) flushBatchClosing() {
 // flushBatchLater is the batch timer's: it sends what a reader that has
 // not come back left gathered.
 func (c *Conn) flushBatchLater() {
-	if !c.batched.Load() || c.frameMu.lock(context.Background(), &c.closed) != nil {
+	if !c.batched.Load() || c.frameMu.lock(context.Background(), c) != nil {
 		return
 	}
 	defer c.frameMu.unlock()

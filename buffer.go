@@ -51,7 +51,6 @@ type readBuffer struct {
 
 	rc      syscall.RawConn    // rd's, if it can wait without a buffer
 	rawFunc func(uintptr) bool // rawRead as a func, made once
-	rawN    int
 	rawErr  error
 }
 
@@ -155,12 +154,9 @@ func (b *readBuffer) fillEmpty() error {
 	if err := b.rc.Read(b.rawFunc); err != nil {
 		return err
 	}
-	n, err := b.rawN, b.rawErr
+	err := b.rawErr
 	b.rawErr = nil
-	if n == 0 && err == nil {
-		err = io.EOF
-	}
-	return b.filled(n, err)
+	return err
 }
 
 // rawRead is called by the raw connection with its descriptor: it reads
@@ -173,10 +169,13 @@ func (b *readBuffer) rawRead(fd uintptr) bool {
 		b.release()
 		return false
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		err = os.NewSyscallError("read", err)
+	case n == 0:
+		err = io.EOF
 	}
-	b.rawN, b.rawErr = n, err
+	b.rawErr = b.filled(n, err)
 	return true
 }
 

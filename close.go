@@ -83,10 +83,10 @@ func (c *Conn) awaitPeerClose() error {
 		}
 	}
 	select {
-	case <-c.closeRcvd.done():
+	case <-c.closeRcvd.done(&c.closeMu):
 		c.waitClosed(closeTimeout)
 		return nil
-	case <-c.closed.done():
+	case <-c.closed.done(&c.closeMu):
 		if c.peerCloseReceived() {
 			return nil
 		}
@@ -103,7 +103,7 @@ func (c *Conn) waitClosed(d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-c.closed.done():
+	case <-c.closed.done(&c.closeMu):
 	case <-t.C:
 		c.shutdown(ErrClosed)
 	}
@@ -118,7 +118,7 @@ func (c *Conn) receiveClose(p []byte) error {
 		return c.fail(err)
 	}
 	c.peerClose = ce
-	c.closeRcvd.fire()
+	c.closeRcvd.fire(&c.closeMu)
 	if c.closeSent.CompareAndSwap(false, true) {
 		_ = c.sendClose(ce.Code, "")
 	}

@@ -1,6 +1,7 @@
 package starling
 
 import (
+	"context"
 	cryptorand "crypto/rand"
 	"io"
 	mathrand "math/rand/v2"
@@ -42,9 +43,17 @@ const closeTimeout = 5 * time.Second
 type Conn struct {
 	rwc    io.ReadWriteCloser
 	nc     deadliner // rwc, when it has deadlines
-	client bool
 	subp   string
 	ext    *extensions // nil unless permessage-deflate was negotiated
+	client bool
+	wutf8  utf8v.Validator // write side's, for Writer
+
+	// Flags, together so that they pack.
+	noCompress atomic.Bool
+	readAhead  atomic.Bool // the reader has input buffered past the message it returned
+	batched    atomic.Bool // batch holds frames
+	closeSent  atomic.Bool
+	shutting   atomic.Bool // shutdown has begun
 
 	onPing func([]byte)
 	onPong func([]byte)
@@ -56,39 +65,30 @@ type Conn struct {
 	readLimit    atomic.Int64
 	maxFragments int
 	rs           readState
-	mr           messageReader
+	readerCtx    context.Context // of the last Reader call
 	rwatch       ctxWatch
 	idleTimeout  time.Duration
 	idleArmed    time.Duration // since clockStart
 
 	// Write side: msgMu is held for a whole data message, frameMu for one
 	// frame, so a control frame can go out between two fragments.
-	msgMu   mutex
-	frameMu mutex
-	mw      *messageWriter // made by the first Writer or compressed Write
-	wutf8   utf8v.Validator
-	rng     *mathrand.ChaCha8
-	wwatch  ctxWatch
-
-	noCompress atomic.Bool
-	readAhead  atomic.Bool // the reader has input buffered past the message it returned
-	batched    atomic.Bool // batch holds frames
-	batch      *batch      // see batch.go; guarded by frameMu
-
+	msgMu        mutex
+	frameMu      mutex
+	mw           *messageWriter // made by the first Writer or compressed Write
+	rng          *mathrand.ChaCha8
+	wwatch       ctxWatch
+	batch        *batch // see batch.go; guarded by frameMu
 	writeTimeout time.Duration
 	writeArmed   time.Duration // since clockStart
 
-	pingMu  sync.Mutex
-	pings   map[uint64]chan struct{}
-	pingSeq uint64
-
-	closeSent  atomic.Bool
-	closeRcvd  event      // the peer's close frame arrived
-	peerClose  CloseError // set before closeRcvd fires
-	closedOnce sync.Once
-	closed     event
-	closeMu    sync.Mutex
-	closeErr   error // why the connection ended, for calls after it did
+	// closeMu guards the rest, and the events' channels.
+	closeMu   sync.Mutex
+	pings     map[uint64]chan struct{}
+	pingSeq   uint64
+	closeRcvd event      // the peer's close frame arrived
+	peerClose CloseError // set before closeRcvd fires
+	closed    event
+	closeErr  error // why the connection ended, for calls after it did
 }
 
 // deadliner is what a Conn needs of its transport to bound reads and
@@ -147,7 +147,6 @@ func newConn(cfg connConfig) *Conn {
 		_, _ = cryptorand.Read(seed[:])
 		c.rng = mathrand.NewChaCha8(seed)
 	}
-	c.mr.c = c
 	return c
 }
 
@@ -191,20 +190,20 @@ func (c *Conn) CloseNow() error {
 // that does not take them gets batchDelay, not the write timeout.
 func (c *Conn) shutdown(cause error) error {
 	c.flushBatchClosing()
-	err := ErrClosed
-	c.closedOnce.Do(func() {
-		c.closeMu.Lock()
-		c.closeErr = cause
-		c.closeMu.Unlock()
-		// Leave the group first: whoever waits on c.closed may count it.
-		if c.group != nil {
-			c.group.remove(c)
-		}
-		c.closed.fire()
-		err = c.rwc.Close()
-		c.rwatch.release()
-		c.wwatch.release()
-	})
+	if !c.shutting.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	c.closeMu.Lock()
+	c.closeErr = cause
+	c.closeMu.Unlock()
+	// Leave the group first: whoever waits on c.closed may count it.
+	if c.group != nil {
+		c.group.remove(c)
+	}
+	c.closed.fire(&c.closeMu)
+	err := c.rwc.Close()
+	c.rwatch.release()
+	c.wwatch.release()
 	return err
 }
 

@@ -17,7 +17,7 @@ type mutex struct {
 
 func (m *mutex) tryLock() bool { return m.held.CompareAndSwap(false, true) }
 
-func (m *mutex) lock(ctx context.Context, closed *event) error {
+func (m *mutex) lock(ctx context.Context, c *Conn) error {
 	if m.tryLock() {
 		return nil
 	}
@@ -32,7 +32,7 @@ func (m *mutex) lock(ctx context.Context, closed *event) error {
 		case <-wake:
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-closed.done():
+		case <-c.closed.done(&c.closeMu):
 			return ErrClosed
 		}
 	}
@@ -61,9 +61,9 @@ func (m *mutex) waker() chan struct{} {
 }
 
 // event is a signal that fires once. Its channel, too, is made only when
-// somebody waits for it.
+// somebody waits for it, under a mutex the caller passes (the Conn's
+// closeMu), which spares each event one of its own.
 type event struct {
-	mu    sync.Mutex
 	ch    chan struct{}
 	fired atomic.Bool
 }
@@ -71,9 +71,9 @@ type event struct {
 // closedChan is the channel of every event that fired before anyone waited.
 var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
 
-func (e *event) fire() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+func (e *event) fire(mu *sync.Mutex) {
+	mu.Lock()
+	defer mu.Unlock()
 	if e.fired.Swap(true) {
 		return
 	}
@@ -85,9 +85,9 @@ func (e *event) fire() {
 }
 
 // done returns a channel closed when the event fires.
-func (e *event) done() <-chan struct{} {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+func (e *event) done(mu *sync.Mutex) <-chan struct{} {
+	mu.Lock()
+	defer mu.Unlock()
 	if e.ch == nil {
 		e.ch = make(chan struct{})
 	}

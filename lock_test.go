@@ -12,7 +12,7 @@ import (
 // and the count check that they never hold it together and none is lost.
 func TestMutexExcludes(t *testing.T) {
 	var m mutex
-	var closed event
+	c := new(Conn)
 	var wg sync.WaitGroup
 	n := 0
 	for range 8 {
@@ -20,7 +20,7 @@ func TestMutexExcludes(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 1000 {
-				if err := m.lock(context.Background(), &closed); err != nil {
+				if err := m.lock(context.Background(), c); err != nil {
 					t.Error(err)
 					return
 				}
@@ -39,17 +39,17 @@ func TestMutexExcludes(t *testing.T) {
 // the connection closes, and that the lock still works afterwards.
 func TestMutexGivesUp(t *testing.T) {
 	var m mutex
-	var closed event
-	m.lock(context.Background(), &closed)
+	c := new(Conn)
+	m.lock(context.Background(), c)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if err := m.lock(ctx, &closed); !errors.Is(err, context.DeadlineExceeded) {
+	if err := m.lock(ctx, c); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("lock under an ended context: %v", err)
 	}
 	got := make(chan error)
-	go func() { got <- m.lock(context.Background(), &closed) }()
-	closed.fire()
+	go func() { got <- m.lock(context.Background(), c) }()
+	c.closed.fire(&c.closeMu)
 	if err := <-got; !errors.Is(err, ErrClosed) {
 		t.Fatalf("lock on a closed connection: %v", err)
 	}
@@ -67,11 +67,12 @@ func TestMutexGivesUp(t *testing.T) {
 // for before or after the event fired.
 func TestEvent(t *testing.T) {
 	var before, after event
-	ch := before.done()
-	before.fire()
-	after.fire()
-	after.fire() // a second fire is harmless
-	for _, c := range []<-chan struct{}{ch, after.done()} {
+	var mu sync.Mutex
+	ch := before.done(&mu)
+	before.fire(&mu)
+	after.fire(&mu)
+	after.fire(&mu) // a second fire is harmless
+	for _, c := range []<-chan struct{}{ch, after.done(&mu)} {
 		select {
 		case <-c:
 		default:

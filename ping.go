@@ -14,18 +14,18 @@ import (
 // ping, so each Ping carries its own payload and waits for that one).
 func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	done := make(chan struct{})
-	c.pingMu.Lock()
+	c.closeMu.Lock()
 	c.pingSeq++
 	id := c.pingSeq
 	if c.pings == nil {
 		c.pings = make(map[uint64]chan struct{})
 	}
 	c.pings[id] = done
-	c.pingMu.Unlock()
+	c.closeMu.Unlock()
 	defer func() {
-		c.pingMu.Lock()
+		c.closeMu.Lock()
 		delete(c.pings, id)
-		c.pingMu.Unlock()
+		c.closeMu.Unlock()
 	}()
 
 	var p [8]byte
@@ -39,7 +39,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 		return time.Since(start), nil
 	case <-ctx.Done():
 		return 0, ctx.Err()
-	case <-c.closed.done():
+	case <-c.closed.done(&c.closeMu):
 		return 0, c.cause()
 	}
 }
@@ -91,10 +91,10 @@ func (c *Conn) matchPong(p []byte) {
 		return
 	}
 	id := binary.BigEndian.Uint64(p)
-	c.pingMu.Lock()
+	c.closeMu.Lock()
 	if done, ok := c.pings[id]; ok {
 		close(done)
 		delete(c.pings, id)
 	}
-	c.pingMu.Unlock()
+	c.closeMu.Unlock()
 }

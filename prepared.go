@@ -78,7 +78,7 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if err != nil {
 		return err
 	}
-	if err := c.msgMu.lock(ctx, &c.closed); err != nil {
+	if err := c.msgMu.lock(ctx, c); err != nil {
 		return c.lockError(err)
 	}
 	defer c.msgMu.unlock()

@@ -98,8 +98,8 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer c.endRead()
-	c.mr.ctx = ctx
-	return c.rs.typ, &c.mr, nil
+	c.readerCtx = ctx
+	return c.rs.typ, (*messageReader)(c), nil
 }
 
 // beginRead takes the read lock and moves to the start of the next data
@@ -169,7 +169,7 @@ func (c *Conn) lockRead(ctx context.Context) error {
 	if !c.closeSent.Load() {
 		return ErrConcurrentRead
 	}
-	if err := c.readMu.lock(ctx, &c.closed); err != nil {
+	if err := c.readMu.lock(ctx, c); err != nil {
 		if c.isClosed() {
 			return c.cause()
 		}
@@ -189,20 +189,18 @@ type (
 func (r *payloadReader) Read(p []byte) (int, error) { return (*Conn)(r).readPayload(p) }
 func (r *messageBody) Read(p []byte) (int, error)   { return (*Conn)(r).readMessage(p) }
 
-// messageReader is the reader Reader returns; each Conn reuses one.
-type messageReader struct {
-	c   *Conn
-	ctx context.Context
-}
+// messageReader is the reader Reader returns: the Conn itself, reading
+// under the context Reader was given (readerCtx).
+type messageReader Conn
 
 // Read reads the current message's payload.
 func (r *messageReader) Read(p []byte) (int, error) {
-	c := r.c
-	if err := c.lockRead(r.ctx); err != nil {
+	c := (*Conn)(r)
+	if err := c.lockRead(c.readerCtx); err != nil {
 		return 0, err
 	}
 	defer c.readMu.unlock()
-	if err := c.rwatch.begin(c, r.ctx); err != nil {
+	if err := c.rwatch.begin(c, c.readerCtx); err != nil {
 		return 0, err
 	}
 	defer c.rwatch.end(c)

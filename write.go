@@ -48,7 +48,7 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if typ == MessageText && !utf8v.Valid(p) {
 		return ErrInvalidUTF8
 	}
-	if err := c.msgMu.lock(ctx, &c.closed); err != nil {
+	if err := c.msgMu.lock(ctx, c); err != nil {
 		return c.lockError(err)
 	}
 	if c.shouldCompress(len(p)) {
@@ -121,7 +121,7 @@ func (c *Conn) writeRaw(ctx context.Context, b []byte) error {
 // never interleave, under ctx and the write timeout. A failed write closes
 // the connection: a frame cut short cannot be resumed.
 func (c *Conn) locked(ctx context.Context, data bool, write func() error) error {
-	if err := c.frameMu.lock(ctx, &c.closed); err != nil {
+	if err := c.frameMu.lock(ctx, c); err != nil {
 		return c.lockError(err)
 	}
 	defer c.frameMu.unlock()
@@ -228,7 +228,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := checkType(typ); err != nil {
 		return nil, err
 	}
-	if err := c.msgMu.lock(ctx, &c.closed); err != nil {
+	if err := c.msgMu.lock(ctx, c); err != nil {
 		return nil, c.lockError(err)
 	}
 	return c.startMessage(ctx, typ, c.shouldCompress(fragmentSize))
