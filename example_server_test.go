@@ -2,7 +2,9 @@ package starling_test
 
 import (
 	"context"
+	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -49,5 +51,74 @@ func ExampleNewServer() {
 	}()
 	if err := srv.ListenAndServeTLS("cert.pem", "key.pem"); err != http.ErrServerClosed {
 		log.Fatal(err)
+	}
+}
+
+// A server for many mostly idle connections accepts TCP connections itself
+// and reads each handshake with ReadHandshake: no net/http state stays
+// behind a connection, and each is served from a fresh goroutine, whose
+// stack stays at Go's 2 KiB minimum while it waits.
+func ExampleReadHandshake() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				hs, err := starling.ReadHandshake(context.Background(), nc)
+				if err != nil {
+					return // answered with 400, 408, 431 or 505, and closed
+				}
+				if hs.Request.URL.Path != "/echo" {
+					hs.Refuse(http.StatusNotFound, "no WebSocket here")
+					return
+				}
+				c, err := hs.Accept(nil)
+				if err != nil {
+					return
+				}
+				go serveEcho(c)
+			}()
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := starling.Dial(ctx, "ws://"+ln.Addr().String()+"/echo", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.Write(ctx, starling.MessageText, []byte("hello"))
+	_, msg, _ := c.Read(ctx)
+	fmt.Println(string(msg))
+
+	_, _, err = starling.Dial(ctx, "ws://"+ln.Addr().String()+"/other", nil)
+	fmt.Println(err)
+	// Output:
+	// hello
+	// starling: handshake refused: 404 Not Found: no WebSocket here
+}
+
+// serveEcho sends every message back until the connection ends.
+func serveEcho(c *starling.Conn) {
+	defer c.CloseNow()
+	ctx := context.Background()
+	var buf []byte
+	for {
+		typ, msg, err := c.ReadAppend(ctx, buf[:0])
+		if err != nil {
+			return
+		}
+		buf = msg
+		if err := c.Write(ctx, typ, msg); err != nil {
+			return
+		}
 	}
 }
