@@ -42,15 +42,24 @@ func newAcceptServer(t *testing.T, opts *AcceptOptions, before func(w http.Respo
 // result returns the result of the next Accept call.
 func (s *acceptServer) result(t *testing.T) acceptResult {
 	t.Helper()
+	r := receive(t, s.results, "a call to Accept")
+	if r.c != nil {
+		t.Cleanup(func() { r.c.CloseNow() })
+	}
+	return r
+}
+
+// receive returns the next value from ch, failing the test if none comes
+// within testTimeout.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
 	select {
-	case r := <-s.results:
-		if r.c != nil {
-			t.Cleanup(func() { r.c.CloseNow() })
-		}
-		return r
+	case v := <-ch:
+		return v
 	case <-time.After(testTimeout):
-		t.Fatal("Accept was not called")
-		return acceptResult{}
+		t.Fatalf("waited %v for %s", testTimeout, what)
+		var zero T
+		return zero
 	}
 }
 

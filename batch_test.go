@@ -17,6 +17,24 @@ func pipelined(p *rawPeer, n int) error {
 	return p.write(b)
 }
 
+// readAheadPair returns a server whose peer pipelined n messages, after it
+// has read the first and the others are buffered: its writes are held.
+func readAheadPair(t *testing.T, n int) (*Conn, *rawPeer) {
+	t.Helper()
+	c, p := newPair(t, serverRole, tcpTransport)
+	if err := pipelined(p, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(testTimeout)
+	for !c.readAhead.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return c, p
+}
+
 // expectText reads frames until want, failing on anything else.
 func expectText(t *testing.T, p *rawPeer, want string) {
 	t.Helper()
@@ -67,19 +85,8 @@ func TestBatchEchoesPipelinedInOrder(t *testing.T) {
 // back to read: a program that answers, then works for a long time before
 // its next read, must not hold its answer back.
 func TestBatchDoesNotWaitForSlowReader(t *testing.T) {
-	c, p := newPair(t, serverRole, tcpTransport)
-	if err := pipelined(p, 2); err != nil {
-		t.Fatal(err)
-	}
+	c, p := readAheadPair(t, 2)
 	ctx := context.Background()
-	if _, _, err := c.Read(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until the second message is buffered, so the answer is held.
-	deadline := time.Now().Add(testTimeout)
-	for !c.readAhead.Load() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
 	if err := c.Write(ctx, MessageText, []byte("answer")); err != nil {
 		t.Fatal(err)
 	}
@@ -94,18 +101,8 @@ func TestBatchDoesNotWaitForSlowReader(t *testing.T) {
 // another way (a ping, a prepared message, the close frame) never overtake
 // gathered ones.
 func TestBatchKeepsOrderWithControlAndPrepared(t *testing.T) {
-	c, p := newPair(t, serverRole, tcpTransport)
-	if err := pipelined(p, 3); err != nil {
-		t.Fatal(err)
-	}
+	c, p := readAheadPair(t, 3)
 	ctx := context.Background()
-	if _, _, err := c.Read(ctx); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(testTimeout)
-	for !c.readAhead.Load() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
 	for _, s := range []string{"a", "b"} {
 		if err := c.Write(ctx, MessageText, []byte(s)); err != nil {
 			t.Fatal(err)

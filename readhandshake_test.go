@@ -64,16 +64,11 @@ func (s *handshakeServer) addr() string { return s.ln.Addr().String() }
 
 func (s *handshakeServer) result(t *testing.T) handshakeResult {
 	t.Helper()
-	select {
-	case r := <-s.results:
-		if r.c != nil {
-			t.Cleanup(func() { r.c.CloseNow() })
-		}
-		return r
-	case <-time.After(testTimeout):
-		t.Fatal("no handshake finished")
-		return handshakeResult{}
+	r := receive(t, s.results, "a handshake to finish")
+	if r.c != nil {
+		t.Cleanup(func() { r.c.CloseNow() })
 	}
+	return r
 }
 
 // TestReadHandshakeRefusals checks that a server without net/http refuses

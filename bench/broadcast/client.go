@@ -15,6 +15,8 @@ import (
 	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
+
+	"github.com/starling-ws/starling/bench/load"
 )
 
 // Client holds many connections to a broadcast server, one reading
@@ -52,23 +54,11 @@ type Round struct {
 func Dial(ctx context.Context, addr string, n int, compress bool, sources []net.IP) (*Client, error) {
 	cl := &Client{conns: make([]net.Conn, n), failed: make(chan struct{})}
 	readers := make([]*bufio.Reader, n)
-	errs := make([]error, n)
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	for i := range n {
-		var ip net.IP
-		if len(sources) > 0 {
-			ip = sources[i%len(sources)]
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			cl.conns[i], readers[i], errs[i] = dialOne(ctx, addr, ip, compress)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := load.DialEach(n, sources, func(i int, ip net.IP) (err error) {
+		cl.conns[i], readers[i], err = dialOne(ctx, addr, ip, compress)
+		return err
+	})
+	if err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("broadcast: dial: %w", err)
 	}
@@ -83,15 +73,7 @@ func Dial(ctx context.Context, addr string, n int, compress bool, sources []net.
 var deflateOffer = wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
 
 func dialOne(ctx context.Context, addr string, local net.IP, compress bool) (net.Conn, *bufio.Reader, error) {
-	d := ws.Dialer{
-		NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
-			nd := net.Dialer{}
-			if local != nil {
-				nd.LocalAddr = &net.TCPAddr{IP: local}
-			}
-			return nd.DialContext(ctx, network, a)
-		},
-	}
+	d := ws.Dialer{NetDial: load.NetDialFrom(local)}
 	if compress {
 		d.Extensions = []httphead.Option{deflateOffer.Option()}
 	}

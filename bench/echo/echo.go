@@ -63,3 +63,25 @@ func serveHTTP(ctx context.Context, addr string, ready func(net.Addr), h http.Ha
 	}
 	return nil
 }
+
+// serveRaw accepts TCP connections on addr itself, without net/http, and
+// hands each to handle on a goroutine of its own, until ctx ends.
+func serveRaw(ctx context.Context, addr string, ready func(net.Addr), handle func(net.Conn)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	ready(ln.Addr())
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go handle(conn)
+	}
+}

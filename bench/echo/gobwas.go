@@ -36,29 +36,13 @@ func serveGobwas(ctx context.Context, addr string, ready func(net.Addr)) error {
 // net/http state or handler stack stays behind each connection. It shows
 // what goroutine-per-connection costs without net/http.
 func serveGobwasRaw(ctx context.Context, addr string, ready func(net.Addr)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	ready(ln.Addr())
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
+	return serveRaw(ctx, addr, ready, func(conn net.Conn) {
+		if _, err := ws.Upgrade(conn); err != nil {
+			conn.Close()
+			return
 		}
-		go func() {
-			if _, err := ws.Upgrade(conn); err != nil {
-				conn.Close()
-				return
-			}
-			gobwasEcho(conn)
-		}()
-	}
+		gobwasEcho(conn)
+	})
 }
 
 // gobwasEcho echoes frames on conn until it fails or closes.

@@ -35,34 +35,18 @@ func serveStarling(ctx context.Context, addr string, ready func(net.Addr)) error
 // goroutine that then starts a fresh one for the connection (so the
 // connection's goroutine does not inherit the stack the handshake grew).
 func serveStarlingRaw(ctx context.Context, addr string, ready func(net.Addr)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	ready(ln.Addr())
 	opts := &starling.AcceptOptions{ReadLimit: ReadLimit, InsecureSkipOriginCheck: true}
-	for {
-		nc, err := ln.Accept()
+	return serveRaw(ctx, addr, ready, func(nc net.Conn) {
+		hs, err := starling.ReadHandshake(ctx, nc)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
+			return
 		}
-		go func() {
-			hs, err := starling.ReadHandshake(ctx, nc)
-			if err != nil {
-				return
-			}
-			c, err := hs.Accept(opts)
-			if err != nil {
-				return
-			}
-			go echoStarling(c)
-		}()
-	}
+		c, err := hs.Accept(opts)
+		if err != nil {
+			return
+		}
+		go echoStarling(c)
+	})
 }
 
 func echoStarling(c *starling.Conn) {

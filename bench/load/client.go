@@ -26,18 +26,22 @@ type Conn struct {
 	size  int
 }
 
+// NetDialFrom returns a dial function for ws.Dialer that connects from the
+// local address local (nil for any).
+func NetDialFrom(local net.IP) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nd := net.Dialer{}
+		if local != nil {
+			nd.LocalAddr = &net.TCPAddr{IP: local}
+		}
+		return nd.DialContext(ctx, network, addr)
+	}
+}
+
 // Dial opens a WebSocket connection to ws://addr/ from the local address
 // local (nil for any) and prepares a binary message of size bytes.
 func Dial(ctx context.Context, addr string, local net.IP, size int) (*Conn, error) {
-	d := ws.Dialer{
-		NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
-			nd := net.Dialer{}
-			if local != nil {
-				nd.LocalAddr = &net.TCPAddr{IP: local}
-			}
-			return nd.DialContext(ctx, network, a)
-		},
-	}
+	d := ws.Dialer{NetDial: NetDialFrom(local)}
 	nc, br, _, err := d.Dial(ctx, "ws://"+addr+"/")
 	if err != nil {
 		return nil, err

@@ -116,23 +116,11 @@ func sleep(ctx context.Context, d time.Duration) {
 // DialMany opens n connections, a few at a time, spread over ips.
 func DialMany(ctx context.Context, addr string, n, size int, ips []net.IP) ([]*Conn, error) {
 	conns := make([]*Conn, n)
-	errs := make([]error, n)
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	for i := range conns {
-		var ip net.IP
-		if len(ips) > 0 {
-			ip = ips[i%len(ips)]
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			conns[i], errs[i] = Dial(ctx, addr, ip, size)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := DialEach(n, ips, func(i int, ip net.IP) (err error) {
+		conns[i], err = Dial(ctx, addr, ip, size)
+		return err
+	})
+	if err != nil {
 		for _, c := range conns {
 			if c != nil {
 				c.Close()
@@ -141,6 +129,29 @@ func DialMany(ctx context.Context, addr string, n, size int, ips []net.IP) ([]*C
 		return nil, fmt.Errorf("load: dial: %w", err)
 	}
 	return conns, nil
+}
+
+// DialEach calls dial for connections 0 to n-1, 64 at a time, each with
+// its source address taken in turn from ips (nil if there are none), and
+// returns their errors joined.
+func DialEach(n int, ips []net.IP, dial func(i int, ip net.IP) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for i := range n {
+		var ip net.IP
+		if len(ips) > 0 {
+			ip = ips[i%len(ips)]
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = dial(i, ip)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // stopped reports whether err came from closing the connection at the end
