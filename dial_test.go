@@ -28,31 +28,18 @@ type rawServer struct {
 // and the connection to write the answer on.
 func newRawServer(t *testing.T, answer func(req *http.Request, nc net.Conn, br *bufio.Reader)) *rawServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &rawServer{ln: ln, requests: make(chan *http.Request, 16)}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer nc.Close()
-				_ = nc.SetDeadline(time.Now().Add(testTimeout))
-				br := bufio.NewReader(nc)
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				s.requests <- req
-				answer(req, nc, br)
-			}()
+	s := &rawServer{requests: make(chan *http.Request, 16)}
+	s.ln = serveLoopback(t, func(nc net.Conn) {
+		defer nc.Close()
+		_ = nc.SetDeadline(time.Now().Add(testTimeout))
+		br := bufio.NewReader(nc)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
 		}
-	}()
+		s.requests <- req
+		answer(req, nc, br)
+	})
 	return s
 }
 

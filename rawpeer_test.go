@@ -303,6 +303,27 @@ func (p *rawPeer) expectEOF() {
 	}
 }
 
+// serveLoopback listens on loopback until the test ends and hands each
+// connection to handle, on a goroutine of its own.
+func serveLoopback(t testing.TB, handle func(nc net.Conn)) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go handle(nc)
+		}
+	}()
+	return ln
+}
+
 // connPair returns the two ends of a byte stream of transport tr.
 func connPair(t testing.TB, tr transport) (a, b net.Conn) {
 	t.Helper()

@@ -31,32 +31,19 @@ type handshakeResult struct {
 // handshake; nil means Accept with default options.
 func newHandshakeServer(t *testing.T, ctx context.Context, decide func(hs *Handshake) (*Conn, error)) *handshakeServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	if decide == nil {
 		decide = func(hs *Handshake) (*Conn, error) { return hs.Accept(nil) }
 	}
-	s := &handshakeServer{ln: ln, results: make(chan handshakeResult, 16)}
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				hs, err := ReadHandshake(ctx, nc)
-				if err != nil {
-					s.results <- handshakeResult{err: err}
-					return
-				}
-				c, err := decide(hs)
-				s.results <- handshakeResult{hs, c, err}
-			}()
+	s := &handshakeServer{results: make(chan handshakeResult, 16)}
+	s.ln = serveLoopback(t, func(nc net.Conn) {
+		hs, err := ReadHandshake(ctx, nc)
+		if err != nil {
+			s.results <- handshakeResult{err: err}
+			return
 		}
-	}()
+		c, err := decide(hs)
+		s.results <- handshakeResult{hs, c, err}
+	})
 	return s
 }
 
