@@ -1,7 +1,6 @@
 package starling
 
 import (
-	"context"
 	cryptorand "crypto/rand"
 	"io"
 	mathrand "math/rand/v2"
@@ -42,9 +41,9 @@ const closeTimeout = 5 * time.Second
 // that only writes should still keep a goroutine in Read, or call CloseRead.
 type Conn struct {
 	rwc    io.ReadWriteCloser
-	nc     deadliner // rwc, when it has deadlines
-	subp   string
+	nc     deadliner   // rwc, when it has deadlines
 	ext    *extensions // nil unless permessage-deflate was negotiated
+	x      *extras     // nil unless one of its options is set
 	client bool
 	wutf8  utf8v.Validator // write side's, for Writer
 
@@ -55,20 +54,13 @@ type Conn struct {
 	closeSent  atomic.Bool
 	shutting   atomic.Bool // shutdown has begun
 
-	onPing func([]byte)
-	onPong func([]byte)
-	group  *Group
-
 	// Read side, owned by the goroutine holding readMu.
 	readMu       mutex
 	br           readBuffer
 	readLimit    atomic.Int64
 	maxFragments int
 	rs           readState
-	readerCtx    context.Context // of the last Reader call
-	rwatch       ctxWatch
-	idleTimeout  time.Duration
-	idleArmed    time.Duration // since clockStart
+	rwatch       ctxWatch // its ctx is also the one Reader's reader reads under
 
 	// Write side: msgMu is held for a whole data message, frameMu for one
 	// frame, so a control frame can go out between two fragments.
@@ -83,12 +75,22 @@ type Conn struct {
 
 	// closeMu guards the rest, and the events' channels.
 	closeMu   sync.Mutex
-	pings     map[uint64]chan struct{}
-	pingSeq   uint64
+	pings     *pings     // made by the first Ping
 	closeRcvd event      // the peer's close frame arrived
 	peerClose CloseError // set before closeRcvd fires
 	closed    event
 	closeErr  error // why the connection ended, for calls after it did
+}
+
+// extras holds what most connections do not use, so that it costs them
+// one pointer. All is set at creation but idleArmed, which is the
+// reader's.
+type extras struct {
+	subprotocol    string
+	onPing, onPong func([]byte)
+	group          *Group
+	idleTimeout    time.Duration
+	idleArmed      time.Duration // since clockStart
 }
 
 // deadliner is what a Conn needs of its transport to bound reads and
@@ -118,14 +120,12 @@ func newConn(cfg connConfig) *Conn {
 	c := &Conn{
 		rwc:          cfg.rwc,
 		client:       cfg.client,
-		subp:         cfg.subprotocol,
 		ext:          cfg.ext,
-		onPing:       cfg.onPing,
-		onPong:       cfg.onPong,
-		group:        cfg.group,
 		maxFragments: cfg.maxFragments,
 		writeTimeout: cfg.writeTimeout,
-		idleTimeout:  cfg.idleTimeout,
+	}
+	if cfg.subprotocol != "" || cfg.onPing != nil || cfg.onPong != nil || cfg.group != nil || cfg.idleTimeout > 0 {
+		c.x = &extras{subprotocol: cfg.subprotocol, onPing: cfg.onPing, onPong: cfg.onPong, group: cfg.group, idleTimeout: cfg.idleTimeout}
 	}
 	c.nc, _ = cfg.rwc.(deadliner)
 	if c.writeTimeout == 0 {
@@ -155,7 +155,12 @@ func newConn(cfg connConfig) *Conn {
 const writeBufferSize = 4096
 
 // Subprotocol returns the subprotocol chosen in the handshake, or "".
-func (c *Conn) Subprotocol() string { return c.subp }
+func (c *Conn) Subprotocol() string {
+	if c.x == nil {
+		return ""
+	}
+	return c.x.subprotocol
+}
 
 // LocalAddr returns the local network address, if the underlying connection
 // has one.
@@ -197,8 +202,8 @@ func (c *Conn) shutdown(cause error) error {
 	c.closeErr = cause
 	c.closeMu.Unlock()
 	// Leave the group first: whoever waits on c.closed may count it.
-	if c.group != nil {
-		c.group.remove(c)
+	if c.x != nil && c.x.group != nil {
+		c.x.group.remove(c)
 	}
 	c.closed.fire(&c.closeMu)
 	err := c.rwc.Close()

@@ -15,16 +15,16 @@ import (
 func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	done := make(chan struct{})
 	c.closeMu.Lock()
-	c.pingSeq++
-	id := c.pingSeq
 	if c.pings == nil {
-		c.pings = make(map[uint64]chan struct{})
+		c.pings = &pings{waiting: make(map[uint64]chan struct{})}
 	}
-	c.pings[id] = done
+	c.pings.seq++
+	id := c.pings.seq
+	c.pings.waiting[id] = done
 	c.closeMu.Unlock()
 	defer func() {
 		c.closeMu.Lock()
-		delete(c.pings, id)
+		delete(c.pings.waiting, id)
 		c.closeMu.Unlock()
 	}()
 
@@ -61,8 +61,8 @@ func (c *Conn) handleControl(h frame.Header) error {
 	}
 	switch h.Opcode {
 	case frame.OpPing:
-		if c.onPing != nil {
-			c.onPing(p)
+		if c.x != nil && c.x.onPing != nil {
+			c.x.onPing(p)
 		}
 		// Section 5.5.2: answer with the same payload, unless our close
 		// frame has already gone out.
@@ -75,14 +75,21 @@ func (c *Conn) handleControl(h frame.Header) error {
 			}
 		}
 	case frame.OpPong:
-		if c.onPong != nil {
-			c.onPong(p)
+		if c.x != nil && c.x.onPong != nil {
+			c.x.onPong(p)
 		}
 		c.matchPong(p)
 	case frame.OpClose:
 		return c.receiveClose(p)
 	}
 	return nil
+}
+
+// pings are the Pings waiting for their pong, by payload, guarded by
+// closeMu.
+type pings struct {
+	waiting map[uint64]chan struct{}
+	seq     uint64
 }
 
 // matchPong wakes the Ping waiting for pong payload p, if any.
@@ -92,9 +99,13 @@ func (c *Conn) matchPong(p []byte) {
 	}
 	id := binary.BigEndian.Uint64(p)
 	c.closeMu.Lock()
-	if done, ok := c.pings[id]; ok {
+	if c.pings == nil {
+		c.closeMu.Unlock()
+		return
+	}
+	if done, ok := c.pings.waiting[id]; ok {
 		close(done)
-		delete(c.pings, id)
+		delete(c.pings.waiting, id)
 	}
 	c.closeMu.Unlock()
 }

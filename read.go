@@ -98,7 +98,6 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer c.endRead()
-	c.readerCtx = ctx
 	return c.rs.typ, (*messageReader)(c), nil
 }
 
@@ -190,17 +189,18 @@ func (r *payloadReader) Read(p []byte) (int, error) { return (*Conn)(r).readPayl
 func (r *messageBody) Read(p []byte) (int, error)   { return (*Conn)(r).readMessage(p) }
 
 // messageReader is the reader Reader returns: the Conn itself, reading
-// under the context Reader was given (readerCtx).
+// under the context Reader was given, which rwatch keeps.
 type messageReader Conn
 
 // Read reads the current message's payload.
 func (r *messageReader) Read(p []byte) (int, error) {
 	c := (*Conn)(r)
-	if err := c.lockRead(c.readerCtx); err != nil {
+	ctx := c.rwatch.ctx
+	if err := c.lockRead(ctx); err != nil {
 		return 0, err
 	}
 	defer c.readMu.unlock()
-	if err := c.rwatch.begin(c, c.readerCtx); err != nil {
+	if err := c.rwatch.begin(c, ctx); err != nil {
 		return 0, err
 	}
 	defer c.rwatch.end(c)
@@ -348,8 +348,8 @@ func (c *Conn) readingMore() {
 // headerError is readError for a read that waited for a frame header, which
 // fails with 1001 when the idle timeout ran out.
 func (c *Conn) headerError(err error) error {
-	if c.idleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded) && !c.isClosed() {
-		return c.fail(protocolError(StatusGoingAway, "idle for %v", c.idleTimeout))
+	if c.x != nil && c.x.idleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded) && !c.isClosed() {
+		return c.fail(protocolError(StatusGoingAway, "idle for %v", c.x.idleTimeout))
 	}
 	return c.readError(err)
 }
@@ -358,16 +358,17 @@ func (c *Conn) headerError(err error) error {
 // timeout. Like armWriteDeadline, it moves the deadline only when less than
 // three quarters of the timeout remain.
 func (c *Conn) armIdleDeadline() {
-	if c.idleTimeout <= 0 || c.nc == nil {
+	x := c.x
+	if x == nil || x.idleTimeout <= 0 || c.nc == nil {
 		return
 	}
 	now := time.Now()
 	since := now.Sub(clockStart)
-	if c.idleArmed != 0 && since-c.idleArmed < c.idleTimeout/4 {
+	if x.idleArmed != 0 && since-x.idleArmed < x.idleTimeout/4 {
 		return
 	}
-	c.idleArmed = since
-	_ = c.nc.SetReadDeadline(now.Add(c.idleTimeout))
+	x.idleArmed = since
+	_ = c.nc.SetReadDeadline(now.Add(x.idleTimeout))
 }
 
 // checkHeader applies the rules a header must follow regardless of where in
