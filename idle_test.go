@@ -90,10 +90,13 @@ func TestIdleConnectionCost(t *testing.T) {
 	used := settle(t, &parked, before, n)
 	t.Logf("after one echo: %v", used)
 
-	if fresh.stack > 2048+256 {
+	// Stacks come in powers of two, counted by 32 KiB span: a few
+	// spans of other goroutines' stacks add some 100 bytes per connection,
+	// so the checks draw the line halfway to the next size.
+	if fresh.stack > 3072 {
 		t.Errorf("stack per never used connection is %d bytes, want the 2 KiB minimum", fresh.stack)
 	}
-	if used.stack > 4096+256 {
+	if used.stack > 6144 {
 		t.Errorf("stack per connection idle after a message is %d bytes, want 4 KiB", used.stack)
 	}
 	// The heap holds the Conn, its goroutine's descriptor and the two
