@@ -33,6 +33,9 @@ type Handshake struct {
 	br *bufio.Reader // from handshakeReaders, until answered
 }
 
+// errAnswered is the error of a second answer to one handshake.
+var errAnswered = errors.New("starling: the handshake has already been answered")
+
 // handshakeReaders spares each handshake a buffer of garbage: a server
 // accepting thousands of connections keeps its heap, and so its memory,
 // closer to what the connections themselves hold.
@@ -107,6 +110,9 @@ func ReadHandshake(ctx context.Context, nc net.Conn) (*Handshake, error) {
 // does, then returns the connection. When it fails, the client has been
 // answered with an HTTP error and the network connection is closed.
 func (hs *Handshake) Accept(opts *AcceptOptions) (*Conn, error) {
+	if hs.br == nil {
+		return nil, errAnswered
+	}
 	w := &rawResponse{hs: hs}
 	c, err := Accept(w, hs.Request, opts)
 	defer hs.done()
@@ -122,6 +128,9 @@ func (hs *Handshake) Accept(opts *AcceptOptions) (*Conn, error) {
 // Refuse answers the request with an HTTP error status and a one-line
 // reason, and closes the connection. Its error is that of the write.
 func (hs *Handshake) Refuse(status int, reason string) error {
+	if hs.br == nil {
+		return errAnswered
+	}
 	w := &rawResponse{hs: hs}
 	http.Error(w, reason, status)
 	defer hs.done()

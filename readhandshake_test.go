@@ -156,6 +156,12 @@ func TestReadHandshakeRouting(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
+	if _, err := r.hs.Accept(nil); err == nil {
+		t.Error("a second Accept of the same handshake succeeded")
+	}
+	if err := r.hs.Refuse(http.StatusGone, "late"); err == nil {
+		t.Error("Refuse after Accept succeeded")
+	}
 	if got := r.hs.Request.URL.Query().Get("room"); got != "1" {
 		t.Errorf("Request.URL room %q", got)
 	}
