@@ -3,15 +3,20 @@ package starling
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
 
 // pipelined writes n text frames "m0", "m1", ... in one write, so that the
 // server reads several with one read and is ahead of its input.
-func pipelined(p *rawPeer, n int) error {
+func pipelined(p *rawPeer, n int) error { return pipelinedFrom(p, 0, n) }
+
+// pipelinedFrom is pipelined for frames "m<start>" to "m<start+n-1>".
+func pipelinedFrom(p *rawPeer, start, n int) error {
 	var b []byte
-	for i := range n {
+	for i := start; i < start+n; i++ {
 		b = append(b, encodeFrame(rawFrame{fin: true, op: 0x1, payload: fmt.Appendf(nil, "m%d", i)}, true, [4]byte{9, 8, 7, 6})...)
 	}
 	return p.write(b)
@@ -135,4 +140,69 @@ func TestBatchKeepsOrderWithControlAndPrepared(t *testing.T) {
 	expectText(t, p, "prepared")
 	expectText(t, p, "d")
 	p.expectEOF()
+}
+
+// TestBatchConcurrentWriters has other goroutines write while the reader
+// echoes pipelined input, so gathered frames meet writers that find the
+// batch, the reader's flush and the timer all at once: every message must
+// arrive whole, and each writer's in its order.
+func TestBatchConcurrentWriters(t *testing.T) {
+	c, p := newPair(t, serverRole, tcpTransport)
+	const echoes, writers, each = 300, 4, 200
+	ctx := context.Background()
+	done := make(chan error, writers+1)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				if err := c.Write(ctx, MessageText, fmt.Appendf(nil, "w%d-%d", w, i)); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	go func() {
+		for range echoes {
+			typ, msg, err := c.Read(ctx)
+			if err == nil {
+				err = c.Write(ctx, typ, msg)
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < echoes; i += 50 {
+		if err := pipelinedFrom(p, i, 50); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := make(map[string]int) // per source ("m" for echoes, "w0"...): the index expected
+	for range echoes + writers*each {
+		f, err := p.nextNonPong()
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := string(f.payload)
+		src, index, ok := strings.Cut(msg, "-")
+		if strings.HasPrefix(msg, "m") {
+			src, index, ok = "m", msg[1:], true
+		}
+		i, err := strconv.Atoi(index)
+		if !ok || err != nil {
+			t.Fatalf("unexpected message %q", msg)
+		}
+		if i != next[src] {
+			t.Fatalf("from %s: got %q, want index %d", src, msg, next[src])
+		}
+		next[src]++
+	}
+	for range writers + 1 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
