@@ -109,16 +109,31 @@ func (r *report) stats(sc scenario, impl string) stats {
 	return stats{len(rate), median(rate), median(perCPU), median(p50), median(p99), median(cpu)}
 }
 
-// best returns the anchor (any implementation but the first) with the
-// highest value of f, and that value.
+// floor names the echo server that does the least work a goroutine-per-
+// connection echo can do (bench/echo/floor.go): a yardstick for what the
+// machine allows, never an anchor.
+const floor = "floor"
+
+// best returns the anchor (any implementation but the first and the
+// floor) with the highest value of f, and that value.
 func (r *report) best(sc scenario, f func(stats) float64) (string, float64) {
 	name, v := "", 0.0
 	for _, impl := range r.o.impls[1:] {
+		if impl == floor {
+			continue
+		}
 		if s := r.stats(sc, impl); s.ok > 0 && f(s) > v {
 			name, v = impl, f(s)
 		}
 	}
 	return name, v
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func ratio(a, b float64) string {
@@ -153,7 +168,15 @@ func (r *report) write() {
 
 	fmt.Fprintf(&b, "## Headline: %s against the best anchor in each scenario\n\n", me)
 	fmt.Fprintf(&b, "Ratios are %s's median over the best anchor's median in the same interleaved run: above 1× is better for msgs/s and msgs per server CPU-second; for p50 the ratio is the best anchor's p50 over %s's (above 1× means %s is faster).\n\n", me, me, me)
-	fmt.Fprintf(&b, "| scenario | msgs per server CPU-s | best anchor | msgs/s | best anchor | p50 | best anchor |\n|---|---|---|---|---|---|---|\n")
+	withFloor := slices.Contains(r.o.impls, floor)
+	if withFloor {
+		fmt.Fprintf(&b, "The floor columns divide by the floor's msgs per server CPU-s: the floor is an echo that checks nothing and does the least work a goroutine-per-connection server can (bench/echo/floor.go), so the best anchor's ratio to it bounds what any library of that design can gain over that anchor in that scenario.\n\n")
+	}
+	fmt.Fprintf(&b, "| scenario | msgs per server CPU-s | best anchor | msgs/s | best anchor | p50 | best anchor |")
+	if withFloor {
+		fmt.Fprintf(&b, " %s / floor | best anchor / floor |", me)
+	}
+	fmt.Fprintf(&b, "\n|---|---|---|---|---|---|---|%s\n", strings.Repeat("---|", 2*boolInt(withFloor)))
 	for _, sc := range r.scenarios {
 		s := r.stats(sc, me)
 		ncpu, vcpu := r.best(sc, func(s stats) float64 { return s.perCPU })
@@ -168,7 +191,12 @@ func (r *report) write() {
 		if s.p50 > 0 && vlat > 0 {
 			lat = fmt.Sprintf("%.2f×", (1/vlat)/s.p50)
 		}
-		fmt.Fprintf(&b, "| %v | **%s** | %s | %s | %s | %s | %s |\n", sc, ratio(s.perCPU, vcpu), ncpu, ratio(s.rate, vrate), nrate, lat, nlat)
+		fmt.Fprintf(&b, "| %v | **%s** | %s | %s | %s | %s | %s |", sc, ratio(s.perCPU, vcpu), ncpu, ratio(s.rate, vrate), nrate, lat, nlat)
+		if withFloor {
+			f := r.stats(sc, floor).perCPU
+			fmt.Fprintf(&b, " %s | %s |", ratio(s.perCPU, f), ratio(vcpu, f))
+		}
+		b.WriteString("\n")
 	}
 
 	fmt.Fprintf(&b, "\n## Echo, per scenario (medians)\n\n")
