@@ -43,7 +43,7 @@ func (c *Conn) batchFrame(h *frame.Header, p []byte) (bool, error) {
 		}
 		gathered = false
 	}
-	if !fits || !gathered && (!c.readAhead.Load() || h.Opcode.IsControl()) {
+	if !fits || !gathered && (!c.flags.has(flagReadAhead) || h.Opcode.IsControl()) {
 		return false, nil
 	}
 	if b == nil {
@@ -52,7 +52,7 @@ func (c *Conn) batchFrame(h *frame.Header, p []byte) (bool, error) {
 	}
 	if b.buf == nil {
 		b.buf = batchBuffers.Get().(*[]byte)
-		c.batched.Store(true)
+		c.flags.set(flagBatched, true)
 		if b.timer == nil {
 			b.timer = time.AfterFunc(batchDelay, c.flushBatchLater)
 		} else {
@@ -63,7 +63,7 @@ func (c *Conn) batchFrame(h *frame.Header, p []byte) (bool, error) {
 	n := frame.Encode(buf[len(buf):batchSize], h)
 	buf = append(buf[:len(buf)+n], p...)
 	*b.buf = buf
-	if c.readAhead.Load() && !h.Opcode.IsControl() {
+	if c.flags.has(flagReadAhead) && !h.Opcode.IsControl() {
 		return true, nil
 	}
 	// The reader has caught up, or this frame must not wait: send all.
@@ -79,7 +79,7 @@ func (c *Conn) writeBatch() error {
 	b.timer.Stop()
 	buf := b.buf
 	b.buf = nil
-	c.batched.Store(false)
+	c.flags.set(flagBatched, false)
 	_, err := c.rwc.Write(*buf)
 	*buf = (*buf)[:0]
 	batchBuffers.Put(buf)
@@ -90,7 +90,7 @@ func (c *Conn) writeBatch() error {
 // frameMu: that writer sends them with its own frame. The reader calls it
 // before it waits for input.
 func (c *Conn) flushBatch() {
-	if !c.batched.Load() || !c.frameMu.tryLock() {
+	if !c.flags.has(flagBatched) || !c.frameMu.tryLock() {
 		return
 	}
 	defer c.frameMu.unlock()
@@ -101,12 +101,12 @@ func (c *Conn) flushBatch() {
 // closes: as flushBatch, but a peer that does not take them gets batchDelay,
 // not the write timeout.
 func (c *Conn) flushBatchClosing() {
-	if !c.batched.Load() || c.isClosed() || !c.frameMu.tryLock() {
+	if !c.flags.has(flagBatched) || c.isClosed() || !c.frameMu.tryLock() {
 		return
 	}
 	defer c.frameMu.unlock()
-	if c.nc != nil {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(batchDelay))
+	if d := c.deadlines(); d != nil {
+		_ = d.SetWriteDeadline(time.Now().Add(batchDelay))
 	}
 	_ = c.writeBatch()
 }
@@ -114,7 +114,7 @@ func (c *Conn) flushBatchClosing() {
 // flushBatchLater is the batch timer's: it sends what a reader that has
 // not come back left gathered.
 func (c *Conn) flushBatchLater() {
-	if !c.batched.Load() || c.frameMu.lock(context.Background(), c) != nil {
+	if !c.flags.has(flagBatched) || c.frameMu.lock(context.Background(), c) != nil {
 		return
 	}
 	defer c.frameMu.unlock()

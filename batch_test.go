@@ -34,7 +34,7 @@ func readAheadPair(t *testing.T, n int) (*Conn, *rawPeer) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(testTimeout)
-	for !c.readAhead.Load() && time.Now().Before(deadline) {
+	for !c.flags.has(flagReadAhead) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	return c, p
@@ -72,7 +72,7 @@ func TestBatchEchoesPipelinedInOrder(t *testing.T) {
 		if err := c.Write(ctx, typ, msg); err != nil {
 			t.Fatal(err)
 		}
-		if c.batched.Load() {
+		if c.flags.has(flagBatched) {
 			gathered++
 		}
 	}
@@ -95,7 +95,7 @@ func TestBatchDoesNotWaitForSlowReader(t *testing.T) {
 	if err := c.Write(ctx, MessageText, []byte("answer")); err != nil {
 		t.Fatal(err)
 	}
-	if !c.batched.Load() {
+	if !c.flags.has(flagBatched) {
 		t.Fatal("the answer was not gathered; the test checks nothing")
 	}
 	// The reader never reads again; the answer must still arrive.

@@ -40,24 +40,30 @@ var writeBuffers = sync.Pool{New: func() any { return &writeBuffer{buf: make([]b
 // is probably waiting, so it moves to a large buffer until a read brings
 // less than the small one holds. Reads of at least smallReadBuffer bytes
 // into an empty buffer go straight to the caller's slice.
+//
+// It reads c.rwc of the Conn c it belongs to, and calls c.readingMore
+// before each read. It is part of the Conn rather than a reader of its
+// own so that an idle connection costs as few bytes as possible.
 type readBuffer struct {
-	rd   io.Reader
 	buf  []byte  // *held, or nil
 	held *[]byte // from smallReadBuffers or largeReadBuffers
 	r, w int
 	hot  bool // the last read filled the buffer or outgrew the small one
-
-	beforeRead func() // called before each read from rd
-
-	rc      syscall.RawConn    // rd's, if it can wait without a buffer
-	rawFunc func(uintptr) bool // rawRead as a func, made once
-	rawErr  error
+	c    *Conn
+	raw  *rawReader // nil unless c.rwc can wait without a buffer
 }
 
-func (b *readBuffer) init(rd io.Reader, early []byte) {
-	b.rd = rd
-	if b.rc = rawConn(rd); b.rc != nil {
-		b.rawFunc = b.rawRead
+// rawReader is what a readBuffer needs to wait on a socket's descriptor.
+type rawReader struct {
+	rc  syscall.RawConn
+	fn  func(uintptr) bool // readBuffer.rawRead as a func, made once
+	err error              // rawRead's
+}
+
+func (b *readBuffer) init(c *Conn, early []byte) {
+	b.c = c
+	if rc := rawConn(c.rwc); rc != nil {
+		b.raw = &rawReader{rc: rc, fn: b.rawRead}
 	}
 	if len(early) > 0 {
 		b.ensure(len(early))
@@ -120,8 +126,8 @@ func (b *readBuffer) release() {
 
 // fill reads at least once into the free space, which must not be empty.
 func (b *readBuffer) fill() error {
-	b.beforeRead()
-	n, err := b.rd.Read(b.buf[b.w:])
+	b.c.readingMore()
+	n, err := b.c.rwc.Read(b.buf[b.w:])
 	return b.filled(n, err)
 }
 
@@ -145,17 +151,17 @@ func (b *readBuffer) filled(n int, err error) error {
 // connection when there is one, it holds no buffer while it waits.
 func (b *readBuffer) fillEmpty() error {
 	b.release()
-	if b.rc == nil {
+	if b.raw == nil {
 		b.ensure(0)
-		return b.fill() // calls beforeRead
+		return b.fill() // calls readingMore
 	}
 	b.r, b.w = 0, 0
-	b.beforeRead()
-	if err := b.rc.Read(b.rawFunc); err != nil {
+	b.c.readingMore()
+	if err := b.raw.rc.Read(b.raw.fn); err != nil {
 		return err
 	}
-	err := b.rawErr
-	b.rawErr = nil
+	err := b.raw.err
+	b.raw.err = nil
 	return err
 }
 
@@ -175,7 +181,7 @@ func (b *readBuffer) rawRead(fd uintptr) bool {
 	case n == 0:
 		err = io.EOF
 	}
-	b.rawErr = b.filled(n, err)
+	b.raw.err = b.filled(n, err)
 	return true
 }
 
@@ -204,8 +210,8 @@ func (b *readBuffer) Read(p []byte) (int, error) {
 		b.r, b.w = 0, 0
 		if len(p) >= smallReadBuffer {
 			b.release()
-			b.beforeRead()
-			return b.rd.Read(p)
+			b.c.readingMore()
+			return b.c.rwc.Read(p)
 		}
 		b.ensure(0)
 		if err := b.fill(); err != nil {

@@ -33,7 +33,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	if !utf8v.Valid([]byte(reason)) {
 		return errors.New("starling: close reason is not valid UTF-8")
 	}
-	if !c.closeSent.CompareAndSwap(false, true) {
+	if !c.flags.claim(flagCloseSent) {
 		// Another call already started the handshake, or the connection
 		// failed; wait for its end, and report nil only if the peer
 		// answered.
@@ -117,13 +117,12 @@ func (c *Conn) receiveClose(p []byte) error {
 	if err != nil {
 		return c.fail(err)
 	}
-	c.peerClose = ce
 	c.closeRcvd.fire(&c.closeMu)
-	if c.closeSent.CompareAndSwap(false, true) {
+	if c.flags.claim(flagCloseSent) {
 		_ = c.sendClose(ce.Code, "")
 	}
-	c.finishClose(&c.peerClose)
-	return &c.peerClose
+	c.finishClose(&ce)
+	return &ce
 }
 
 // parseClose decodes a close frame's payload (RFC 6455 section 5.5.1 and
@@ -162,7 +161,7 @@ func (c *Conn) finishClose(cause error) {
 // that the close frame is not lost to a TCP reset, and closes.
 func (c *Conn) fail(err error) error {
 	var f *failure
-	if errors.As(err, &f) && c.closeSent.CompareAndSwap(false, true) {
+	if errors.As(err, &f) && c.flags.claim(flagCloseSent) {
 		reason := f.ce.Reason
 		if len(reason) > maxCloseReason {
 			reason = reason[:maxCloseReason]
@@ -189,8 +188,8 @@ func (c *Conn) fail(err error) error {
 // deadline. Without a net.Conn to set a deadline on, the connection is
 // closed at t instead.
 func (c *Conn) deadline(t time.Time) (stop func()) {
-	if c.nc != nil && c.nc.SetReadDeadline(t) == nil {
-		return func() { _ = c.nc.SetReadDeadline(time.Time{}) }
+	if d := c.deadlines(); d != nil && d.SetReadDeadline(t) == nil {
+		return func() { _ = d.SetReadDeadline(time.Time{}) }
 	}
 	timer := time.AfterFunc(time.Until(t), func() { c.shutdown(ErrClosed) })
 	return func() { timer.Stop() }

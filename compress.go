@@ -141,7 +141,7 @@ func dialExtensions(h http.Header, o *CompressionOptions) (*extensions, error) {
 
 // shouldCompress reports whether a message of n bytes goes out compressed.
 func (c *Conn) shouldCompress(n int) bool {
-	return c.ext != nil && !c.noCompress.Load() && n >= c.ext.threshold
+	return c.ext != nil && !c.flags.has(flagNoCompress) && n >= c.ext.threshold
 }
 
 // SetCompression turns compression of outgoing messages on or off for this
@@ -150,7 +150,7 @@ func (c *Conn) shouldCompress(n int) bool {
 // message simply stays out of it. Use it for data already compressed, or
 // for secrets that must not share a compression context with
 // attacker-chosen text.
-func (c *Conn) SetCompression(on bool) { c.noCompress.Store(!on) }
+func (c *Conn) SetCompression(on bool) { c.flags.set(flagNoCompress, !on) }
 
 // compressor returns the connection's compressor, made on first use.
 func (c *Conn) compressor() (*wsflate.Compressor, error) {

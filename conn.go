@@ -1,9 +1,7 @@
 package starling
 
 import (
-	cryptorand "crypto/rand"
 	"io"
-	mathrand "math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -41,18 +39,12 @@ const closeTimeout = 5 * time.Second
 // that only writes should still keep a goroutine in Read, or call CloseRead.
 type Conn struct {
 	rwc    io.ReadWriteCloser
-	nc     deadliner   // rwc, when it has deadlines
 	ext    *extensions // nil unless permessage-deflate was negotiated
 	x      *extras     // nil unless one of its options is set
 	client bool
 	wutf8  utf8v.Validator // write side's, for Writer
 
-	// Flags, together so that they pack.
-	noCompress atomic.Bool
-	readAhead  atomic.Bool // the reader has input buffered past the message it returned
-	batched    atomic.Bool // batch holds frames
-	closeSent  atomic.Bool
-	shutting   atomic.Bool // shutdown has begun
+	flags connFlags
 
 	// Read side, owned by the goroutine holding readMu.
 	readMu       mutex
@@ -67,7 +59,6 @@ type Conn struct {
 	msgMu        mutex
 	frameMu      mutex
 	mw           *messageWriter // made by the first Writer or compressed Write
-	rng          *mathrand.ChaCha8
 	wwatch       ctxWatch
 	batch        *batch // see batch.go; guarded by frameMu
 	writeTimeout time.Duration
@@ -75,12 +66,38 @@ type Conn struct {
 
 	// closeMu guards the rest, and the events' channels.
 	closeMu   sync.Mutex
-	pings     *pings     // made by the first Ping
-	closeRcvd event      // the peer's close frame arrived
-	peerClose CloseError // set before closeRcvd fires
+	pings     *pings // made by the first Ping
+	closeRcvd event  // the peer's close frame arrived
 	closed    event
 	closeErr  error // why the connection ended, for calls after it did
 }
+
+// connFlags packs a Conn's boolean state into one word.
+type connFlags struct{ v atomic.Uint32 }
+
+// The bits of connFlags.
+const (
+	flagNoCompress uint32 = 1 << iota
+	flagReadAhead         // the reader has input buffered past the message it returned
+	flagBatched           // batch holds frames
+	flagCloseSent
+	flagShutting // shutdown has begun
+)
+
+func (f *connFlags) has(bit uint32) bool { return f.v.Load()&bit != 0 }
+
+// set sets or clears bit; it writes only if that changes it.
+func (f *connFlags) set(bit uint32, on bool) {
+	switch {
+	case on && !f.has(bit):
+		f.v.Or(bit)
+	case !on && f.has(bit):
+		f.v.And(^bit)
+	}
+}
+
+// claim sets bit and reports whether this call is the one that set it.
+func (f *connFlags) claim(bit uint32) bool { return f.v.Or(bit)&bit == 0 }
 
 // extras holds what most connections do not use, so that it costs them
 // one pointer. All is set at creation but idleArmed, which is the
@@ -98,6 +115,14 @@ type extras struct {
 type deadliner interface {
 	SetReadDeadline(t time.Time) error
 	SetWriteDeadline(t time.Time) error
+}
+
+// deadlines returns the transport's deadlines, or nil if it has none. It
+// is asked for rather than kept because deadlines are moved rarely (see
+// armWriteDeadline), and every byte of an idle Conn counts.
+func (c *Conn) deadlines() deadliner {
+	d, _ := c.rwc.(deadliner)
+	return d
 }
 
 // connConfig holds what Accept and Dial decide about a new Conn.
@@ -127,25 +152,16 @@ func newConn(cfg connConfig) *Conn {
 	if cfg.subprotocol != "" || cfg.onPing != nil || cfg.onPong != nil || cfg.group != nil || cfg.idleTimeout > 0 {
 		c.x = &extras{subprotocol: cfg.subprotocol, onPing: cfg.onPing, onPong: cfg.onPong, group: cfg.group, idleTimeout: cfg.idleTimeout}
 	}
-	c.nc, _ = cfg.rwc.(deadliner)
 	if c.writeTimeout == 0 {
 		c.writeTimeout = DefaultWriteTimeout
 	}
-	c.br.init(cfg.rwc, cfg.early)
-	c.br.beforeRead = c.readingMore
+	c.br.init(c, cfg.early)
 	if cfg.readLimit == 0 {
 		cfg.readLimit = DefaultReadLimit
 	}
 	c.readLimit.Store(cfg.readLimit)
 	if c.maxFragments <= 0 {
 		c.maxFragments = DefaultMaxFragments
-	}
-	if c.client {
-		// RFC 6455 section 5.3: masking keys must come from a strong
-		// source of entropy; ChaCha8 seeded from crypto/rand is one.
-		var seed [32]byte
-		_, _ = cryptorand.Read(seed[:])
-		c.rng = mathrand.NewChaCha8(seed)
 	}
 	return c
 }
@@ -195,7 +211,7 @@ func (c *Conn) CloseNow() error {
 // that does not take them gets batchDelay, not the write timeout.
 func (c *Conn) shutdown(cause error) error {
 	c.flushBatchClosing()
-	if !c.shutting.CompareAndSwap(false, true) {
+	if !c.flags.claim(flagShutting) {
 		return ErrClosed
 	}
 	c.closeMu.Lock()

@@ -69,8 +69,8 @@ func (c *Conn) handleControl(h frame.Header) error {
 		// A writer stuck on a peer that does not read holds the frame
 		// lock until the write timeout closes the connection; the pong
 		// waits for it rather than giving up with the connection open.
-		if !c.closeSent.Load() {
-			if err := c.writeControl(context.Background(), frame.OpPong, p); err != nil && !c.closeSent.Load() {
+		if !c.flags.has(flagCloseSent) {
+			if err := c.writeControl(context.Background(), frame.OpPong, p); err != nil && !c.flags.has(flagCloseSent) {
 				return err
 			}
 		}

@@ -16,17 +16,17 @@ import (
 
 // readState tracks the data message being read.
 type readState struct {
-	inMessage bool // a data message has started and its last frame has not been read
 	typ       MessageType
-	compress  bool  // the message has RSV1 set (permessage-deflate)
-	inflating bool  // the decompressor has been reset for this message
-	fin       bool  // the current frame is the message's last
 	remaining int64 // payload bytes of the current frame not yet read
-	key       [4]byte
-	masked    bool
 	pos       int   // offset into the masking key
 	size      int64 // message bytes delivered so far
 	fragments int
+	key       [4]byte
+	inMessage bool // a data message has started and its last frame has not been read
+	compress  bool // the message has RSV1 set (permessage-deflate)
+	inflating bool // the decompressor has been reset for this message
+	fin       bool // the current frame is the message's last
+	masked    bool
 	utf8      utf8v.Validator
 }
 
@@ -140,7 +140,7 @@ func (c *Conn) awaitFrame() error {
 }
 
 func (c *Conn) endRead() {
-	c.readAhead.Store(c.br.Buffered() > 0)
+	c.flags.set(flagReadAhead, c.br.Buffered() > 0)
 	c.rwatch.end(c)
 	c.readMu.unlock()
 }
@@ -165,7 +165,7 @@ func (c *Conn) lockRead(ctx context.Context) error {
 	if c.readMu.tryLock() {
 		return nil
 	}
-	if !c.closeSent.Load() {
+	if !c.flags.has(flagCloseSent) {
 		return ErrConcurrentRead
 	}
 	if err := c.readMu.lock(ctx, c); err != nil {
@@ -339,8 +339,8 @@ func (c *Conn) readHeader() (frame.Header, error) {
 // readingMore is called before each read from the network: the reader is
 // no longer ahead of its input, so frames gathered for a batch go now.
 func (c *Conn) readingMore() {
-	if c.readAhead.Load() || c.batched.Load() {
-		c.readAhead.Store(false)
+	if c.flags.has(flagReadAhead) || c.flags.has(flagBatched) {
+		c.flags.set(flagReadAhead, false)
 		c.flushBatch()
 	}
 }
@@ -359,7 +359,7 @@ func (c *Conn) headerError(err error) error {
 // three quarters of the timeout remain.
 func (c *Conn) armIdleDeadline() {
 	x := c.x
-	if x == nil || x.idleTimeout <= 0 || c.nc == nil {
+	if x == nil || x.idleTimeout <= 0 {
 		return
 	}
 	now := time.Now()
@@ -367,8 +367,10 @@ func (c *Conn) armIdleDeadline() {
 	if x.idleArmed != 0 && since-x.idleArmed < x.idleTimeout/4 {
 		return
 	}
-	x.idleArmed = since
-	_ = c.nc.SetReadDeadline(now.Add(x.idleTimeout))
+	if d := c.deadlines(); d != nil {
+		x.idleArmed = since
+		_ = d.SetReadDeadline(now.Add(x.idleTimeout))
+	}
 }
 
 // checkHeader applies the rules a header must follow regardless of where in

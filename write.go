@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"sync"
 	"time"
 
@@ -128,7 +129,7 @@ func (c *Conn) locked(ctx context.Context, data bool, write func() error) error 
 	if c.isClosed() {
 		return c.cause()
 	}
-	if data && c.closeSent.Load() {
+	if data && c.flags.has(flagCloseSent) {
 		// RFC 6455 section 5.5.1: no data frames after a close frame.
 		return ErrClosed
 	}
@@ -160,7 +161,7 @@ func (c *Conn) writeFailed(err error) error {
 // the write timeout. Moving a deadline costs a timer update, so it moves only
 // when less than three quarters of the timeout remain.
 func (c *Conn) armWriteDeadline() {
-	if c.writeTimeout <= 0 || c.nc == nil {
+	if c.writeTimeout <= 0 {
 		return
 	}
 	now := time.Now()
@@ -168,13 +169,15 @@ func (c *Conn) armWriteDeadline() {
 	if c.writeArmed != 0 && since-c.writeArmed < c.writeTimeout/4 {
 		return
 	}
-	c.writeArmed = since
-	_ = c.nc.SetWriteDeadline(now.Add(c.writeTimeout))
+	if d := c.deadlines(); d != nil {
+		c.writeArmed = since
+		_ = d.SetWriteDeadline(now.Add(c.writeTimeout))
+	}
 }
 
 func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
 	h := frame.Header{Fin: fin, Rsv1: rsv1, Opcode: op, Length: int64(len(p)), Masked: c.client}
-	if c.batch != nil || c.readAhead.Load() {
+	if c.batch != nil || c.flags.has(flagReadAhead) {
 		if done, err := c.batchFrame(&h, p); done {
 			return err
 		}
@@ -198,7 +201,11 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 	}
 	// A client masks (RFC 6455 section 5.3), which needs a copy: the
 	// caller's slice is not ours to change.
-	binary.LittleEndian.PutUint32(h.Key[:], uint32(c.rng.Uint64()))
+	// RFC 6455 section 5.3: masking keys must be unpredictable. The
+	// top-level math/rand/v2 functions draw from the runtime's per-thread
+	// ChaCha8 generator, seeded from the operating system's entropy, so
+	// a connection needs no generator of its own.
+	binary.LittleEndian.PutUint32(h.Key[:], mathrand.Uint32())
 	if frame.MaxHeaderSize+len(p) > len(buf) {
 		large := maskBuffers.Get().(*[]byte)
 		defer maskBuffers.Put(large)
@@ -361,7 +368,7 @@ func (w *messageWriter) abort() error {
 	if w.op != frame.OpContinuation || w.c.isClosed() {
 		return w.err
 	}
-	if w.c.closeSent.CompareAndSwap(false, true) {
+	if w.c.flags.claim(flagCloseSent) {
 		_ = w.c.sendClose(StatusInternalError, "message writer aborted")
 	}
 	w.c.shutdown(w.err)

@@ -34,6 +34,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file on exit")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
+	flag.IntVar(&runtime.MemProfileRate, "memprofilerate", runtime.MemProfileRate, "record one allocation per this many bytes in memory profiles (1 records all)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("echoserver: ")
