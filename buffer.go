@@ -13,9 +13,12 @@ import (
 // Buffers. An idle connection should cost little memory, so a connection
 // owns no buffer: it borrows a small read buffer for each burst of traffic,
 // a large one while traffic is heavy, and a write buffer for each frame.
+// The large one holds several 16 KiB frames, so that a stream of them takes
+// a fraction of a read call each, not two; a connection only borrows it
+// while the kernel holds at least as much of its input.
 const (
 	smallReadBuffer = 512
-	largeBufferSize = 16 << 10
+	largeBufferSize = 64 << 10
 )
 
 var (
