@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -44,8 +46,20 @@ func RunRole(ctx context.Context, args []string, in io.Reader, out io.Writer) er
 	conns := fs.Int("conns", 1, "client: connections")
 	sources := fs.Int("sources", 0, "client: spread connections over this many source addresses 127.0.0.2 and up")
 	compress := fs.Bool("compress", false, "negotiate permessage-deflate")
+	cpuprofile := fs.String("cpuprofile", "", "server: write a CPU profile of the process to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	switch *role {
 	case "server":

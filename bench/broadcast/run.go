@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -29,6 +30,11 @@ type Config struct {
 	Sizes    []int
 	Compress []bool // the settings to measure: off, on, or both
 	Runs     int    // measured broadcasts per setting, after one unmeasured
+
+	// Profiles, if not empty, is a directory where each server process
+	// writes a CPU profile of its whole life, IMPL-off.prof or IMPL-on.prof
+	// by compression setting.
+	Profiles string
 
 	// Logf, if not nil, reports progress.
 	Logf func(format string, args ...any)
@@ -142,6 +148,10 @@ func startSession(ctx context.Context, cfg Config, impl string, compress bool) (
 	args := []string{"-role", "server", "-impl", impl, "-addr", "127.0.0.1:0"}
 	if compress {
 		args = append(args, "-compress")
+	}
+	if cfg.Profiles != "" {
+		setting := map[bool]string{false: "off", true: "on"}[compress]
+		args = append(args, "-cpuprofile", filepath.Join(cfg.Profiles, impl+"-"+setting+".prof"))
 	}
 	s := &session{}
 	if s.srv, err = startProcess(cfg.command(cfg.ServerCPUs, args...)); err != nil {

@@ -49,23 +49,25 @@ func main() {
 	runs := flag.Int("runs", 5, "measured broadcasts per implementation, size and compression setting (after one unmeasured)")
 	compress := flag.String("compression", "off,on", "compression settings to measure: off, on, or off,on")
 	jsonOut := flag.String("json", "", "also write the raw samples to this file")
+	profiles := flag.String("cpuprofiles", "", "write each server's CPU profile into this directory")
 	flag.Parse()
-	if err := compare(ctx, *impls, *conns, *sizes, *runs, *compress, *jsonOut); err != nil {
+	if err := compare(ctx, *impls, *conns, *sizes, *runs, *compress, *jsonOut, *profiles); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func compare(ctx context.Context, impls string, conns int, sizes string, runs int, compress, jsonOut string) error {
+func compare(ctx context.Context, impls string, conns int, sizes string, runs int, compress, jsonOut, profiles string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	cfg := broadcast.Config{
-		Exe:   exe,
-		Impls: strings.Split(impls, ","),
-		Conns: conns,
-		Runs:  runs,
-		Logf:  log.Printf,
+		Exe:      exe,
+		Impls:    strings.Split(impls, ","),
+		Conns:    conns,
+		Runs:     runs,
+		Profiles: profiles,
+		Logf:     log.Printf,
 	}
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(s)
