@@ -153,11 +153,17 @@ func (b *readBuffer) filled(n int, err error) error {
 // empty. This is where an idle connection waits: through the raw
 // connection when there is one, it holds no buffer while it waits.
 func (b *readBuffer) fillEmpty() error {
-	b.release()
 	if b.raw == nil {
+		// This read may wait for long, so it waits with the small
+		// buffer. (Over TLS, the usual transport here, a read returns
+		// at most one record anyway, decrypted in the TLS connection's
+		// own buffer: starting small costs no system call.)
+		b.hot = false
+		b.release()
 		b.ensure(0)
 		return b.fill() // calls readingMore
 	}
+	b.release()
 	b.r, b.w = 0, 0
 	b.c.readingMore()
 	if err := b.raw.rc.Read(b.raw.fn); err != nil {
@@ -175,7 +181,9 @@ func (b *readBuffer) rawRead(fd uintptr) bool {
 	b.ensure(0)
 	n, err := readFD(fd, b.buf)
 	if err == syscall.EAGAIN {
-		b.release()
+		// Wait holding no buffer, even while traffic is heavy: hot
+		// still has the next read borrow a large one at once.
+		b.drop()
 		return false
 	}
 	switch {
