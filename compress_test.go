@@ -41,16 +41,18 @@ func newEchoServer(t *testing.T, opts *starling.AcceptOptions) string {
 }
 
 func TestCompressionEcho(t *testing.T) {
-	modes := map[string]starling.CompressionMode{
-		"takeover":    starling.CompressionContextTakeover,
-		"no takeover": starling.CompressionNoContextTakeover,
+	modes := map[string]starling.CompressionOptions{
+		"takeover":                    {Mode: starling.CompressionContextTakeover},
+		"takeover with 1 KiB history": {Mode: starling.CompressionContextTakeover, History: 1 << 10},
+		"no takeover":                 {Mode: starling.CompressionNoContextTakeover},
 	}
-	for sname, smode := range modes {
-		for cname, cmode := range modes {
+	for sname, sopts := range modes {
+		for cname, copts := range modes {
+			smode, cmode := sopts.Mode, copts.Mode
 			t.Run("server "+sname+", client "+cname, func(t *testing.T) {
 				checkGoroutines(t)
-				url := newEchoServer(t, &starling.AcceptOptions{Compression: starling.CompressionOptions{Mode: smode}})
-				c, resp, err := starling.Dial(context.Background(), url, &starling.DialOptions{Compression: starling.CompressionOptions{Mode: cmode}})
+				url := newEchoServer(t, &starling.AcceptOptions{Compression: sopts})
+				c, resp, err := starling.Dial(context.Background(), url, &starling.DialOptions{Compression: copts})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -87,14 +89,15 @@ func TestCompressionEcho(t *testing.T) {
 }
 
 func TestCompressionStreamingWriter(t *testing.T) {
-	url := newEchoServer(t, &starling.AcceptOptions{
-		ReadLimit:   64 << 20,
-		Compression: starling.CompressionOptions{Mode: starling.CompressionContextTakeover},
-	})
-	c, _, err := starling.Dial(context.Background(), url, &starling.DialOptions{
-		ReadLimit:   64 << 20,
-		Compression: starling.CompressionOptions{Mode: starling.CompressionContextTakeover},
-	})
+	for _, history := range []int{0, 1 << 10} {
+		t.Run(fmt.Sprintf("history %d", history), func(t *testing.T) { testStreamingWriter(t, history) })
+	}
+}
+
+func testStreamingWriter(t *testing.T, history int) {
+	opts := starling.CompressionOptions{Mode: starling.CompressionContextTakeover, History: history}
+	url := newEchoServer(t, &starling.AcceptOptions{ReadLimit: 64 << 20, Compression: opts})
+	c, _, err := starling.Dial(context.Background(), url, &starling.DialOptions{ReadLimit: 64 << 20, Compression: opts})
 	if err != nil {
 		t.Fatal(err)
 	}

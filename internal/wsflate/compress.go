@@ -39,6 +39,13 @@ var writerPools [flate.BestCompression + 3]sync.Pool
 // (flate.BestSpeed) or 0.8 MB (DefaultCompression) per connection;
 // otherwise under 100 B between messages (see the package documentation).
 //
+// With context takeover and LimitHistory, a Compressor keeps only the last
+// bytes it compressed instead of a flate.Writer. Each message borrows a
+// pooled writer and first compresses that history into it, discarding the
+// output: the message's back-references can then reach the history, which
+// the peer's window holds as its most recent bytes. Memory falls to the
+// history's size; the CPU of compressing it is paid on every message.
+//
 // A message sent without compression (RSV1 clear, RFC 7692 section 6)
 // must not pass through the Compressor. Both sides' windows then hold only
 // compressed messages, so compression can be switched per message even
@@ -54,6 +61,9 @@ type Compressor struct {
 	fw        *flate.Writer // nil between messages without context takeover
 	tail      tailWriter
 	app       appendWriter
+
+	history int    // > 0: takeover through a history of this many bytes
+	hist    []byte // the last bytes compressed, at most history of them
 }
 
 // NewCompressor returns a Compressor for one connection. level is a
@@ -74,6 +84,17 @@ func NewCompressor(level int, noContextTakeover bool, windowBits int) (*Compress
 	return c, nil
 }
 
+// LimitHistory makes a Compressor with context takeover keep only the last
+// n bytes it compressed (at most the window), and no flate.Writer, between
+// messages. It must be called before the first message; n <= 0, or a
+// Compressor without context takeover, keeps the default.
+func (c *Compressor) LimitHistory(n int) {
+	if c.noContext || n <= 0 {
+		return
+	}
+	c.history = min(n, 1<<MaxWindowBits)
+}
+
 // Reset starts a new message whose compressed bytes go to w.
 func (c *Compressor) Reset(w io.Writer) {
 	c.tail.w = w
@@ -88,10 +109,29 @@ func (c *Compressor) Write(p []byte) (int, error) {
 	if c.fw == nil {
 		c.fw = c.getWriter()
 	}
-	if c.chunk == 0 {
-		return c.fw.Write(p)
+	if c.chunk > 0 {
+		return c.writeChunked(p)
 	}
-	return c.writeChunked(p)
+	n, err := c.fw.Write(p)
+	if c.history > 0 {
+		c.remember(p[:n])
+	}
+	return n, err
+}
+
+// remember adds p to the history, keeping its last c.history bytes.
+func (c *Compressor) remember(p []byte) {
+	if c.hist == nil {
+		c.hist = make([]byte, 0, c.history)
+	}
+	if len(p) >= c.history {
+		c.hist = append(c.hist[:0], p[len(p)-c.history:]...)
+		return
+	}
+	if over := len(c.hist) + len(p) - c.history; over > 0 {
+		c.hist = c.hist[:copy(c.hist, c.hist[over:])]
+	}
+	c.hist = append(c.hist, p...)
 }
 
 // writeChunked writes p restarting the stream every c.chunk input bytes, so
@@ -134,9 +174,12 @@ func (c *Compressor) Finish() error {
 		err = errors.New("wsflate: flate flush did not end with 00 00 ff ff")
 	}
 	c.tail.w = nil
-	if c.noContext || err != nil {
-		// A failed flush leaves the stream unusable; start afresh next time.
+	if c.noContext || c.history > 0 || err != nil {
 		c.putWriter()
+	}
+	if err != nil {
+		// A failed flush leaves the stream unusable; start afresh next time.
+		c.hist = c.hist[:0]
 	}
 	return err
 }
@@ -162,16 +205,34 @@ func (c *Compressor) Append(dst, msg []byte) []byte {
 func (c *Compressor) Close() {
 	c.putWriter()
 	c.tail.w = nil
+	c.hist = c.hist[:0]
 }
 
 func (c *Compressor) getWriter() *flate.Writer {
 	c.inChunk = 0
-	if fw, ok := writerPools[c.level+2].Get().(*flate.Writer); ok {
+	var fw *flate.Writer
+	if w, ok := writerPools[c.level+2].Get().(*flate.Writer); ok {
+		fw = w
 		fw.Reset(&c.tail)
-		return fw
+	} else {
+		fw, _ = flate.NewWriter(&c.tail, c.level) // level checked by NewCompressor
 	}
-	fw, _ := flate.NewWriter(&c.tail, c.level) // level checked by NewCompressor
+	if len(c.hist) > 0 {
+		c.prime(fw)
+	}
 	return fw
+}
+
+// prime compresses the history into fw, a fresh stream, and discards what
+// that writes: the sync flush leaves fw at a block boundary, where the
+// message's own blocks start, free to refer back into the history.
+func (c *Compressor) prime(fw *flate.Writer) {
+	w := c.tail.w
+	c.tail.w = io.Discard
+	_, _ = fw.Write(c.hist) // to io.Discard: cannot fail
+	_ = fw.Flush()
+	c.tail.dropSyncTail()
+	c.tail.w = w
 }
 
 func (c *Compressor) putWriter() {

@@ -73,6 +73,12 @@ func TestMemoryPerConnection(t *testing.T) {
 	}{
 		{"Compressor, takeover, BestSpeed", compressor(flate.BestSpeed, false, 15), 2 << 20},
 		{"Compressor, takeover, DefaultCompression", compressor(flate.DefaultCompression, false, 15), 2 << 20},
+		{"Compressor, takeover, 4 KiB history (pooled)", func() any {
+			c, _ := NewCompressor(flate.BestSpeed, false, 15)
+			c.LimitHistory(4 << 10)
+			c.Append(make([]byte, 0, 1024), msg)
+			return c
+		}, 5 << 10},
 		{"Compressor, takeover, window < 15 (pooled)", compressor(flate.BestSpeed, false, 10), 1 << 10},
 		{"Compressor, no takeover (pooled)", compressor(flate.DefaultCompression, true, 15), 1 << 10},
 		{"Decompressor, takeover", decompressor(false), 40 << 10},

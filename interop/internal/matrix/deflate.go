@@ -14,10 +14,14 @@ import (
 // on Starling's side, named for the subtests.
 var deflateModes = []struct {
 	name string
-	mode starling.CompressionMode
+	opts starling.CompressionOptions
 }{
-	{"context-takeover", starling.CompressionContextTakeover},
-	{"no-context-takeover", starling.CompressionNoContextTakeover},
+	{"context-takeover", starling.CompressionOptions{Mode: starling.CompressionContextTakeover}},
+	// Takeover through a 4 KiB history (CompressionOptions.History): the
+	// peer's decompressor must follow references into earlier messages
+	// exactly as with a kept writer.
+	{"context-takeover-history", starling.CompressionOptions{Mode: starling.CompressionContextTakeover, History: 4 << 10}},
+	{"no-context-takeover", starling.CompressionOptions{Mode: starling.CompressionNoContextTakeover}},
 }
 
 // Sizes of the wire checks: a message that compresses well, and a run of
@@ -37,7 +41,7 @@ func runDeflateCells(t *testing.T, e *env) {
 		return
 	}
 	for _, m := range deflateModes {
-		comp := starling.CompressionOptions{Mode: m.mode}
+		comp := m.opts
 		e.cell(t, "deflate/"+m.name+"/negotiation", func(t *testing.T, ctx context.Context) {
 			e.deflateNegotiation(t, ctx, comp)
 		})
