@@ -48,7 +48,10 @@ type library struct {
 }
 
 var libraries = []library{
-	{"starling", []mode{off, takeover, noTakeover}, serveStarling, dialStarling},
+	{"starling", []mode{off, takeover, noTakeover}, serveStarling(0), dialStarling(0)},
+	// Takeover through a 1 KiB history (CompressionOptions.History)
+	// instead of a flate.Writer per connection.
+	{"starling-history1K", []mode{off, takeover}, serveStarling(1 << 10), dialStarling(1 << 10)},
 	{"coder", []mode{off, takeover, noTakeover}, serveCoder, dialCoder},
 	{"gws", []mode{off, takeover, noTakeover}, serveGWS, dialGWS},
 	{"gorilla", []mode{off, noTakeover}, serveGorilla, dialGorilla},
@@ -77,26 +80,30 @@ func readAll(r io.Reader, buf []byte) ([]byte, error) {
 
 // Starling: Write, and ReadAppend into the reused buffer.
 
-func starlingCompression(m mode) starling.CompressionOptions {
+func starlingCompression(m mode, history int) starling.CompressionOptions {
 	return starling.CompressionOptions{Mode: map[mode]starling.CompressionMode{
 		off:        starling.CompressionDisabled,
 		takeover:   starling.CompressionContextTakeover,
 		noTakeover: starling.CompressionNoContextTakeover,
-	}[m]}
+	}[m], History: history}
 }
 
-func serveStarling(m mode, conns chan<- endpoint) http.HandlerFunc {
-	opts := &starling.AcceptOptions{Compression: starlingCompression(m), ReadLimit: readLimit}
-	return func(w http.ResponseWriter, r *http.Request) {
-		if c, err := starling.Accept(w, r, opts); err == nil {
-			conns <- starlingConn{c}
+func serveStarling(history int) func(m mode, conns chan<- endpoint) http.HandlerFunc {
+	return func(m mode, conns chan<- endpoint) http.HandlerFunc {
+		opts := &starling.AcceptOptions{Compression: starlingCompression(m, history), ReadLimit: readLimit}
+		return func(w http.ResponseWriter, r *http.Request) {
+			if c, err := starling.Accept(w, r, opts); err == nil {
+				conns <- starlingConn{c}
+			}
 		}
 	}
 }
 
-func dialStarling(ctx context.Context, url string, m mode) (endpoint, *http.Response, error) {
-	c, resp, err := starling.Dial(ctx, url, &starling.DialOptions{Compression: starlingCompression(m), ReadLimit: readLimit})
-	return starlingConn{c}, resp, err
+func dialStarling(history int) func(ctx context.Context, url string, m mode) (endpoint, *http.Response, error) {
+	return func(ctx context.Context, url string, m mode) (endpoint, *http.Response, error) {
+		c, resp, err := starling.Dial(ctx, url, &starling.DialOptions{Compression: starlingCompression(m, history), ReadLimit: readLimit})
+		return starlingConn{c}, resp, err
+	}
 }
 
 type starlingConn struct{ c *starling.Conn }
