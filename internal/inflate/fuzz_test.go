@@ -22,7 +22,9 @@ import (
 //   - It ended inside the restored 00 00 ff ff: a BFINAL block that the
 //     restored bytes completed; success.
 //   - It ended exactly after the sentinel block: the payload and its
-//     tail ended on a block boundary; success.
+//     tail ended on a block boundary; success, if flate agrees with a
+//     different sentinel (else the payload's last block ran through the
+//     sentinel as data, which is the next case).
 //   - It ended inside the sentinel: the payload's last block ran past the
 //     restored tail, and flate decoded sentinel bytes as its data. Without
 //     the sentinel the stream would have been cut: io.ErrUnexpectedEOF.
@@ -32,21 +34,21 @@ import (
 // io.ErrUnexpectedEOF, and the other way round; reference's error kinds
 // are only compared when flate failed before the sentinel (see kindsComparable).
 func reference(history, payload []byte) (out []byte, err error, consumed int) {
-	in := append(bytes.Clone(payload), syncTail[:]...)
-	if len(payload) == 0 {
-		in = nil
-	}
-	in = append(in, 0x01, 0x00, 0x00, 0xff, 0xff)
-	br := bytes.NewReader(in)
-	fr := flate.NewReaderDict(br, history)
-	out, err = io.ReadAll(fr)
-	consumed = len(in) - br.Len()
+	out, err, consumed = runFlate(history, payload, sentinel[:])
 	if err != nil {
 		return out, err, consumed
 	}
 	n := len(payload)
 	switch {
-	case len(payload) == 0 || consumed == n+9:
+	case len(payload) == 0:
+	case consumed == n+4+len(sentinel):
+		// Either the sentinel was a block of its own, or the payload's
+		// last block ran into it and happened to end with it. A second,
+		// different sentinel tells them apart.
+		out2, err2, consumed2 := runFlate(history, payload, sentinel2[:])
+		if err2 != nil || consumed2 != n+4+len(sentinel2) || !bytes.Equal(out, out2) {
+			err = io.ErrUnexpectedEOF
+		}
 	case consumed <= n:
 		rest := payload[consumed:]
 		if len(rest) > len(emptyStoredBlock) || !bytes.Equal(rest, emptyStoredBlock[:len(rest)]) {
@@ -57,6 +59,24 @@ func reference(history, payload []byte) (out []byte, err error, consumed int) {
 		err = io.ErrUnexpectedEOF
 	}
 	return out, err, consumed
+}
+
+// sentinel is an empty stored block with BFINAL set; sentinel2 an empty
+// fixed Huffman block with BFINAL set (1, 01, then end of block 0000000).
+var (
+	sentinel  = [5]byte{0x01, 0x00, 0x00, 0xff, 0xff}
+	sentinel2 = [2]byte{0x03, 0x00}
+)
+
+func runFlate(history, payload, end []byte) ([]byte, error, int) {
+	in := append(bytes.Clone(payload), syncTail[:]...)
+	if len(payload) == 0 {
+		in = nil
+	}
+	in = append(in, end...)
+	br := bytes.NewReader(in)
+	out, err := io.ReadAll(flate.NewReaderDict(br, history))
+	return out, err, len(in) - br.Len()
 }
 
 // kindsComparable reports whether a failure of reference must be of the

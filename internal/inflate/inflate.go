@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 	"sync"
 )
 
@@ -25,12 +26,12 @@ const (
 	// maxMatch is the longest back-reference (length code 285).
 	maxMatch = 258
 
-	litRoot  = 10 // primary table bits for literal/length codes
+	litRoot  = 9  // primary table bits for literal/length codes
 	distRoot = 8  // primary table bits for distance codes
 	clRoot   = 7  // code length codes are at most 7 bits: one level
 
 	// Secondary table space, bounded in build's comment.
-	litTableSize  = 1<<litRoot + 1536
+	litTableSize  = 1<<litRoot + 2592
 	distTableSize = 1<<distRoot + 512
 
 	subFlag = 0x100
@@ -111,14 +112,12 @@ func build(t []uint32, lens []uint8, root uint) bool {
 	var count [16]int
 	maxLen := 0
 	for _, l := range lens {
-		count[l]++
-		if int(l) > maxLen {
-			maxLen = int(l)
-		}
+		count[l&15]++
+		maxLen = max(maxLen, int(l))
 	}
 	primary := t[:1<<root]
-	clear(primary)
 	if maxLen == 0 {
+		clear(primary)
 		return true
 	}
 	left := 1
@@ -128,38 +127,53 @@ func build(t []uint32, lens []uint8, root uint) bool {
 			return false // over-subscribed
 		}
 	}
-	if left > 0 && !(maxLen == 1 && count[1] == 1) {
-		return false // incomplete
+	if left > 0 {
+		if maxLen != 1 || count[1] != 1 {
+			return false // incomplete
+		}
+		// A complete code writes every entry below; this one leaves
+		// half of them invalid.
+		clear(primary)
 	}
-	var next [16]int
-	code := 0
+	// The canonical codes, RFC 1951 section 3.2.2, bit-reversed.
+	var next [16]uint16
+	code := uint16(0)
 	count[0] = 0
 	for l := 1; l <= 15; l++ {
-		code = (code + count[l-1]) << 1
+		code = (code + uint16(count[l-1])) << 1
 		next[l] = code
 	}
-	mask := 1<<root - 1
-	// First pass: the longest code under each primary entry that has
-	// longer codes, kept in the entry for now.
+	var revs [288]uint16
+	for sym, l := range lens {
+		if l != 0 {
+			revs[sym] = bits.Reverse16(next[l]) >> (16 - l)
+			next[l]++
+		}
+	}
+	mask := uint16(1<<root - 1)
 	if maxLen > int(root) {
-		nc := next
-		for _, l := range lens {
-			if l == 0 {
-				continue
+		// The longest code under each primary entry that has longer
+		// codes, kept in the entry for now, then a secondary table of
+		// that many bits each. A complete code fills each one.
+		for sym, l := range lens {
+			if uint(l) > root {
+				primary[revs[sym]&mask] = 0
 			}
-			c := nc[l]
-			nc[l]++
-			if uint(l) <= root {
-				continue
-			}
-			p := reverse(c, uint(l)) & mask
-			if uint32(l) > primary[p] {
-				primary[p] = uint32(l)
+		}
+		for sym, l := range lens {
+			if uint(l) > root {
+				p := revs[sym] & mask
+				primary[p] = max(primary[p], uint32(l))
 			}
 		}
 		off := 1 << root
-		for p, e := range primary {
-			if e == 0 {
+		for sym, l := range lens {
+			if uint(l) <= root {
+				continue
+			}
+			p := revs[sym] & mask
+			e := primary[p]
+			if e&subFlag != 0 {
 				continue
 			}
 			k := e - uint32(root)
@@ -167,7 +181,6 @@ func build(t []uint32, lens []uint8, root uint) bool {
 				return false
 			}
 			primary[p] = uint32(off)<<16 | subFlag | k
-			clear(t[off : off+1<<k])
 			off += 1 << k
 		}
 	}
@@ -175,17 +188,15 @@ func build(t []uint32, lens []uint8, root uint) bool {
 		if l == 0 {
 			continue
 		}
-		c := next[l]
-		next[l]++
-		rev := reverse(c, uint(l))
+		rev := int(revs[sym])
 		e := uint32(sym)<<16 | uint32(l)
 		if uint(l) <= root {
-			for i := rev; i <= mask; i += 1 << l {
+			for i := rev; i < len(primary); i += 1 << l {
 				primary[i] = e
 			}
 			continue
 		}
-		pe := primary[rev&mask]
+		pe := primary[rev&int(mask)]
 		sub := t[pe>>16 : pe>>16+1<<(pe&0xff)]
 		for i := rev >> root; i < len(sub); i += 1 << (uint(l) - root) {
 			sub[i] = e
@@ -198,12 +209,7 @@ func build(t []uint32, lens []uint8, root uint) bool {
 // packed starting with their most significant bit (RFC 1951 section 3.1.1)
 // while the bit buffer is consumed from its least significant end.
 func reverse(c int, n uint) int {
-	r := 0
-	for range n {
-		r = r<<1 | c&1
-		c >>= 1
-	}
-	return r
+	return int(bits.Reverse16(uint16(c)) >> (16 - n))
 }
 
 // Decoder states between calls to decode.
@@ -285,7 +291,12 @@ func (r *Reader) Reset(src io.Reader) {
 		r.release()
 	}
 	s := statePool.Get().(*state)
-	*s = state{src: src} // the arrays are overwritten before use
+	// Field by field: the arrays, most of the state, are written before
+	// they are read.
+	s.src, s.ir, s.iw, s.consumed, s.srcDone, s.tailAdded, s.empties = src, 0, 0, 0, false, false, 0
+	s.bits, s.nb = 0, 0
+	s.step, s.final, s.storedLeft, s.copyLen, s.copyDist = stHeader, false, 0, 0, 0
+	s.lit, s.dist = nil, nil
 	r.s = s
 	r.err = nil
 	if r.win == nil {
@@ -416,6 +427,16 @@ func (s *state) fill() error {
 // need makes at least n <= 56 bits available, reading src as needed; a
 // stream that ends first is truncated.
 func (s *state) need(n uint) error {
+	if s.nb >= n {
+		return nil
+	}
+	if s.ir+8 <= s.iw {
+		// As in huffman's loop: 7 bytes or fewer, up to 56-63 bits.
+		s.bits |= binary.LittleEndian.Uint64(s.in[s.ir:]) << s.nb
+		s.ir += int((63 - s.nb) >> 3)
+		s.nb |= 56
+		return nil
+	}
 	for s.nb < n {
 		if s.ir == s.iw {
 			if err := s.fill(); err != nil {
