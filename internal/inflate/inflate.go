@@ -26,9 +26,9 @@ const (
 	// maxMatch is the longest back-reference (length code 285).
 	maxMatch = 258
 
-	litRoot  = 9  // primary table bits for literal/length codes
-	distRoot = 8  // primary table bits for distance codes
-	clRoot   = 7  // code length codes are at most 7 bits: one level
+	litRoot  = 9 // primary table bits for literal/length codes
+	distRoot = 8 // primary table bits for distance codes
+	clRoot   = 7 // code length codes are at most 7 bits: one level
 
 	// Secondary table space, bounded in build's comment.
 	litTableSize  = 1<<litRoot + 2592
@@ -354,6 +354,34 @@ func (r *Reader) Read(p []byte) (int, error) {
 			r.err = err
 		}
 	}
+}
+
+// Discard abandons the current message, if any, and the history, which
+// would be inconsistent without the rest of the message: for a caller
+// that stops reading early, such as at a size limit. The window stays
+// allocated with history; Reset starts the next message.
+func (r *Reader) Discard() {
+	r.dropHistory()
+	r.release()
+	if r.err == nil {
+		r.err = errDiscarded
+	}
+}
+
+// Close is Discard that also gives up the window: a Reader with history
+// then holds no buffer until its next message, which starts with an empty
+// window.
+func (r *Reader) Close() {
+	r.Discard()
+	r.win = nil
+}
+
+var errDiscarded = errors.New("inflate: Read after Discard")
+
+// Idle reports whether the Reader holds no pooled buffer: no message is in
+// progress. An idle Reader holds only itself, and its window with history.
+func (r *Reader) Idle() bool {
+	return r.s == nil && (r.keep || r.win == nil)
 }
 
 func (r *Reader) dropHistory() {

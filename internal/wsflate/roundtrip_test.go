@@ -172,12 +172,12 @@ func TestPooling(t *testing.T) {
 	}
 	d := NewDecompressor(true)
 	inflate(t, d, rfcHello)
-	if d.in != nil {
+	if !d.r.Idle() {
 		t.Error("no-takeover Decompressor kept its inflater after EOF")
 	}
 	d = NewDecompressor(false)
 	inflate(t, d, rfcHello)
-	if d.in != nil {
+	if !d.r.Idle() {
 		t.Error("takeover Decompressor kept its inflater after EOF")
 	}
 	if got := inflate(t, d, rfcHelloAgain); got != "Hello" {

@@ -5,6 +5,11 @@ import (
 	"fmt"
 )
 
+// tails is what the receiver appends to a payload for traceInflate: the
+// 00 00 ff ff that RFC 7692 section 7.2.2 restores, then an empty stored
+// block with BFINAL set, so that the stream ends.
+var tails = [9]byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
 // traceInflate is a slow, independent DEFLATE decoder (RFC 1951) used only
 // to check what an encoder emitted: it inflates one permessage-deflate
 // payload after history and reports the largest back-reference distance,
