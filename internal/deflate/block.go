@@ -1,0 +1,259 @@
+package deflate
+
+// maxBlockTokens bounds a block: its symbols share one pair of Huffman
+// codes, so longer blocks amortise the code's header over more data but
+// follow changes in the data less closely.
+const maxBlockTokens = 1 << 14
+
+// block gathers the tokens of one DEFLATE block with their frequencies,
+// and writes the block with dynamic or fixed Huffman codes, whichever is
+// shorter (RFC 1951 section 3.2.6 and 3.2.7). It is scratch: pooled, and
+// held only while a message is being compressed.
+type block struct {
+	tokens   []token
+	litFreq  [numLitLen]uint32
+	distFreq [numDist]uint32
+	clFreq   [numCodeLen]uint32
+	seq      []uint16 // the code length sequence: symbol | extra<<5
+	lit      code
+	dist     code
+	cl       code
+	h        huffman
+}
+
+func newBlock() *block {
+	return &block{
+		tokens: make([]token, 0, maxBlockTokens),
+		lit:    newCode(numLitLen),
+		dist:   newCode(numDist),
+		cl:     newCode(numCodeLen),
+	}
+}
+
+// room is how many more tokens the block takes.
+func (b *block) room() int { return maxBlockTokens - len(b.tokens) }
+
+func (b *block) addLiterals(p []byte) {
+	for _, c := range p {
+		b.tokens = append(b.tokens, token(c))
+		b.litFreq[c]++
+	}
+}
+
+// addMatch adds a match of any length of at least 3, as tokens of at most
+// maxMatch each; the caller has checked room for length/maxMatch+1.
+func (b *block) addMatch(length, dist int) {
+	for length > 0 {
+		n := length
+		if n > maxMatch {
+			// Leave at least 3 for the next token.
+			n = min(maxMatch, length-3)
+		}
+		t := matchToken(n, dist)
+		b.tokens = append(b.tokens, t)
+		b.litFreq[257+t.lengthCode()]++
+		b.distFreq[t.distCode()]++
+		length -= n
+	}
+}
+
+// write writes the block, not final, and empties it.
+func (b *block) write(w *bitWriter) {
+	b.litFreq[endOfBlock]++
+	b.h.build(&b.lit, b.litFreq[:], 15)
+	b.h.build(&b.dist, b.distFreq[:], 15)
+	extra := 0
+	for i, e := range lengthExtra {
+		extra += int(b.litFreq[257+i]) * int(e)
+	}
+	for i, e := range distExtra {
+		extra += int(b.distFreq[i]) * int(e)
+	}
+	dynamic := 3 + extra + b.header() + cost(b.litFreq[:], b.lit.lens) + cost(b.distFreq[:], b.dist.lens)
+	fixed := 3 + extra + cost(b.litFreq[:], fixedLit.lens) + cost(b.distFreq[:], fixedDist.lens)
+	if fixed <= dynamic {
+		w.put(1<<1, 3) // BFINAL 0, BTYPE 01
+		b.writeTokens(w, &fixedLit, &fixedDist)
+	} else {
+		w.put(2<<1, 3) // BFINAL 0, BTYPE 10
+		b.writeHeader(w)
+		b.writeTokens(w, &b.lit, &b.dist)
+	}
+	b.reset()
+}
+
+// reset empties the block.
+func (b *block) reset() {
+	b.tokens = b.tokens[:0]
+	clear(b.litFreq[:])
+	clear(b.distFreq[:])
+}
+
+// cost returns the bits that symbols of these frequencies take in code
+// lengths lens.
+func cost(freq []uint32, lens []uint8) int {
+	n := 0
+	for i, f := range freq {
+		n += int(f) * int(lens[i])
+	}
+	return n
+}
+
+// header prepares the dynamic block header, the code lengths of both
+// codes run-length encoded (RFC 1951 section 3.2.7), and returns its size
+// in bits.
+func (b *block) header() int {
+	if countUsed(b.dist.lens) == 0 {
+		// A block of literals only still needs one distance code.
+		b.dist.lens[0] = 1
+		b.dist.assign(numDist)
+	}
+	nlit, ndist := used(b.lit.lens, 257), used(b.dist.lens, 1)
+	b.seq = b.seq[:0]
+	clear(b.clFreq[:])
+	b.runLengths(b.lit.lens[:nlit], b.dist.lens[:ndist])
+	b.h.build(&b.cl, b.clFreq[:], 7)
+	n := 5 + 5 + 4 + 3*usedCL(b.cl.lens)
+	for _, s := range b.seq {
+		sym := s & 0x1f
+		n += int(b.cl.lens[sym]) + int(clExtra[sym])
+	}
+	return n
+}
+
+// clExtra is the count of extra bits after each code length symbol.
+var clExtra = [numCodeLen]uint8{16: 2, 17: 3, 18: 7}
+
+// clOrder is the order code length code lengths are sent in.
+var clOrder = [numCodeLen]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+func countUsed(lens []uint8) int {
+	n := 0
+	for _, l := range lens {
+		if l > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// used returns the count of lengths up to the last non-zero one, at
+// least least.
+func used(lens []uint8, least int) int {
+	n := len(lens)
+	for n > least && lens[n-1] == 0 {
+		n--
+	}
+	return n
+}
+
+// usedCL returns how many code length code lengths are sent, at least 4.
+func usedCL(lens []uint8) int {
+	n := numCodeLen
+	for n > 4 && lens[clOrder[n-1]] == 0 {
+		n--
+	}
+	return n
+}
+
+// runLengths encodes the concatenated lengths with the repeat symbols 16
+// (previous length 3–6 times), 17 (zero 3–10 times) and 18 (zero 11–138
+// times); runs may cross from one code's lengths to the other's.
+func (b *block) runLengths(lit, dist []uint8) {
+	n := len(lit) + len(dist)
+	at := func(i int) uint8 {
+		if i < len(lit) {
+			return lit[i]
+		}
+		return dist[i-len(lit)]
+	}
+	for i := 0; i < n; {
+		v := at(i)
+		run := 1
+		for i+run < n && at(i+run) == v {
+			run++
+		}
+		i += run
+		if v == 0 {
+			for run >= 11 {
+				k := min(run, 138)
+				b.emitCL(18, k-11)
+				run -= k
+			}
+			if run >= 3 {
+				b.emitCL(17, run-3)
+				run = 0
+			}
+		} else {
+			b.emitCL(v, 0)
+			run--
+			for run >= 3 {
+				k := min(run, 6)
+				b.emitCL(16, k-3)
+				run -= k
+			}
+		}
+		for ; run > 0; run-- {
+			b.emitCL(v, 0)
+		}
+	}
+}
+
+func (b *block) emitCL(sym uint8, extra int) {
+	b.seq = append(b.seq, uint16(sym)|uint16(extra)<<5)
+	b.clFreq[sym]++
+}
+
+func (b *block) writeHeader(w *bitWriter) {
+	nlit, ndist := used(b.lit.lens, 257), used(b.dist.lens, 1)
+	ncl := usedCL(b.cl.lens)
+	w.put(uint64(nlit-257)|uint64(ndist-1)<<5|uint64(ncl-4)<<10, 14)
+	for _, sym := range clOrder[:ncl] {
+		w.put(uint64(b.cl.lens[sym]), 3)
+	}
+	for _, s := range b.seq {
+		sym := s & 0x1f
+		w.put(uint64(b.cl.bits[sym])|uint64(s>>5)<<b.cl.lens[sym], uint(b.cl.lens[sym]+clExtra[sym]))
+	}
+}
+
+func (b *block) writeTokens(w *bitWriter, lit, dist *code) {
+	for _, t := range b.tokens {
+		if !t.isMatch() {
+			c := t.literal()
+			w.put(uint64(lit.bits[c]), uint(lit.lens[c]))
+			continue
+		}
+		lc, l3 := t.lengthCode(), t.length3()
+		ln := lit.lens[257+lc]
+		w.put(uint64(lit.bits[257+lc])|uint64(l3-int(lengthBase[lc]))<<ln, uint(ln+lengthExtra[lc]))
+		dc, d := t.distCode(), t.dist1()
+		dn := dist.lens[dc]
+		w.put(uint64(dist.bits[dc])|uint64(d-int(distBase[dc]))<<dn, uint(dn+distExtra[dc]))
+	}
+	w.put(uint64(lit.bits[endOfBlock]), uint(lit.lens[endOfBlock]))
+}
+
+// fixedLit and fixedDist are the fixed Huffman codes (RFC 1951 section
+// 3.2.6).
+var fixedLit, fixedDist = newCode(288), newCode(numDist)
+
+func init() {
+	for i := range fixedLit.lens {
+		switch {
+		case i < 144:
+			fixedLit.lens[i] = 8
+		case i < 256:
+			fixedLit.lens[i] = 9
+		case i < 280:
+			fixedLit.lens[i] = 7
+		default:
+			fixedLit.lens[i] = 8
+		}
+	}
+	fixedLit.assign(288)
+	for i := range fixedDist.lens {
+		fixedDist.lens[i] = 5
+	}
+	fixedDist.assign(numDist)
+}

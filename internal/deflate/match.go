@@ -1,0 +1,87 @@
+package deflate
+
+// match turns the input waiting in the history into tokens: greedy LZ77
+// (RFC 1951 section 4) over a table of the last position seen for each
+// 4-byte hash. Table entries are 16-bit stream positions, so an entry may
+// be stale or point at unrelated bytes; every candidate is checked against
+// the window and compared byte for byte before it is used, so a wrong
+// entry costs a missed match, never a wrong one.
+//
+// Unless the message ends here (final), match stops a longest match short
+// of the end of the input, so that a match running on into input still
+// to come is not cut at a chunk boundary; that last piece waits in the
+// history for the next call.
+func (e *Encoder) match(final bool) {
+	h := e.h
+	b := h.buf
+	s, end := h.enc, len(b)
+	lit := s // start of the literals not yet added
+	limit := end - 8
+	if !final {
+		limit -= maxMatch
+	}
+	for s < limit {
+		x := load32(b, s)
+		slot := &h.table[hash4(x)]
+		pos := uint16(h.base + uint32(s))
+		dist := int(pos - *slot)
+		*slot = pos
+		c := s - dist
+		if r := s - e.rep; e.rep > 0 && r >= 0 && load32(b, r) == x {
+			// The last match's distance again: where a repetition
+			// resumes after a chunk boundary or a few changed bytes.
+			c, dist = r, e.rep
+		} else if dist == 0 || dist > e.window || c < 0 || load32(b, c) != x {
+			s += 1 + (s-lit)>>skipLog
+			continue
+		}
+		e.rep = dist
+		for c > 0 && s > lit && b[c-1] == b[s-1] {
+			c--
+			s--
+		}
+		n := 4 + matchLen(b[c+4:], b[s+4:end])
+		e.addLiterals(b[lit:s])
+		e.addMatch(n, dist)
+		s += n
+		lit = s
+		if s < limit {
+			// Index the end of the match, where the next one is likely
+			// to start from.
+			h.table[hash4(load32(b, s-2))] = uint16(h.base + uint32(s-2))
+			h.table[hash4(load32(b, s-1))] = uint16(h.base + uint32(s-1))
+		}
+	}
+	if !final {
+		end = min(max(s, lit), end)
+	}
+	e.addLiterals(b[lit:end])
+	h.enc = end
+}
+
+// addLiterals adds literals to the block, writing full blocks out.
+func (e *Encoder) addLiterals(p []byte) {
+	for len(p) > 0 {
+		if e.blk.room() == 0 {
+			e.blk.write(&e.bw)
+		}
+		n := min(len(p), e.blk.room())
+		e.blk.addLiterals(p[:n])
+		p = p[n:]
+	}
+}
+
+// addMatch adds a match to the block, writing it out first if full.
+func (e *Encoder) addMatch(n, dist int) {
+	for n > 0 {
+		if e.blk.room() == 0 {
+			e.blk.write(&e.bw)
+		}
+		k := min(n, e.blk.room()*maxMatch)
+		if n-k > 0 && n-k < 3 {
+			k = n - 3
+		}
+		e.blk.addMatch(k, dist)
+		n -= k
+	}
+}
