@@ -34,7 +34,11 @@ const (
 	litTableSize  = 1<<litRoot + 2592
 	distTableSize = 1<<distRoot + 512
 
-	subFlag = 0x100
+	// Table entry flags; see build.
+	subFlag = 1 << 8  // a primary entry pointing to a secondary table
+	lenFlag = 1 << 9  // a length code: base<<16, extra bits count<<4
+	eobFlag = 1 << 10 // the end of block code, 256
+	badFlag = 1 << 11 // no code, or one that must not occur (286, 287; distance 30, 31)
 )
 
 // syncTail is LEN and NLEN of the empty stored block that ends a sync
@@ -68,6 +72,15 @@ var (
 	fixedDist = new([distTableSize]uint32)
 )
 
+// What table entries hold for each symbol, besides the code length: the
+// literal, or a length's or distance's base and extra bits (RFC 1951
+// section 3.2.5), so that decoding needs no second lookup.
+var (
+	litVals  [288]uint32
+	distVals [32]uint32
+	clVals   [19]uint32
+)
+
 func init() {
 	var lens [288 + 32]uint8
 	for i := range 288 {
@@ -85,7 +98,29 @@ func init() {
 	for i := 288; i < len(lens); i++ {
 		lens[i] = 5
 	}
-	if !build(fixedLit[:], lens[:288], litRoot) || !build(fixedDist[:], lens[288:], distRoot) {
+	for sym := range litVals {
+		switch {
+		case sym < 256:
+			litVals[sym] = uint32(sym) << 16
+		case sym == 256:
+			litVals[sym] = eobFlag
+		case sym < 286:
+			litVals[sym] = uint32(lenBase[sym-257])<<16 | uint32(lenExtra[sym-257])<<4 | lenFlag
+		default:
+			litVals[sym] = badFlag
+		}
+	}
+	for sym := range distVals {
+		if sym < 30 {
+			distVals[sym] = uint32(distBase[sym])<<16 | uint32(distExtra[sym])<<4
+		} else {
+			distVals[sym] = badFlag
+		}
+	}
+	for sym := range clVals {
+		clVals[sym] = uint32(sym) << 16
+	}
+	if !build(fixedLit[:], lens[:288], litVals[:], litRoot) || !build(fixedDist[:], lens[288:], distVals[:], distRoot) {
 		panic("inflate: fixed Huffman codes do not build")
 	}
 }
@@ -94,10 +129,11 @@ func init() {
 // whose code lengths are lens (RFC 1951 section 3.2.2), and reports
 // whether the code is valid.
 //
-// An entry is sym<<16 | n, n the code length; 0 marks a bit pattern that
-// is no code. Codes longer than root bits share a primary entry
-// off<<16 | subFlag | k pointing to a secondary table of 2^k entries at
-// t[off:], indexed by the k bits after the first root.
+// An entry is vals[sym] | n, n the code length in the low 4 bits; badFlag
+// (n 0) marks a bit pattern that is no code. Codes longer than root bits
+// share a primary entry off<<16 | subFlag | k pointing to a secondary
+// table of 2^k entries at t[off:], indexed by the k bits after the first
+// root.
 //
 // The code must be complete, except for the two cases zlib (and so
 // compress/flate) accepts: no codes at all, which fails only if a symbol
@@ -108,7 +144,7 @@ func init() {
 // subtree at least k+1 leaves deep, and k <= 15-root. For 286 literal codes
 // and root 10 that is at most 47 tables of 32 entries and one of 8 (1512);
 // for 30 distance codes and root 8, at most 416. build still checks.
-func build(t []uint32, lens []uint8, root uint) bool {
+func build(t []uint32, lens []uint8, vals []uint32, root uint) bool {
 	var count [16]int
 	maxLen := 0
 	for _, l := range lens {
@@ -117,7 +153,7 @@ func build(t []uint32, lens []uint8, root uint) bool {
 	}
 	primary := t[:1<<root]
 	if maxLen == 0 {
-		clear(primary)
+		fillBad(primary)
 		return true
 	}
 	left := 1
@@ -133,7 +169,7 @@ func build(t []uint32, lens []uint8, root uint) bool {
 		}
 		// A complete code writes every entry below; this one leaves
 		// half of them invalid.
-		clear(primary)
+		fillBad(primary)
 	}
 	// The canonical codes, RFC 1951 section 3.2.2, bit-reversed.
 	var next [16]uint16
@@ -189,7 +225,7 @@ func build(t []uint32, lens []uint8, root uint) bool {
 			continue
 		}
 		rev := int(revs[sym])
-		e := uint32(sym)<<16 | uint32(l)
+		e := vals[sym] | uint32(l)
 		if uint(l) <= root {
 			for i := rev; i < len(primary); i += 1 << l {
 				primary[i] = e
@@ -197,12 +233,18 @@ func build(t []uint32, lens []uint8, root uint) bool {
 			continue
 		}
 		pe := primary[rev&int(mask)]
-		sub := t[pe>>16 : pe>>16+1<<(pe&0xff)]
+		sub := t[pe>>16 : pe>>16+1<<(pe&15)]
 		for i := rev >> root; i < len(sub); i += 1 << (uint(l) - root) {
 			sub[i] = e
 		}
 	}
 	return true
+}
+
+func fillBad(t []uint32) {
+	for i := range t {
+		t[i] = badFlag
+	}
 }
 
 // reverse returns the n low bits of c in reverse order: Huffman codes are
@@ -424,7 +466,15 @@ func (s *state) fill() error {
 		s.ir = 0
 	}
 	for !s.srcDone {
-		n, err := s.src.Read(s.in[s.iw : len(s.in)-len(syncTail)])
+		if s.src == nil {
+			s.srcDone = true // a nil src is an empty payload
+			break
+		}
+		buf := s.in[s.iw : len(s.in)-len(syncTail)]
+		n, err := s.src.Read(buf)
+		if n < 0 || n > len(buf) {
+			return errors.New("inflate: invalid count from Read")
+		}
 		s.iw += n
 		s.consumed += int64(n)
 		if err == io.EOF {
@@ -626,7 +676,7 @@ func (s *state) dynamic() error {
 		}
 		cl[clOrder[i]] = uint8(s.take(3))
 	}
-	if !build(s.clTab[:], cl[:], clRoot) {
+	if !build(s.clTab[:], cl[:], clVals[:], clRoot) {
 		return s.corrupt()
 	}
 	lens := s.lens[:nlit+ndist]
@@ -634,10 +684,11 @@ func (s *state) dynamic() error {
 		if err := s.want(7); err != nil {
 			return err
 		}
-		sym, err := s.symbol(s.clTab[:], clRoot)
+		e, err := s.symbol(s.clTab[:], clRoot)
 		if err != nil {
 			return err
 		}
+		sym := e >> 16
 		if sym < 16 {
 			lens[i] = uint8(sym)
 			i++
@@ -673,7 +724,7 @@ func (s *state) dynamic() error {
 			i++
 		}
 	}
-	if !build(s.litTab[:], lens[:nlit], litRoot) || !build(s.distTab[:], lens[nlit:], distRoot) {
+	if !build(s.litTab[:], lens[:nlit], litVals[:], litRoot) || !build(s.distTab[:], lens[nlit:], distVals[:], distRoot) {
 		return s.corrupt()
 	}
 	return nil
@@ -768,49 +819,43 @@ func (r *Reader) huffman(s *state) error {
 			nb |= 56
 			e := lit[bits&(1<<litRoot-1)]
 			if e&subFlag != 0 {
-				e = lit[(e>>16 + uint32(bits>>litRoot)&(1<<(e&0xff)-1))]
+				e = lit[e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1)]
 			}
-			n := uint(e & 0xff)
-			if n == 0 {
-				s.bits, s.nb, s.ir, r.wpos = bits, nb, ir, wpos
-				return s.corrupt()
-			}
-			bits >>= n
-			nb -= n
-			sym := e >> 16
-			if sym < 256 {
-				win[wpos] = byte(sym)
+			n := uint(e & 15)
+			if e&(lenFlag|eobFlag|badFlag) == 0 {
+				bits >>= n
+				nb -= n
+				win[wpos] = byte(e >> 16)
 				wpos++
 				continue
 			}
-			if sym == 256 {
-				s.bits, s.nb, s.ir, r.wpos = bits, nb, ir, wpos
+			if e&lenFlag == 0 {
+				s.bits, s.nb, s.ir, r.wpos = bits>>n, nb-n, ir, wpos
+				if e&badFlag != 0 {
+					return s.corrupt()
+				}
 				s.endBlock()
 				return nil
 			}
-			sym -= 257
-			if sym >= 29 {
-				s.bits, s.nb, s.ir, r.wpos = bits, nb, ir, wpos
-				return s.corrupt()
-			}
-			x := uint(lenExtra[sym])
-			length := int(lenBase[sym]) + int(bits&(1<<x-1))
+			bits >>= n
+			nb -= n
+			x := uint(e>>4) & 15
+			length := int(e>>16) + int(bits&(1<<x-1))
 			bits >>= x
 			nb -= x
 			e = dist[bits&(1<<distRoot-1)]
 			if e&subFlag != 0 {
-				e = dist[(e>>16 + uint32(bits>>distRoot)&(1<<(e&0xff)-1))]
+				e = dist[e>>16+uint32(bits>>distRoot)&(1<<(e&15)-1)]
 			}
-			n = uint(e & 0xff)
-			sym = e >> 16
-			if n == 0 || sym >= 30 {
-				s.bits, s.nb, s.ir, r.wpos = bits>>n, nb-n, ir, wpos
-				return s.corrupt()
-			}
+			n = uint(e & 15)
 			bits >>= n
 			nb -= n
-			x = uint(distExtra[sym])
-			d := int(distBase[sym]) + int(bits&(1<<x-1))
+			if e&badFlag != 0 {
+				s.bits, s.nb, s.ir, r.wpos = bits, nb, ir, wpos
+				return s.corrupt()
+			}
+			x = uint(e>>4) & 15
+			d := int(e>>16) + int(bits&(1<<x-1))
 			bits >>= x
 			nb -= x
 			if d > histBase+wpos {
@@ -831,43 +876,35 @@ func (r *Reader) huffman(s *state) error {
 		if err := s.want(15); err != nil {
 			return err
 		}
-		sym, err := s.symbol(lit[:], litRoot)
+		e, err := s.symbol(lit[:], litRoot)
 		if err != nil {
 			return err
 		}
-		if sym < 256 {
-			win[r.wpos] = byte(sym)
+		if e&(lenFlag|eobFlag) == 0 {
+			win[r.wpos] = byte(e >> 16)
 			r.wpos++
 			continue
 		}
-		if sym == 256 {
+		if e&eobFlag != 0 {
 			s.endBlock()
 			return nil
 		}
-		sym -= 257
-		if sym >= 29 {
-			return s.corrupt()
-		}
-		x := uint(lenExtra[sym])
+		x := uint(e>>4) & 15
 		if err := s.need(x); err != nil {
 			return err
 		}
-		length := int(lenBase[sym]) + int(s.take(x))
+		length := int(e>>16) + int(s.take(x))
 		if err := s.want(15); err != nil {
 			return err
 		}
-		sym, err = s.symbol(dist[:], distRoot)
-		if err != nil {
+		if e, err = s.symbol(dist[:], distRoot); err != nil {
 			return err
 		}
-		if sym >= 30 {
-			return s.corrupt()
-		}
-		x = uint(distExtra[sym])
+		x = uint(e>>4) & 15
 		if err := s.need(x); err != nil {
 			return err
 		}
-		d := int(distBase[sym]) + int(s.take(x))
+		d := int(e>>16) + int(s.take(x))
 		if d > histBase+r.wpos {
 			return s.corrupt()
 		}
@@ -882,22 +919,25 @@ func (r *Reader) huffman(s *state) error {
 
 // symbol decodes one symbol with the bits at hand, which are all there
 // are if fewer than the longest code: an entry that needs more is a
-// truncated stream.
+// truncated stream. It returns the table entry.
 func (s *state) symbol(t []uint32, root uint) (uint32, error) {
 	b := s.bits & (1<<s.nb - 1)
 	e := t[b&(1<<root-1)]
 	if e&subFlag != 0 {
-		e = t[(e>>16 + uint32(b>>root)&(1<<(e&0xff)-1))]
+		e = t[e>>16+uint32(b>>root)&(1<<(e&15)-1)]
 	}
-	n := uint(e & 0xff)
+	n := uint(e & 15)
 	if n == 0 {
-		return 0, s.corrupt()
+		return 0, s.corrupt() // no code
 	}
 	if n > s.nb {
 		return 0, io.ErrUnexpectedEOF
 	}
 	s.take(n)
-	return e >> 16, nil
+	if e&badFlag != 0 {
+		return 0, s.corrupt() // a code that must not occur
+	}
+	return e, nil
 }
 
 // drain reads the rest of the payload after a BFINAL block (RFC 7692

@@ -506,3 +506,60 @@ func TestPromptRead(t *testing.T) {
 		t.Fatalf("rest: %d, %v", len(rest), err)
 	}
 }
+
+// TestDiscardAndClose: Discard mid-message drops the history but keeps
+// the window; Close gives the window up; Reset mid-message drops the
+// history too.
+func TestDiscardAndClose(t *testing.T) {
+	hello := []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}
+	again := []byte{0xf2, 0x00, 0x11, 0x00, 0x00} // "Hello" from the history
+	long := compress(t, flate.BestSpeed, textData(100000))
+	for _, stop := range []string{"Discard", "Close", "Reset"} {
+		r := NewReader(true)
+		if got, err := inflateAll(r, bytes.NewReader(hello), 100); err != nil || string(got) != "Hello" {
+			t.Fatalf("%s: first message %q, %v", stop, got, err)
+		}
+		r.Reset(bytes.NewReader(long))
+		if n, err := r.Read(make([]byte, 10)); n != 10 || err != nil {
+			t.Fatalf("%s: %d, %v", stop, n, err)
+		}
+		switch stop {
+		case "Discard":
+			r.Discard()
+			if !r.Idle() || r.win == nil {
+				t.Errorf("Discard: idle %v, window %v", r.Idle(), r.win != nil)
+			}
+			if _, err := r.Read(make([]byte, 10)); err == nil {
+				t.Error("Read after Discard succeeded")
+			}
+		case "Close":
+			r.Close()
+			if !r.Idle() || r.win != nil {
+				t.Errorf("Close: idle %v, window %v", r.Idle(), r.win != nil)
+			}
+		}
+		if _, err := inflateAll(r, bytes.NewReader(again), 100); !isCorrupt(err) {
+			t.Errorf("%s: reference into the dropped history: %v", stop, err)
+		}
+		if got, err := inflateAll(r, bytes.NewReader(hello), 100); err != nil || string(got) != "Hello" {
+			t.Errorf("%s: next message %q, %v", stop, got, err)
+		}
+		if got, err := inflateAll(r, bytes.NewReader(again), 100); err != nil || string(got) != "Hello" {
+			t.Errorf("%s: history after a fresh start %q, %v", stop, got, err)
+		}
+	}
+}
+
+// zeroReader returns no bytes and no error, forever.
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestNoProgress(t *testing.T) {
+	if _, err := inflateAll(NewReader(false), zeroReader{}, 100); err != io.ErrNoProgress {
+		t.Fatalf("err = %v; want io.ErrNoProgress", err)
+	}
+	if got, err := inflateAll(NewReader(false), nil, 100); err != nil || len(got) != 0 {
+		t.Fatalf("nil src: %q, %v; want an empty message", got, err)
+	}
+}
