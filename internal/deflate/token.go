@@ -16,20 +16,20 @@ const (
 	maxMatch   = 258 // the longest match one token can express
 	endOfBlock = 256 // the literal/length symbol ending a block
 
-	numLitLen = 286 // literal/length symbols that may occur (286 and 287 never do)
-	numDist   = 30  // distance symbols that may occur (30 and 31 never do)
-	numCodeLen = 19 // code length symbols (RFC 1951 section 3.2.7)
+	numLitLen  = 286 // literal/length symbols that may occur (286 and 287 never do)
+	numDist    = 30  // distance symbols that may occur (30 and 31 never do)
+	numCodeLen = 19  // code length symbols (RFC 1951 section 3.2.7)
 )
 
 func matchToken(length, dist int) token {
 	return token(matchFlag | uint32(distCode(dist-1))<<23 | uint32(length-3)<<15 | uint32(dist-1))
 }
 
-func (t token) isMatch() bool  { return t&matchFlag != 0 }
-func (t token) length3() int   { return int(t>>15) & 0xff } // length - 3
-func (t token) dist1() int     { return int(t) & 0x7fff }   // distance - 1
-func (t token) distCode() int  { return int(t>>23) & 0x1f }
-func (t token) literal() byte  { return byte(t) }
+func (t token) isMatch() bool   { return t&matchFlag != 0 }
+func (t token) length3() int    { return int(t>>15) & 0xff } // length - 3
+func (t token) dist1() int      { return int(t) & 0x7fff }   // distance - 1
+func (t token) distCode() int   { return int(t>>23) & 0x1f }
+func (t token) literal() byte   { return byte(t) }
 func (t token) lengthCode() int { return int(lengthCodes[t.length3()]) }
 
 // Length symbols 257..285 (RFC 1951 section 3.2.5): for length-3 in
