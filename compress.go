@@ -22,18 +22,21 @@ const (
 
 	// CompressionContextTakeover compresses with a window kept across
 	// messages, which compresses chatty traffic best. It costs memory: a
-	// connection keeps its flate.Writer once it has sent a compressed
-	// message and a history once it has read one, about 1.24 MB in all at
-	// the default level (flate.BestSpeed), of which about 33 KB is for
-	// reading (measured: go test -v -run Memory ./internal/wsflate/).
-	// CompressionOptions.History trades most of that memory for CPU.
+	// connection keeps its compression window once it has sent a
+	// compressed message and its decompression window once it has read
+	// one, about 84 KB in all at the default level (flate.BestSpeed), of
+	// which about 33 KB is for reading; the other levels keep a
+	// compress/flate writer of about 0.8 MB instead (measured: go test -v
+	// -run Memory ./internal/wsflate/). CompressionOptions.History and
+	// the window bits trade some of that memory for compression.
 	CompressionContextTakeover
 
 	// CompressionNoContextTakeover compresses each message on its own and
 	// asks the peer to do the same, so the compressors and decompressors
-	// come from pools for each message and an idle connection holds under
-	// 300 bytes for compression. A message in flight borrows a writer
-	// (about 1.2 MB at flate.BestSpeed) or a reader (about 41 KB).
+	// take their buffers from pools for each message and an idle
+	// connection holds under 400 bytes for compression. A message in
+	// flight borrows about 175 KB to write at flate.BestSpeed (0.8 MB for
+	// a compress/flate writer at the other levels) and 55 KB to read.
 	CompressionNoContextTakeover
 )
 
@@ -52,7 +55,9 @@ type CompressionOptions struct {
 	Mode CompressionMode
 
 	// Level is the compress/flate level, from flate.HuffmanOnly (-2) to
-	// flate.BestCompression (9). Default (0): flate.BestSpeed.
+	// flate.BestCompression (9). Default (0): flate.BestSpeed, which
+	// Starling's own encoder implements, faster and in far less memory
+	// than compress/flate; the other levels use compress/flate.
 	Level int
 
 	// Threshold is the size below which a message goes out uncompressed.
@@ -61,25 +66,22 @@ type CompressionOptions struct {
 
 	// ServerMaxWindowBits and ClientMaxWindowBits (8–15) limit the LZ77
 	// window of the server's and the client's compressor (RFC 7692 section
-	// 7.1.2). Default (0): 15. compress/flate always uses a 32 KiB
-	// window, so a smaller one is honoured by restarting the stream at
-	// flate.BestSpeed every 2^bits bytes, which no back-reference can
-	// cross; Level is then ignored, and the window is not kept across
-	// messages (context takeover is a permission, not a duty).
+	// 7.1.2). Default (0): 15. Starling's encoder honours any window
+	// exactly and keeps less memory for a smaller one; compress/flate
+	// cannot, so under 15 bits Level is ignored and flate.BestSpeed used.
 	ServerMaxWindowBits, ClientMaxWindowBits int
 
 	// History, with CompressionContextTakeover, makes a connection keep
 	// only the last History bytes it compressed (at most 32 KiB) between
-	// messages, instead of a whole flate.Writer (about 1.2 MB at
-	// flate.BestSpeed). Each compressed message then borrows a pooled
-	// writer and first compresses that history into it, discarding the
-	// output, so that it can still refer back to the messages before it.
-	// On JSON at flate.BestSpeed, a 1 KiB history compresses better than
-	// the whole writer (ratio 0.39 against 0.48 at 256 B messages, 0.27
-	// against 0.31 at 1 KiB) but takes 4.6× its CPU at 256 B, 2.2× at
-	// 1 KiB and 1.1× at 16 KiB (go test -bench CompressHistory
-	// ./internal/wsflate/). Use it when memory, not CPU, limits how many
-	// connections compress. Default (0): keep the flate.Writer.
+	// messages. At flate.BestSpeed this is simply a smaller window: on
+	// 256 B JSON messages a 4 KiB history keeps 18 KB instead of 51 KB
+	// for a ratio of 0.335 instead of 0.325, at the same CPU. At the
+	// compress/flate levels it keeps those bytes instead of a whole writer
+	// (0.8 MB): each compressed message borrows a pooled writer and first
+	// compresses the history into it, discarding the output, which on
+	// 256 B messages costs 8× the CPU of keeping the writer (go test
+	// -bench CompressHistory ./internal/wsflate/). Default (0): the whole
+	// window.
 	History int
 }
 

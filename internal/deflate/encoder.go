@@ -7,10 +7,11 @@
 // keeps its context pays that much. An Encoder keeps only what the
 // window needs: the last window bytes it compressed, the input of the
 // message in progress and a 2^12-entry table of 16-bit positions, about
-// 49 KB at the full 32 KiB window. A window of any size from 256 bytes
-// up is honoured exactly, so the smaller windows of RFC 7692 section
-// 7.1.2 cost less and keep context too. Tokens and Huffman codes are
-// scratch from a pool, held only while a message is being compressed.
+// 49 KB at the full 32 KiB window. A window of any size up to 32 KiB is
+// honoured exactly, so the smaller windows of RFC 7692 section 7.1.2,
+// or a sender's own choice to remember less, cost less and keep context
+// too. Tokens and Huffman codes are scratch from a pool, held only while
+// a message is being compressed.
 //
 // Matching is greedy, one hash table entry per 4-byte prefix, like
 // compress/flate's BestSpeed; each block gets dynamic or fixed Huffman
@@ -26,10 +27,6 @@ import (
 // MaxWindow is the largest DEFLATE window (RFC 1951 section 2).
 const MaxWindow = 1 << 15
 
-// MinWindow is the smallest window RFC 7692 negotiates (8 bits, section
-// 7.1.2.1).
-const MinWindow = 1 << 8
-
 const (
 	tableBits = 12
 	tableSize = 1 << tableBits
@@ -37,8 +34,11 @@ const (
 	// keptSlack is input room beyond the window in the buffer an Encoder
 	// with context takeover keeps: a message up to this size is gathered
 	// whole before matching, and larger input slides the window once per
-	// keptSlack bytes.
+	// keptSlack bytes. Windows under keptSlack get as much room as their
+	// size, but at least minSlack, which leaves room for input after the
+	// maxMatch+8 bytes that wait unmatched at the end of a piece.
 	keptSlack = 8 << 10
+	minSlack  = 2 << 10
 
 	// pooledSlack is the same for the pooled buffers of an Encoder that
 	// keeps no context, which can afford fewer slides.
@@ -55,7 +55,7 @@ const (
 // to the caller's slice; a message's output is complete only after its
 // Flush. An Encoder is not safe for concurrent use.
 type Encoder struct {
-	window int      // how far back a match may reach, MinWindow..MaxWindow
+	window int      // how far back a match may reach, 1..MaxWindow
 	keep   bool     // context takeover: the history outlives the message
 	h      *history // kept with context takeover; pooled otherwise
 	blk    *block   // the block in progress, while a message is
@@ -78,13 +78,16 @@ var (
 )
 
 // NewEncoder returns an Encoder whose matches reach at most window bytes
-// back (clamped to MinWindow..MaxWindow). With contextTakeover the window
+// back (clamped to 1..MaxWindow). With contextTakeover the window
 // carries over from one message to the next (RFC 7692 section 7.2.1), and
 // the Encoder keeps it between messages; without, every message starts
 // afresh and an idle Encoder holds no buffer.
 func NewEncoder(window int, contextTakeover bool) *Encoder {
-	return &Encoder{window: min(max(window, MinWindow), MaxWindow), keep: contextTakeover}
+	return &Encoder{window: min(max(window, 1), MaxWindow), keep: contextTakeover}
 }
+
+// Window returns how far back the Encoder's matches reach.
+func (e *Encoder) Window() int { return e.window }
 
 // Write compresses p as part of the current message and returns dst with
 // whatever compressed bytes are ready appended.
@@ -175,7 +178,7 @@ func (e *Encoder) end() []byte {
 // false once the buffer has its full size.
 func (e *Encoder) grow(need int) bool {
 	h := e.h
-	full := e.window + keptSlack
+	full := e.window + min(keptSlack, max(e.window, minSlack))
 	if !e.keep || cap(h.buf) >= full {
 		return false
 	}

@@ -85,7 +85,7 @@ func corpus() [][]byte {
 // bytes before it (or nothing, without takeover).
 func TestRoundTrip(t *testing.T) {
 	msgs := corpus()
-	for _, window := range []int{MinWindow, 1 << 10, 1 << 13, MaxWindow} {
+	for _, window := range []int{1, 100, 1 << 8, 1 << 10, 1 << 13, MaxWindow} {
 		for _, keep := range []bool{true, false} {
 			t.Run(fmt.Sprintf("window=%d/takeover=%t", window, keep), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(3, uint64(window)))

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/starling-ws/starling/internal/deflate"
 )
 
 // errNoDestination reports a Write or Finish without a Reset first.
@@ -20,31 +22,22 @@ var writerPools [flate.BestCompression + 3]sync.Pool
 // a raw DEFLATE stream ended by a sync flush whose trailing 00 00 ff ff is
 // dropped (RFC 7692 section 7.2.1).
 //
-// With context takeover the flate.Writer, and so the LZ77 window, lives as
-// long as the Compressor, and later messages may refer to earlier ones.
-// Without it the flate.Writer is taken from a pool for each message and
-// returned by Finish, so an idle connection holds none.
+// At flate.BestSpeed, the default, and for any window under 15 bits, a
+// Compressor uses internal/deflate, which honours any window exactly and
+// keeps only that window and an 8 KiB table with context takeover (about
+// 49 KB at 15 bits), nothing without. The other levels use compress/flate,
+// whose writer keeps a 32 KiB window and about 0.8 MB of tables: with
+// context takeover that writer lives as long as the Compressor; without,
+// it is taken from a pool for each message and returned by Finish.
 //
-// compress/flate always uses a 32 KiB window, so a window of b < 15 bits
-// (RFC 7692 section 7.1.2) is honoured by restarting the DEFLATE stream,
-// after a sync flush, every 2^b bytes of input: a back-reference can then
-// only point inside the current 2^b-byte chunk, so it never reaches further
-// back than the window. These restarts use flate.BestSpeed, whose reset is
-// cheap (the other levels clear 640 KB of hash tables on each reset). The
-// restarts also mean no context is kept between messages, so the writer is
-// pooled. On 1 KiB JSON messages this compresses as well as a full window
-// from 10 bits up (ratio 0.36) and like Huffman coding alone at 8 (0.60).
-//
-// With context takeover and a 15-bit window a Compressor keeps about 1.2 MB
-// (flate.BestSpeed) or 0.8 MB (DefaultCompression) per connection;
-// otherwise under 100 B between messages (see the package documentation).
-//
-// With context takeover and LimitHistory, a Compressor keeps only the last
-// bytes it compressed instead of a flate.Writer. Each message borrows a
-// pooled writer and first compresses that history into it, discarding the
-// output: the message's back-references can then reach the history, which
-// the peer's window holds as its most recent bytes. Memory falls to the
-// history's size; the CPU of compressing it is paid on every message.
+// With context takeover, LimitHistory bounds what is kept between
+// messages. internal/deflate simply uses the smaller window. For the
+// compress/flate levels, the Compressor keeps only the last bytes it
+// compressed instead of a writer: each message borrows a pooled writer
+// and first compresses that history into it, discarding the output, so
+// that the message's back-references can reach the history, which the
+// peer's window holds as its most recent bytes. The CPU of compressing
+// the history is then paid on every message.
 //
 // A message sent without compression (RSV1 clear, RFC 7692 section 6)
 // must not pass through the Compressor. Both sides' windows then hold only
@@ -54,17 +47,25 @@ var writerPools [flate.BestCompression + 3]sync.Pool
 //
 // A Compressor is not safe for concurrent use.
 type Compressor struct {
+	enc *deflate.Encoder // the flate.BestSpeed and small-window path
+
+	// The compress/flate path.
 	level     int
 	noContext bool
-	chunk     int           // > 0: restart the stream every chunk bytes of input
-	inChunk   int           // input bytes since the last restart
 	fw        *flate.Writer // nil between messages without context takeover
 	tail      tailWriter
 	app       appendWriter
-
-	history int    // > 0: takeover through a history of this many bytes
-	hist    []byte // the last bytes compressed, at most history of them
+	history   int    // > 0: takeover through a history of this many bytes
+	hist      []byte // the last bytes compressed, at most history of them
 }
+
+// encodeChunk bounds the input given to the Encoder at once, and so the
+// output buffer a Write borrows.
+const encodeChunk = 32 << 10
+
+// outBuffers holds the buffers that carry the Encoder's output to the
+// destination writer while a Write or Finish runs.
+var outBuffers = sync.Pool{New: func() any { b := make([]byte, 0, encodeChunk+encodeChunk/8); return &b }}
 
 // NewCompressor returns a Compressor for one connection. level is a
 // compress/flate level; windowBits (8..15, 0 meaning 15) is the negotiated
@@ -74,25 +75,33 @@ func NewCompressor(level int, noContextTakeover bool, windowBits int) (*Compress
 		return nil, fmt.Errorf("wsflate: invalid compression level %d", level)
 	}
 	c := &Compressor{level: level, noContext: noContextTakeover}
+	bits := windowOrMax(windowBits)
 	switch {
 	case level == flate.NoCompression || level == flate.HuffmanOnly:
 		// No back-references at all: any window, and no context to keep.
 		c.noContext = true
-	case windowOrMax(windowBits) < MaxWindowBits:
-		c.level, c.chunk, c.noContext = flate.BestSpeed, 1<<windowOrMax(windowBits), true
+	case level == flate.BestSpeed || bits < MaxWindowBits:
+		// compress/flate always uses a 32 KiB window, too large for
+		// these; the Encoder's is exact.
+		c.enc = deflate.NewEncoder(1<<bits, !noContextTakeover)
 	}
 	return c, nil
 }
 
 // LimitHistory makes a Compressor with context takeover keep only the last
-// n bytes it compressed (at most the window), and no flate.Writer, between
-// messages. It must be called before the first message; n <= 0, or a
+// n bytes it compressed (at most the window) between messages, and no
+// flate.Writer. It must be called before the first message; n <= 0, or a
 // Compressor without context takeover, keeps the default.
 func (c *Compressor) LimitHistory(n int) {
-	if c.noContext || n <= 0 {
-		return
+	switch {
+	case c.noContext || n <= 0:
+	case c.enc != nil:
+		if c.enc.Window() > n {
+			c.enc = deflate.NewEncoder(n, true)
+		}
+	default:
+		c.history = min(n, 1<<MaxWindowBits)
 	}
-	c.history = min(n, 1<<MaxWindowBits)
 }
 
 // Reset starts a new message whose compressed bytes go to w.
@@ -106,11 +115,11 @@ func (c *Compressor) Write(p []byte) (int, error) {
 	if c.tail.w == nil {
 		return 0, errNoDestination
 	}
+	if c.enc != nil {
+		return c.encode(p, false)
+	}
 	if c.fw == nil {
 		c.fw = c.getWriter()
-	}
-	if c.chunk > 0 {
-		return c.writeChunked(p)
 	}
 	n, err := c.fw.Write(p)
 	if c.history > 0 {
@@ -134,29 +143,31 @@ func (c *Compressor) remember(p []byte) {
 	c.hist = append(c.hist, p...)
 }
 
-// writeChunked writes p restarting the stream every c.chunk input bytes, so
-// that no back-reference reaches outside a window of that size. A restart
-// happens only when more input follows, so a message never ends with one.
-func (c *Compressor) writeChunked(p []byte) (int, error) {
+// encode compresses p with the Encoder, and ends the message if final,
+// writing the output to the destination as it comes. A failed write
+// leaves the peer's window unknown, so the Encoder starts afresh.
+func (c *Compressor) encode(p []byte, final bool) (int, error) {
+	buf := outBuffers.Get().(*[]byte)
+	defer outBuffers.Put(buf)
 	n := 0
-	for len(p) > 0 {
-		if c.inChunk == c.chunk {
-			if err := c.fw.Flush(); err != nil {
+	for {
+		k := min(len(p)-n, encodeChunk)
+		out := c.enc.Write((*buf)[:0], p[n:n+k])
+		n += k
+		if final && n == len(p) {
+			out = c.enc.Flush(out)
+		}
+		*buf = out[:0]
+		if len(out) > 0 {
+			if _, err := c.tail.w.Write(out); err != nil {
+				c.enc.Reset()
 				return n, err
 			}
-			c.fw.Reset(&c.tail)
-			c.inChunk = 0
 		}
-		k := min(len(p), c.chunk-c.inChunk)
-		m, err := c.fw.Write(p[:k])
-		n += m
-		c.inChunk += m
-		if err != nil {
-			return n, err
+		if n == len(p) {
+			return n, nil
 		}
-		p = p[k:]
 	}
-	return n, nil
 }
 
 // Finish ends the current message: it sync-flushes the compressor and
@@ -165,6 +176,11 @@ func (c *Compressor) writeChunked(p []byte) (int, error) {
 func (c *Compressor) Finish() error {
 	if c.tail.w == nil {
 		return errNoDestination
+	}
+	if c.enc != nil {
+		_, err := c.encode(nil, true)
+		c.tail.w = nil
+		return err
 	}
 	if c.fw == nil {
 		c.fw = c.getWriter()
@@ -186,6 +202,9 @@ func (c *Compressor) Finish() error {
 
 // Append appends msg compressed as one message to dst.
 func (c *Compressor) Append(dst, msg []byte) []byte {
+	if c.enc != nil {
+		return c.enc.Flush(c.enc.Write(dst, msg))
+	}
 	c.app.buf = dst
 	c.Reset(&c.app)
 	_, err := c.Write(msg)
@@ -200,16 +219,19 @@ func (c *Compressor) Append(dst, msg []byte) []byte {
 	return dst
 }
 
-// Close releases the Compressor's flate.Writer to the pool. The Compressor
-// may be used again afterwards, starting with an empty window.
+// Close forgets the window and releases the compress/flate writer, if
+// any, to the pool. The Compressor may be used again afterwards, starting
+// with an empty window.
 func (c *Compressor) Close() {
+	if c.enc != nil {
+		c.enc.Reset()
+	}
 	c.putWriter()
 	c.tail.w = nil
 	c.hist = c.hist[:0]
 }
 
 func (c *Compressor) getWriter() *flate.Writer {
-	c.inChunk = 0
 	var fw *flate.Writer
 	if w, ok := writerPools[c.level+2].Get().(*flate.Writer); ok {
 		fw = w

@@ -66,6 +66,9 @@ func TestLimitedHistory(t *testing.T) {
 			if cap(c.hist) > history {
 				t.Errorf("level %d, history %d: history buffer of %d bytes", level, history, cap(c.hist))
 			}
+			if c.enc != nil && c.enc.Window() > history {
+				t.Errorf("level %d, history %d: the encoder's window is %d bytes", level, history, c.enc.Window())
+			}
 		}
 	}
 }

@@ -42,11 +42,15 @@ func TestRoundTripStreaming(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	msgs := append(jsonMessages(20, 3000), nil, []byte("x"), bytes.Repeat([]byte("ab"), 70000))
 	for _, mode := range []struct {
+		level     int
 		noContext bool
 		bits      int
-	}{{false, 15}, {true, 15}, {false, 9}} {
+	}{
+		{flate.BestSpeed, false, 15}, {flate.BestSpeed, true, 15}, {flate.BestSpeed, false, 9},
+		{flate.DefaultCompression, false, 15}, {flate.DefaultCompression, true, 15},
+	} {
 		noContext := mode.noContext
-		c, _ := NewCompressor(flate.DefaultCompression, noContext, mode.bits)
+		c, _ := NewCompressor(mode.level, noContext, mode.bits)
 		d := NewDecompressor(noContext)
 		for j, m := range msgs {
 			var z bytes.Buffer
@@ -83,16 +87,20 @@ func TestRoundTripWindowBits(t *testing.T) {
 	msgs := jsonMessages(20, 2048)
 	widest := 0 // the checker must see long distances where they are allowed
 	for bits := MinWindowBits; bits <= MaxWindowBits; bits++ {
-		for _, noContext := range []bool{false, true} {
+		for _, mode := range []struct {
+			level     int
+			noContext bool
+		}{{flate.BestSpeed, false}, {flate.BestSpeed, true}, {flate.BestCompression, false}, {flate.BestCompression, true}} {
+			noContext := mode.noContext
 			in, out := 0, 0
-			c, _ := NewCompressor(flate.BestCompression, noContext, bits)
+			c, _ := NewCompressor(mode.level, noContext, bits)
 			d := NewDecompressor(noContext)
 			var history []byte
 			for j, m := range msgs {
 				z := c.Append(nil, m)
 				in, out = in+len(m), out+len(z)
 				if got := inflate(t, d, z); got != string(m) {
-					t.Fatalf("bits %d, noContext %v, message %d: round trip differs", bits, noContext, j)
+					t.Fatalf("bits %d, %+v, message %d: round trip differs", bits, mode, j)
 				}
 				if noContext {
 					history = nil
@@ -102,8 +110,8 @@ func TestRoundTripWindowBits(t *testing.T) {
 					t.Fatalf("bits %d: trace inflate: %v", bits, err)
 				}
 				if maxDist > 1<<bits {
-					t.Fatalf("bits %d, noContext %v, message %d: back-reference distance %d outside the window",
-						bits, noContext, j, maxDist)
+					t.Fatalf("bits %d, %+v, message %d: back-reference distance %d outside the window",
+						bits, mode, j, maxDist)
 				}
 				history = out
 				if bits == MaxWindowBits {
@@ -113,7 +121,7 @@ func TestRoundTripWindowBits(t *testing.T) {
 			// A restricted window still finds matches: Huffman coding
 			// alone gives about 0.6 on this corpus.
 			if ratio := float64(out) / float64(in); bits >= 10 && ratio > 0.45 {
-				t.Errorf("bits %d, noContext %v: ratio %.3f; the window restriction loses LZ77", bits, noContext, ratio)
+				t.Errorf("bits %d, %+v: ratio %.3f; the window restriction loses LZ77", bits, mode, ratio)
 			}
 		}
 	}
@@ -156,12 +164,14 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errFail }
 
 func TestPooling(t *testing.T) {
-	c, _ := NewCompressor(flate.BestSpeed, true, 15)
+	// BestSpeed uses internal/deflate, whose pooling TestMemoryPerConnection
+	// measures; the other levels use compress/flate.
+	c, _ := NewCompressor(flate.DefaultCompression, true, 15)
 	c.Append(nil, []byte("Hello"))
 	if c.fw != nil {
 		t.Error("no-takeover Compressor kept its flate.Writer after Finish")
 	}
-	c, _ = NewCompressor(flate.BestSpeed, false, 15)
+	c, _ = NewCompressor(flate.DefaultCompression, false, 15)
 	c.Append(nil, []byte("Hello"))
 	if c.fw == nil {
 		t.Error("takeover Compressor dropped its flate.Writer")
