@@ -13,7 +13,9 @@ import (
 // takeover, Reset for each message without), reporting the ratio.
 func BenchmarkEncode(b *testing.B) {
 	for _, size := range []int{256, 1 << 10, 16 << 10, 256 << 10} {
-		msgs := jsonMessages(32, size, rand.New(rand.NewPCG(1, 2)))
+		// Enough messages that none is still in the window when it comes
+		// round again.
+		msgs := jsonMessages(max(32, (128<<10)/size), size, rand.New(rand.NewPCG(1, 2)))
 		for _, keep := range []bool{true, false} {
 			name := fmt.Sprintf("%dB/takeover=%t", size, keep)
 			b.Run("starling/"+name, func(b *testing.B) {
