@@ -6,11 +6,12 @@ package deflate
 const maxBlockTokens = 1 << 14
 
 // block gathers the tokens of one DEFLATE block with their frequencies,
-// and writes the block with dynamic or fixed Huffman codes, whichever is
-// shorter (RFC 1951 section 3.2.6 and 3.2.7). It is scratch: pooled, and
-// held only while a message is being compressed.
+// and writes the block with dynamic or fixed Huffman codes or stored,
+// whichever is shortest (RFC 1951 sections 3.2.4, 3.2.6 and 3.2.7). It
+// is scratch: pooled, and held only while a message is being compressed.
 type block struct {
 	tokens   []token
+	size     int // the input bytes the tokens stand for
 	litFreq  [numLitLen]uint32
 	distFreq [numDist]uint32
 	clFreq   [numCodeLen]uint32
@@ -38,11 +39,13 @@ func (b *block) addLiterals(p []byte) {
 		b.tokens = append(b.tokens, token(c))
 		b.litFreq[c]++
 	}
+	b.size += len(p)
 }
 
 // addMatch adds a match of any length of at least 3, as tokens of at most
 // maxMatch each; the caller has checked room for length/maxMatch+1.
 func (b *block) addMatch(length, dist int) {
+	b.size += length
 	for length > 0 {
 		n := length
 		if n > maxMatch {
@@ -57,9 +60,36 @@ func (b *block) addMatch(length, dist int) {
 	}
 }
 
-// write writes the block, not final, and empties it.
-func (b *block) write(w *bitWriter) {
-	b.litFreq[endOfBlock]++
+// write writes the block, not final, and empties it. raw is the input
+// the block stands for, or nil if it is no longer at hand; with it the
+// block may go out stored, when that is shortest (incompressible data).
+func (b *block) write(w *bitWriter, raw []byte) {
+	dynamic, fixed := b.huffmanBits()
+	switch {
+	case raw != nil && storedBits(w.nbits, len(raw)) < min(fixed, dynamic):
+		writeStored(w, raw)
+	case fixed <= dynamic:
+		w.put(1<<1, 3) // BFINAL 0, BTYPE 01
+		b.writeTokens(w, &fixedLit, &fixedDist)
+	default:
+		w.put(2<<1, 3) // BFINAL 0, BTYPE 10
+		b.writeHeader(w)
+		b.writeTokens(w, &b.lit, &b.dist)
+	}
+	b.reset()
+}
+
+// storedShortest reports whether the block, standing for raw, is shortest
+// stored.
+func (b *block) storedShortest(w *bitWriter, raw []byte) bool {
+	dynamic, fixed := b.huffmanBits()
+	return storedBits(w.nbits, len(raw)) < min(fixed, dynamic)
+}
+
+// huffmanBits builds the block's dynamic codes and returns the bits the
+// block takes with them and with the fixed codes.
+func (b *block) huffmanBits() (dynamic, fixed int) {
+	b.litFreq[endOfBlock] = 1
 	b.h.build(&b.lit, b.litFreq[:], 15)
 	b.h.build(&b.dist, b.distFreq[:], 15)
 	extra := 0
@@ -69,22 +99,40 @@ func (b *block) write(w *bitWriter) {
 	for i, e := range distExtra {
 		extra += int(b.distFreq[i]) * int(e)
 	}
-	dynamic := 3 + extra + b.header() + cost(b.litFreq[:], b.lit.lens) + cost(b.distFreq[:], b.dist.lens)
-	fixed := 3 + extra + cost(b.litFreq[:], fixedLit.lens) + cost(b.distFreq[:], fixedDist.lens)
-	if fixed <= dynamic {
-		w.put(1<<1, 3) // BFINAL 0, BTYPE 01
-		b.writeTokens(w, &fixedLit, &fixedDist)
-	} else {
-		w.put(2<<1, 3) // BFINAL 0, BTYPE 10
-		b.writeHeader(w)
-		b.writeTokens(w, &b.lit, &b.dist)
+	dynamic = 3 + extra + b.header() + cost(b.litFreq[:], b.lit.lens) + cost(b.distFreq[:], b.dist.lens)
+	fixed = 3 + extra + cost(b.litFreq[:], fixedLit.lens) + cost(b.distFreq[:], fixedDist.lens)
+	return dynamic, fixed
+}
+
+// maxStored is the most bytes one stored block holds (RFC 1951 section
+// 3.2.4: LEN is 16 bits).
+const maxStored = 1<<16 - 1
+
+// storedBits returns the bits n bytes take as stored blocks, written
+// after pending bits: each block has a 3-bit header, padding to a byte,
+// then LEN and NLEN.
+func storedBits(pending uint, n int) int {
+	blocks := max(1, (n+maxStored-1)/maxStored)
+	pad := (8 - (int(pending)+3)%8) % 8
+	return 3 + pad + 32 + 8*n + (blocks-1)*(8+32)
+}
+
+// writeStored writes raw as stored blocks, not final.
+func writeStored(w *bitWriter, raw []byte) {
+	for first := true; first || len(raw) > 0; first = false {
+		n := min(len(raw), maxStored)
+		w.put(0, 3) // BFINAL 0, BTYPE 00
+		w.align()
+		w.out = append(w.out, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		w.out = append(w.out, raw[:n]...)
+		raw = raw[n:]
 	}
-	b.reset()
 }
 
 // reset empties the block.
 func (b *block) reset() {
 	b.tokens = b.tokens[:0]
+	b.size = 0
 	clear(b.litFreq[:])
 	clear(b.distFreq[:])
 }

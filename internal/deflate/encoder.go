@@ -15,7 +15,8 @@
 //
 // Matching is greedy, one hash table entry per 4-byte prefix, like
 // compress/flate's BestSpeed; each block gets dynamic or fixed Huffman
-// codes, whichever is shorter.
+// codes, or goes out stored, whichever is shortest, so incompressible
+// data grows by 5 bytes per block at most.
 package deflate
 
 import (
@@ -59,6 +60,7 @@ type Encoder struct {
 	keep   bool     // context takeover: the history outlives the message
 	h      *history // kept with context takeover; pooled otherwise
 	blk    *block   // the block in progress, while a message is
+	start  uint32   // the stream position of the block's first byte
 	rep    int      // the distance of the last match
 	bw     bitWriter
 }
@@ -97,6 +99,7 @@ func (e *Encoder) Write(dst, p []byte) []byte {
 	for len(p) > 0 {
 		if len(h.buf) == cap(h.buf) && !e.grow(len(p)) {
 			e.match(false)
+			e.saveStored()
 			h.slide(e.window)
 		}
 		n := min(len(p), cap(h.buf)-len(h.buf))
@@ -114,7 +117,7 @@ func (e *Encoder) Flush(dst []byte) []byte {
 	e.begin(dst)
 	e.match(true)
 	if len(e.blk.tokens) > 0 {
-		e.blk.write(&e.bw)
+		e.writeBlock()
 	}
 	// The sync flush is an empty stored block (BFINAL 0, BTYPE 00): its
 	// header bits, then padding to a byte, then the LEN and NLEN that
@@ -151,9 +154,6 @@ func (e *Encoder) Reset() {
 
 // begin readies the Encoder to append to dst, taking its scratch.
 func (e *Encoder) begin(dst []byte) {
-	if e.blk == nil {
-		e.blk = blockPool.Get().(*block)
-	}
 	if e.h == nil {
 		if e.keep {
 			e.h = new(history)
@@ -164,7 +164,39 @@ func (e *Encoder) begin(dst []byte) {
 			e.h = &history{buf: make([]byte, 0, MaxWindow+pooledSlack)}
 		}
 	}
+	if e.blk == nil {
+		e.blk = blockPool.Get().(*block)
+		e.start = e.h.base + uint32(e.h.enc)
+	}
 	e.bw.out = dst
+}
+
+// saveStored writes the block in progress now if the slide about to
+// happen would drop input it stands for and it is shortest stored: after
+// the slide it could only be Huffman coded. Only a block of nearly all
+// literals can be, so others are not costed.
+func (e *Encoder) saveStored() {
+	h, b := e.h, e.blk
+	drop := h.enc - e.window
+	off := int64(e.start - h.base)
+	if drop <= 0 || len(b.tokens)*8 < b.size*7 || off >= int64(drop) || off+int64(b.size) > int64(len(h.buf)) {
+		return
+	}
+	if b.storedShortest(&e.bw, h.buf[off:][:b.size]) {
+		e.writeBlock()
+	}
+}
+
+// writeBlock writes the block in progress, offering it its input if the
+// history still holds all of it (positions wrap, so one that slid out
+// gives an offset beyond the buffer).
+func (e *Encoder) writeBlock() {
+	var raw []byte
+	if off := e.start - e.h.base; uint64(off)+uint64(e.blk.size) <= uint64(len(e.h.buf)) {
+		raw = e.h.buf[off:][:e.blk.size]
+	}
+	e.start += uint32(e.blk.size)
+	e.blk.write(&e.bw, raw)
 }
 
 func (e *Encoder) end() []byte {

@@ -179,3 +179,47 @@ func TestCompressesLikeBestSpeed(t *testing.T) {
 		}
 	}
 }
+
+// TestIncompressible checks that random bytes go out stored (RFC 1951
+// section 3.2.4) rather than grow under Huffman coding: 5 bytes of
+// header per block, a block ending at maxBlockTokens bytes or where the
+// input buffer slides (every slack bytes or so), for messages
+// gathered whole and for messages longer than the input buffer, written
+// at once and in pieces, in every window.
+func TestIncompressible(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	noise := make([]byte, 300_000)
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	for _, window := range []int{1 << 9, 1 << 12, MaxWindow} {
+		for _, keep := range []bool{true, false} {
+			e := NewEncoder(window, keep)
+			var sent []byte
+			for _, n := range []int{100, 1200, 20_000, 300_000} {
+				for _, pieces := range []*rand.Rand{nil, r} {
+					m := noise[:n]
+					z := compress(e, m, pieces)
+					chunk := maxBlockTokens
+					if keep {
+						slack := min(keptSlack, max(window, minSlack))
+						chunk = min(chunk, slack-maxMatch-8)
+					}
+					limit := n + 5*(n/chunk+2) + 1
+					if len(z) > limit {
+						t.Errorf("window %d, takeover %t: %d random bytes took %d, more than %d", window, keep, n, len(z), limit)
+					}
+					var history []byte
+					if keep {
+						history = sent[max(0, len(sent)-window):]
+					}
+					if got := inflate(t, history, z); !bytes.Equal(got, m) {
+						t.Fatalf("window %d, takeover %t, %d bytes: round trip differs", window, keep, n)
+					}
+					sent = append(sent, m...)
+				}
+			}
+			e.Reset()
+		}
+	}
+}

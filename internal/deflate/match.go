@@ -63,7 +63,7 @@ func (e *Encoder) match(final bool) {
 func (e *Encoder) addLiterals(p []byte) {
 	for len(p) > 0 {
 		if e.blk.room() == 0 {
-			e.blk.write(&e.bw)
+			e.writeBlock()
 		}
 		n := min(len(p), e.blk.room())
 		e.blk.addLiterals(p[:n])
@@ -75,7 +75,7 @@ func (e *Encoder) addLiterals(p []byte) {
 func (e *Encoder) addMatch(n, dist int) {
 	for n > 0 {
 		if e.blk.room() == 0 {
-			e.blk.write(&e.bw)
+			e.writeBlock()
 		}
 		k := min(n, e.blk.room()*maxMatch)
 		if n-k > 0 && n-k < 3 {
