@@ -2,10 +2,11 @@ package deflate
 
 // match turns the input waiting in the history into tokens: greedy LZ77
 // (RFC 1951 section 4) over a table of the last position seen for each
-// 4-byte hash. Table entries are 16-bit stream positions, so an entry may
-// be stale or point at unrelated bytes; every candidate is checked against
-// the window and compared byte for byte before it is used, so a wrong
-// entry costs a missed match, never a wrong one.
+// 6-byte hash; matches are at least 4 bytes long. Table entries are
+// 16-bit stream positions, so an entry may be stale or point at unrelated
+// bytes; every candidate is checked against the window and compared byte
+// for byte before it is used, so a wrong entry costs a missed match,
+// never a wrong one.
 //
 // Unless the message ends here (final), match stops a longest match short
 // of the end of the input, so that a match running on into input still
@@ -22,7 +23,7 @@ func (e *Encoder) match(final bool) {
 	}
 	for s < limit {
 		x := load32(b, s)
-		slot := &h.table[hash4(x)]
+		slot := &h.table[hash6(b, s)]
 		pos := uint16(h.base + uint32(s))
 		dist := int(pos - *slot)
 		*slot = pos
@@ -48,8 +49,8 @@ func (e *Encoder) match(final bool) {
 		if s < limit {
 			// Index the end of the match, where the next one is likely
 			// to start from.
-			h.table[hash4(load32(b, s-2))] = uint16(h.base + uint32(s-2))
-			h.table[hash4(load32(b, s-1))] = uint16(h.base + uint32(s-1))
+			h.table[hash6(b, s-2)] = uint16(h.base + uint32(s-2))
+			h.table[hash6(b, s-1)] = uint16(h.base + uint32(s-1))
 		}
 	}
 	if !final {
