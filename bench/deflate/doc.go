@@ -25,7 +25,8 @@
 // compresses at level 1 (flate.BestSpeed, each library's default) with a
 // 32 KiB window: gws's default window with context takeover is 4 KiB
 // (12 bits), which is set to 15 bits here so that all compress alike.
-// gws uses klauspost/compress; the others use compress/flate. Messages
-// are binary, so that UTF-8 validation, which not every library does,
-// stays out of the measurement.
+// gws uses klauspost/compress, Starling its own encoder (internal/deflate)
+// and inflater (internal/inflate); coder and gorilla use compress/flate.
+// Messages are binary, so that UTF-8 validation, which not every library
+// does, stays out of the measurement.
 package deflate
