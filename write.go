@@ -175,6 +175,13 @@ func (c *Conn) armWriteDeadline() {
 	}
 }
 
+// separateWriteSize is the payload size from which a server frame leaves
+// in two write calls rather than one writev. Measured on loopback (1
+// connection, one message in flight, bench/cmd/loadgen): writev takes
+// 5–20 % less server CPU per echo from 16 to 128 KiB, the same from 256
+// to 768 KiB, and 1.4× more at 1 MiB (1.1× at 2 MiB).
+const separateWriteSize = 512 << 10
+
 func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
 	h := frame.Header{Fin: fin, Rsv1: rsv1, Opcode: op, Length: int64(len(p)), Masked: c.client}
 	if c.batch != nil || c.flags.has(flagReadAhead) {
@@ -191,6 +198,15 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 			// Header and payload leave in one write call.
 			n += copy(buf[n:], p)
 			_, err := c.rwc.Write(buf[:n])
+			return err
+		}
+		if len(p) >= separateWriteSize {
+			// The header with the payload's start, then the rest.
+			k := copy(buf[n:], p)
+			if _, err := c.rwc.Write(buf[:n+k]); err != nil {
+				return err
+			}
+			_, err := c.rwc.Write(p[k:])
 			return err
 		}
 		wb.iov = [2][]byte{buf[:n], p}
