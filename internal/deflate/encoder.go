@@ -178,25 +178,31 @@ func (e *Encoder) begin(dst []byte) {
 func (e *Encoder) saveStored() {
 	h, b := e.h, e.blk
 	drop := h.enc - e.window
-	off := int64(e.start - h.base)
-	if drop <= 0 || len(b.tokens)*8 < b.size*7 || off >= int64(drop) || off+int64(b.size) > int64(len(h.buf)) {
+	if drop <= 0 || len(b.tokens)*8 < b.size*7 || int64(e.start-h.base) >= int64(drop) {
 		return
 	}
-	if b.storedShortest(&e.bw, h.buf[off:][:b.size]) {
+	if raw := e.blockInput(); raw != nil && b.storedShortest(&e.bw, raw) {
 		e.writeBlock()
 	}
 }
 
-// writeBlock writes the block in progress, offering it its input if the
-// history still holds all of it (positions wrap, so one that slid out
-// gives an offset beyond the buffer).
+// writeBlock writes the block in progress, offering it its input for a
+// stored block.
 func (e *Encoder) writeBlock() {
-	var raw []byte
-	if off := e.start - e.h.base; uint64(off)+uint64(e.blk.size) <= uint64(len(e.h.buf)) {
-		raw = e.h.buf[off:][:e.blk.size]
-	}
+	raw := e.blockInput()
 	e.start += uint32(e.blk.size)
 	e.blk.write(&e.bw, raw)
+}
+
+// blockInput returns the input the block in progress stands for, or nil
+// if the history no longer holds all of it (positions wrap, so input
+// that slid out gives an offset beyond the buffer).
+func (e *Encoder) blockInput() []byte {
+	off := e.start - e.h.base
+	if uint64(off)+uint64(e.blk.size) > uint64(len(e.h.buf)) {
+		return nil
+	}
+	return e.h.buf[off:][:e.blk.size]
 }
 
 func (e *Encoder) end() []byte {
