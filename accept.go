@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -108,7 +109,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		var he *handshakeError
 		if errors.As(err, &he) {
 			if he.status == http.StatusUpgradeRequired {
-				w.Header().Set("Sec-WebSocket-Version", "13")
+				w.Header().Set(headerVersion, "13")
 			}
 			if he.status == http.StatusMethodNotAllowed {
 				w.Header().Set("Allow", he.allow)
@@ -157,7 +158,7 @@ func acceptHijacked(w http.ResponseWriter, r *http.Request, cfg *connConfig, key
 	// Hijacked connections may keep the server's deadlines; replace them
 	// with one bound for the response.
 	_ = netConn.SetDeadline(time.Now().Add(DefaultHandshakeTimeout))
-	if err := writeSwitching(netConn, w.Header(), key, subp, extResponse); err != nil {
+	if err := writeSwitching(netConn, responseHeader(w), key, subp, extResponse); err != nil {
 		netConn.Close()
 		return fmt.Errorf("starling: writing the handshake response: %w", err)
 	}
@@ -184,15 +185,15 @@ func checkRequest(r *http.Request) (string, error) {
 		return refuse(http.StatusBadRequest, "missing Connection: Upgrade")
 	case !hasToken(r.Header, "Upgrade", "websocket"):
 		return refuse(http.StatusBadRequest, "missing Upgrade: websocket")
-	case r.Header.Get("Sec-WebSocket-Version") != "13":
-		return refuse(http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version %q: only 13 is supported", r.Header.Get("Sec-WebSocket-Version"))
+	case r.Header.Get(headerVersion) != "13":
+		return refuse(http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version %q: only 13 is supported", r.Header.Get(headerVersion))
 	}
-	keys := r.Header.Values("Sec-WebSocket-Key")
+	keys := r.Header.Values(headerKey)
 	if len(keys) != 1 {
 		return refuse(http.StatusBadRequest, "want exactly one Sec-WebSocket-Key, got %d", len(keys))
 	}
 	key := strings.TrimSpace(keys[0])
-	if raw, err := base64.StdEncoding.DecodeString(key); err != nil || len(raw) != 16 {
+	if !validKey(key) {
 		return refuse(http.StatusBadRequest, "Sec-WebSocket-Key %q is not 16 bytes in base64", key)
 	}
 	return key, nil
@@ -224,7 +225,7 @@ func checkOrigin(r *http.Request, opts *AcceptOptions) error {
 // selectSubprotocol returns the first of the server's subprotocols that the
 // client offered (RFC 6455 section 4.2.2), or "".
 func selectSubprotocol(h http.Header, supported []string) string {
-	offered := headerTokens(h, "Sec-WebSocket-Protocol")
+	offered := headerTokens(h, headerProtocol)
 	for _, p := range supported {
 		if slices.Contains(offered, p) {
 			return p
@@ -233,12 +234,28 @@ func selectSubprotocol(h http.Header, supported []string) string {
 	return ""
 }
 
+// validKey reports whether key is 16 bytes in base64, as RFC 6455 section
+// 4.1 requires of Sec-WebSocket-Key.
+func validKey(key string) bool {
+	if len(key) != base64.StdEncoding.EncodedLen(16) {
+		return false
+	}
+	var raw [18]byte // DecodedLen of 24 characters
+	n, err := base64.StdEncoding.Decode(raw[:], []byte(key))
+	return err == nil && n == 16
+}
+
+// responseBuffers hold the 101 responses while they are composed, so that
+// a server accepting many connections leaves no garbage buffer behind each.
+var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // writeSwitching writes the 101 response (RFC 6455 section 4.2.2).
 func writeSwitching(w io.Writer, extra http.Header, key, subprotocol, extensions string) error {
-	var b bytes.Buffer
-	b.Grow(256)
+	b := responseBuffers.Get().(*bytes.Buffer)
+	defer responseBuffers.Put(b)
+	b.Reset()
 	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
-	b.WriteString(acceptKey(key))
+	b.Write(appendAcceptKey(b.AvailableBuffer(), key))
 	b.WriteString("\r\n")
 	if subprotocol != "" {
 		b.WriteString("Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
@@ -251,7 +268,7 @@ func writeSwitching(w io.Writer, extra http.Header, key, subprotocol, extensions
 		for _, k := range []string{"Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions", "Content-Length", "Transfer-Encoding", "Content-Type"} {
 			h.Del(k)
 		}
-		if err := h.Write(&b); err != nil {
+		if err := h.Write(b); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -185,5 +186,56 @@ func benchBroadcast(b *testing.B, comp starling.CompressionOptions, prepared boo
 	b.StopTimer()
 	for _, c := range servers {
 		c.CloseNow()
+	}
+}
+
+// BenchmarkAccept measures what a server allocates to take one
+// connection without net/http: the TCP accept, ReadHandshake and
+// Handshake.Accept. Its bytes are what an idle connection keeps plus the
+// handshake's garbage, which a server accepting many connections carries
+// in its heap until the next collection. The client's dial and its
+// reading of the response run with the timer stopped, so they are not
+// counted.
+func BenchmarkAccept(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	req := []byte("GET /chat HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nUser-Agent: bench\r\n\r\n")
+	resp := make([]byte, 512)
+	ctx := context.Background()
+	opts := &starling.AcceptOptions{}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		cc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := cc.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		nc, err := ln.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		hs, err := starling.ReadHandshake(ctx, nc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := hs.Accept(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if n, err := cc.Read(resp); err != nil || !bytes.HasPrefix(resp[:n], []byte("HTTP/1.1 101 ")) {
+			b.Fatalf("response %q, %v", resp[:n], err)
+		}
+		c.CloseNow()
+		cc.Close()
+		b.StartTimer()
 	}
 }

@@ -126,7 +126,7 @@ func acceptExtensions(h http.Header, o *CompressionOptions) (*extensions, string
 	if o.Mode == CompressionDisabled {
 		return nil, ""
 	}
-	offers, err := wsflate.ParseHeader(h.Values("Sec-WebSocket-Extensions"))
+	offers, err := wsflate.ParseHeader(h.Values(headerExtensions))
 	if err != nil {
 		return nil, ""
 	}
@@ -140,7 +140,7 @@ func acceptExtensions(h http.Header, o *CompressionOptions) (*extensions, string
 // dialExtensions checks the server's answer to our offer; an invalid one
 // fails the dial (RFC 7692 section 7.1).
 func dialExtensions(h http.Header, o *CompressionOptions) (*extensions, error) {
-	values := h.Values("Sec-WebSocket-Extensions")
+	values := h.Values(headerExtensions)
 	if o.Mode == CompressionDisabled {
 		if len(values) > 0 {
 			return nil, fmt.Errorf("starling: invalid handshake response: server chose extension %q, which was not offered", values)

@@ -241,16 +241,16 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	}
 	req.Header.Set("Upgrade", "websocket")
 	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Sec-WebSocket-Key", key)
-	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set(headerKey, key)
+	req.Header.Set(headerVersion, "13")
 	if opts.Origin != "" {
 		req.Header.Set("Origin", opts.Origin)
 	}
 	if len(opts.Subprotocols) > 0 {
-		req.Header.Set("Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
+		req.Header.Set(headerProtocol, strings.Join(opts.Subprotocols, ", "))
 	}
 	if opts.Compression.Mode != CompressionDisabled {
-		req.Header.Set("Sec-WebSocket-Extensions", wsflate.ClientOffer(opts.Compression.config()))
+		req.Header.Set(headerExtensions, wsflate.ClientOffer(opts.Compression.config()))
 	}
 	if err := writeRequest(nc, req); err != nil {
 		return nil, nil, fmt.Errorf("starling: sending the handshake: %w", err)
@@ -272,7 +272,7 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 		rwc:          nc,
 		early:        buffered(br),
 		client:       true,
-		subprotocol:  resp.Header.Get("Sec-WebSocket-Protocol"),
+		subprotocol:  resp.Header.Get(headerProtocol),
 		ext:          ext,
 		readLimit:    opts.ReadLimit,
 		maxFragments: opts.MaxFragments,
@@ -311,10 +311,10 @@ func checkResponse(resp *http.Response, key string, offered []string) error {
 		return bad("missing Upgrade: websocket")
 	case !hasToken(resp.Header, "Connection", "upgrade"):
 		return bad("missing Connection: Upgrade")
-	case resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(key):
-		return bad("Sec-WebSocket-Accept %q does not match the key", resp.Header.Get("Sec-WebSocket-Accept"))
+	case resp.Header.Get(headerAccept) != acceptKey(key):
+		return bad("Sec-WebSocket-Accept %q does not match the key", resp.Header.Get(headerAccept))
 	}
-	if protos := headerTokens(resp.Header, "Sec-WebSocket-Protocol"); len(protos) > 0 {
+	if protos := headerTokens(resp.Header, headerProtocol); len(protos) > 0 {
 		if len(protos) > 1 || !slices.Contains(offered, protos[0]) {
 			return bad("server chose subprotocol %q, which was not offered", strings.Join(protos, ", "))
 		}

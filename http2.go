@@ -28,8 +28,8 @@ func checkExtendedConnect(r *http.Request) error {
 			reason: fmt.Sprintf("method %s not allowed: a WebSocket over %s is an extended CONNECT (RFC 8441)", r.Method, r.Proto)}
 	case r.Header.Get(":protocol") != "websocket":
 		return refuse(http.StatusBadRequest, "extended CONNECT for protocol %q: only websocket is spoken here", r.Header.Get(":protocol"))
-	case r.Header.Get("Sec-WebSocket-Version") != "13":
-		return refuse(http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version %q: only 13 is supported", r.Header.Get("Sec-WebSocket-Version"))
+	case r.Header.Get(headerVersion) != "13":
+		return refuse(http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version %q: only 13 is supported", r.Header.Get(headerVersion))
 	}
 	return nil
 }
@@ -39,10 +39,10 @@ func checkExtendedConnect(r *http.Request) error {
 func acceptStream(w http.ResponseWriter, r *http.Request, cfg *connConfig, subp, extResponse string) error {
 	h := w.Header()
 	if subp != "" {
-		h.Set("Sec-WebSocket-Protocol", subp)
+		h.Set(headerProtocol, subp)
 	}
 	if extResponse != "" {
-		h.Set("Sec-WebSocket-Extensions", extResponse)
+		h.Set(headerExtensions, extResponse)
 	}
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)

@@ -181,8 +181,19 @@ func (w *rawResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("starling: response already started")
 	}
 	w.hijacked = true
-	// Accept writes straight to the connection; the writer is never used.
-	return w.hs.nc, bufio.NewReadWriter(w.hs.br, bufio.NewWriterSize(w.hs.nc, 16)), nil
+	// Accept writes straight to the connection and never uses a writer:
+	// making one would only leave garbage.
+	return w.hs.nc, bufio.NewReadWriter(w.hs.br, nil), nil
+}
+
+// responseHeader returns the header fields the handler set on w for the
+// 101 response. A rawResponse's are nil until asked for: nobody but Accept
+// holds it, and making an empty map would only leave garbage.
+func responseHeader(w http.ResponseWriter) http.Header {
+	if rw, ok := w.(*rawResponse); ok {
+		return rw.header
+	}
+	return w.Header()
 }
 
 // finish writes the response and closes the connection.
