@@ -355,21 +355,16 @@ func (c *Conn) headerError(err error) error {
 }
 
 // armIdleDeadline makes the next frame header fail to arrive after the idle
-// timeout. Like armWriteDeadline, it moves the deadline only when less than
-// three quarters of the timeout remain.
+// timeout. Like armWriteDeadline, it moves the deadline only when it is
+// due.
 func (c *Conn) armIdleDeadline() {
 	x := c.x
-	if x == nil || x.idleTimeout <= 0 {
-		return
-	}
-	now := time.Now()
-	since := now.Sub(clockStart)
-	if x.idleArmed != 0 && since-x.idleArmed < x.idleTimeout/4 {
+	if x == nil || x.idleTimeout <= 0 || !due(x.idleArmed, x.idleTimeout) {
 		return
 	}
 	if d := c.deadlines(); d != nil {
-		x.idleArmed = since
-		_ = d.SetReadDeadline(now.Add(x.idleTimeout))
+		x.idleArmed = sinceStart()
+		_ = d.SetReadDeadline(time.Now().Add(x.idleTimeout))
 	}
 }
 

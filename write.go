@@ -158,20 +158,14 @@ func (c *Conn) writeFailed(err error) error {
 }
 
 // armWriteDeadline makes a write to a peer that stopped reading fail after
-// the write timeout. Moving a deadline costs a timer update, so it moves only
-// when less than three quarters of the timeout remain.
+// the write timeout. The deadline moves only when it is due.
 func (c *Conn) armWriteDeadline() {
-	if c.writeTimeout <= 0 {
-		return
-	}
-	now := time.Now()
-	since := now.Sub(clockStart)
-	if c.writeArmed != 0 && since-c.writeArmed < c.writeTimeout/4 {
+	if c.writeTimeout <= 0 || !due(c.writeArmed, c.writeTimeout) {
 		return
 	}
 	if d := c.deadlines(); d != nil {
-		c.writeArmed = since
-		_ = d.SetWriteDeadline(now.Add(c.writeTimeout))
+		c.writeArmed = sinceStart()
+		_ = d.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 	}
 }
 
