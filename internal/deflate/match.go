@@ -22,8 +22,9 @@ func (e *Encoder) match(final bool) {
 		limit -= maxMatch
 	}
 	for s < limit {
-		x := load32(b, s)
-		slot := &h.table[hash6(b, s)]
+		cv := load64(b, s)
+		x := uint32(cv)
+		slot := &h.table[hash6of(cv)]
 		pos := uint16(h.base + uint32(s))
 		dist := int(pos - *slot)
 		*slot = pos
