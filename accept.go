@@ -252,7 +252,11 @@ var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // writeSwitching writes the 101 response (RFC 6455 section 4.2.2).
 func writeSwitching(w io.Writer, extra http.Header, key, subprotocol, extensions string) error {
 	b := responseBuffers.Get().(*bytes.Buffer)
-	defer responseBuffers.Put(b)
+	defer func() {
+		if b.Cap() <= 4<<10 { // one that a handler's headers grew is not kept
+			responseBuffers.Put(b)
+		}
+	}()
 	b.Reset()
 	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
 	b.Write(appendAcceptKey(b.AvailableBuffer(), key))
