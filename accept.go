@@ -269,7 +269,7 @@ func writeSwitching(w io.Writer, extra http.Header, key, subprotocol, extensions
 	}
 	if len(extra) > 0 {
 		h := extra.Clone()
-		for _, k := range []string{"Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions", "Content-Length", "Transfer-Encoding", "Content-Type"} {
+		for _, k := range []string{"Upgrade", "Connection", headerAccept, headerProtocol, headerExtensions, "Content-Length", "Transfer-Encoding", "Content-Type"} {
 			h.Del(k)
 		}
 		if err := h.Write(b); err != nil {

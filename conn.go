@@ -29,8 +29,8 @@ const DefaultWriteTimeout = 30 * time.Second
 var clockStart = time.Now()
 
 // sinceStart reads the monotonic clock alone (time.Since of a time that
-// has a monotonic reading), which costs half of what time.Now does: the
-// write path asks it for every frame.
+// has a monotonic reading): one clock read, where time.Now makes two, and
+// the write path asks it for every frame.
 func sinceStart() time.Duration { return time.Since(clockStart) }
 
 // due reports whether a deadline of timeout moved at armed (by
