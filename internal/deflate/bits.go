@@ -21,6 +21,16 @@ func (w *bitWriter) put(v uint64, n uint) {
 	}
 }
 
+// flushBytes writes out the waiting bits that make whole bytes, leaving
+// fewer than 8 in bits.
+func (w *bitWriter) flushBytes() {
+	for w.nbits >= 8 {
+		w.out = append(w.out, byte(w.bits))
+		w.bits >>= 8
+		w.nbits -= 8
+	}
+}
+
 // align pads with zero bits to a byte boundary and writes out every
 // waiting bit.
 func (w *bitWriter) align() {

@@ -1,5 +1,10 @@
 package deflate
 
+import (
+	"encoding/binary"
+	"slices"
+)
+
 // maxBlockTokens bounds a block: its symbols share one pair of Huffman
 // codes, so longer blocks amortise the code's header over more data but
 // follow changes in the data less closely.
@@ -35,8 +40,11 @@ func newBlock() *block {
 func (b *block) room() int { return maxBlockTokens - len(b.tokens) }
 
 func (b *block) addLiterals(p []byte) {
-	for _, c := range p {
-		b.tokens = append(b.tokens, token(c))
+	n := len(b.tokens)
+	b.tokens = b.tokens[:n+len(p)]
+	t := b.tokens[n:][:len(p)]
+	for i, c := range p {
+		t[i] = token(c)
 		b.litFreq[c]++
 	}
 	b.size += len(p)
@@ -45,19 +53,22 @@ func (b *block) addLiterals(p []byte) {
 // addMatch adds a match of any length of at least 3, as tokens of at most
 // maxMatch each; the caller has checked room for length/maxMatch+1.
 func (b *block) addMatch(length, dist int) {
-	b.size += length
-	for length > 0 {
-		n := length
-		if n > maxMatch {
-			// Leave at least 3 for the next token.
-			n = min(maxMatch, length-3)
-		}
-		t := matchToken(n, dist)
-		b.tokens = append(b.tokens, t)
-		b.litFreq[257+t.lengthCode()]++
-		b.distFreq[t.distCode()]++
+	for length > maxMatch {
+		// Leave at least 3 for the next token.
+		n := min(maxMatch, length-3)
+		b.addToken(n, dist)
 		length -= n
 	}
+	b.addToken(length, dist)
+}
+
+// addToken adds a match of 3..maxMatch bytes.
+func (b *block) addToken(length, dist int) {
+	t := matchToken(length, dist)
+	b.tokens = append(b.tokens, t)
+	b.litFreq[257+t.lengthCode()]++
+	b.distFreq[t.distCode()]++
+	b.size += length
 }
 
 // write writes the block, not final, and empties it. raw is the input
@@ -266,19 +277,36 @@ func (b *block) writeHeader(w *bitWriter) {
 }
 
 func (b *block) writeTokens(w *bitWriter, lit, dist *code) {
+	// The bit buffer lives in locals through the loop, and each token
+	// leaves its whole bytes with one 8-byte store: a token takes at most
+	// 48 bits, 55 with the 7 that may wait, so the word never overflows.
+	w.flushBytes()
+	out := slices.Grow(w.out, 6*len(b.tokens)+16)
+	buf, n := out[:cap(out)], len(out)
+	bits, nbits := w.bits, w.nbits
+	litBits, litLens := (*[numLitLen]uint16)(lit.bits), (*[numLitLen]uint8)(lit.lens)
 	for _, t := range b.tokens {
 		if !t.isMatch() {
 			c := t.literal()
-			w.put(uint64(lit.bits[c]), uint(lit.lens[c]))
-			continue
+			bits |= uint64(litBits[c]) << nbits
+			nbits += uint(litLens[c])
+		} else {
+			lc, l3 := t.lengthCode(), t.length3()
+			ln := litLens[257+lc]
+			bits |= (uint64(litBits[257+lc]) | uint64(l3-int(lengthBase[lc]))<<ln) << nbits
+			nbits += uint(ln + lengthExtra[lc])
+			dc, d := t.distCode(), t.dist1()
+			dn := dist.lens[dc]
+			bits |= (uint64(dist.bits[dc]) | uint64(d-int(distBase[dc]))<<dn) << nbits
+			nbits += uint(dn + distExtra[dc])
 		}
-		lc, l3 := t.lengthCode(), t.length3()
-		ln := lit.lens[257+lc]
-		w.put(uint64(lit.bits[257+lc])|uint64(l3-int(lengthBase[lc]))<<ln, uint(ln+lengthExtra[lc]))
-		dc, d := t.distCode(), t.dist1()
-		dn := dist.lens[dc]
-		w.put(uint64(dist.bits[dc])|uint64(d-int(distBase[dc]))<<dn, uint(dn+distExtra[dc]))
+		binary.LittleEndian.PutUint64(buf[n:], bits)
+		k := nbits >> 3
+		n += int(k)
+		bits >>= (k << 3) & 63
+		nbits &= 7
 	}
+	w.out, w.bits, w.nbits = out[:n], bits, nbits
 	w.put(uint64(lit.bits[endOfBlock]), uint(lit.lens[endOfBlock]))
 }
 

@@ -43,8 +43,13 @@ func (e *Encoder) match(final bool) {
 			s--
 		}
 		n := 4 + matchLen(b[c+4:], b[s+4:end])
-		e.addLiterals(b[lit:s])
-		e.addMatch(n, dist)
+		if blk := e.blk; n <= maxMatch && blk.room() > s-lit {
+			blk.addLiterals(b[lit:s])
+			blk.addToken(n, dist)
+		} else {
+			e.addLiterals(b[lit:s])
+			e.addMatch(n, dist)
+		}
 		s += n
 		lit = s
 		if s < limit {
