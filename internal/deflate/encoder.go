@@ -61,7 +61,6 @@ type Encoder struct {
 	h      *history // kept with context takeover; pooled otherwise
 	blk    *block   // the block in progress, while a message is
 	start  uint32   // the stream position of the block's first byte
-	rep    int      // the distance of the last match
 	bw     bitWriter
 }
 

@@ -21,23 +21,19 @@ func (e *Encoder) match(final bool) {
 	if !final {
 		limit -= maxMatch
 	}
+	window := uint(e.window)
 	for s < limit {
 		cv := load64(b, s)
-		x := uint32(cv)
 		slot := &h.table[hash6of(cv)]
 		pos := uint16(h.base + uint32(s))
 		dist := int(pos - *slot)
 		*slot = pos
 		c := s - dist
-		if r := s - e.rep; e.rep > 0 && r >= 0 && load32(b, r) == x {
-			// The last match's distance again: where a repetition
-			// resumes after a chunk boundary or a few changed bytes.
-			c, dist = r, e.rep
-		} else if dist == 0 || dist > e.window || c < 0 || load32(b, c) != x {
+		// dist 0 is an entry of this very position, from 64 KiB ago.
+		if uint(dist-1) >= window || c < 0 || load32(b, c) != uint32(cv) {
 			s += 1 + (s-lit)>>skipLog
 			continue
 		}
-		e.rep = dist
 		for c > 0 && s > lit && b[c-1] == b[s-1] {
 			c--
 			s--
