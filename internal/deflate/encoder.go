@@ -53,8 +53,10 @@ const (
 
 // Encoder compresses the messages of one direction of one connection:
 // any number of Writes, then Flush, for each message. Output is appended
-// to the caller's slice; a message's output is complete only after its
-// Flush. An Encoder is not safe for concurrent use.
+// to the caller's slice (unlike append, the bytes of its spare capacity
+// just past the result may be written too: bits leave eight bytes at a
+// time); a message's output is complete only after its Flush. An Encoder
+// is not safe for concurrent use.
 type Encoder struct {
 	window int      // how far back a match may reach, 1..MaxWindow
 	keep   bool     // context takeover: the history outlives the message
