@@ -200,7 +200,9 @@ func (c *Compressor) Finish() error {
 	return err
 }
 
-// Append appends msg compressed as one message to dst.
+// Append appends msg compressed as one message to dst. At flate.BestSpeed
+// it may also write into the spare capacity just past the result, as the
+// deflate.Encoder does.
 func (c *Compressor) Append(dst, msg []byte) []byte {
 	if c.enc != nil {
 		return c.enc.Flush(c.enc.Write(dst, msg))
