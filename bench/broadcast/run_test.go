@@ -89,13 +89,16 @@ func TestRunReportsFailure(t *testing.T) {
 // TestStarlingCompressesOnce checks the claim the broadcast measures for
 // Starling: a compressed broadcast costs the server a fixed number of
 // allocations, not some per connection, because the message is
-// compressed once.
+// compressed once. The fixed part (the 16 writer goroutines, the command
+// lines, the compressor after the collection that precedes every
+// broadcast) varies between about 40 and 110 allocations, so the test uses
+// enough connections that one allocation each would stand far above it.
 func TestStarlingCompressesOnce(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	const conns = 300
+	const conns = 900
 	cfg := broadcast.Config{Exe: exe, Impls: []string{"starling"}, Conns: conns, Sizes: []int{4 << 10}, Compress: []bool{true}, Runs: 1}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -107,7 +110,7 @@ func TestStarlingCompressesOnce(t *testing.T) {
 	if s.Wire >= 4<<10 {
 		t.Fatalf("each connection received %d bytes for 4096: not compressed", s.Wire)
 	}
-	if s.Mallocs >= conns/3 {
+	if s.Mallocs >= conns/4 {
 		t.Errorf("a compressed broadcast to %d connections made %d allocations, want a few independent of the connections", conns, s.Mallocs)
 	}
 }
