@@ -69,6 +69,24 @@ func benchEcho(b *testing.B, size int, comp starling.CompressionOptions) {
 // target: with the caller reusing its buffers, an echo round trip of a
 // message up to 64 KiB allocates nothing on either side.
 func TestReadAppendSteadyStateAllocatesNothing(t *testing.T) {
+	testEchoAllocations(t, func(c *starling.Conn, buf []byte) (starling.MessageType, []byte, error) {
+		return c.ReadAppend(context.Background(), buf[:0])
+	}, 16, 1<<10, 64<<10)
+}
+
+// TestReadSliceSteadyStateAllocatesNothing checks the same for ReadSlice,
+// which reuses the connection's buffers instead of the caller's: also for
+// a message larger than the read buffer, which it lends from a pool.
+func TestReadSliceSteadyStateAllocatesNothing(t *testing.T) {
+	testEchoAllocations(t, func(c *starling.Conn, _ []byte) (starling.MessageType, []byte, error) {
+		return c.ReadSlice(context.Background())
+	}, 16, 1<<10, 64<<10, 1<<20)
+}
+
+// testEchoAllocations counts the allocations of echo round trips of each
+// size, both sides reading with read, which is given the buffer of the
+// previous message.
+func testEchoAllocations(t *testing.T, read func(*starling.Conn, []byte) (starling.MessageType, []byte, error), sizes ...int) {
 	if raceEnabled {
 		t.Skip("-race makes sync.Pool drop items, so allocations cannot be counted; .ci/run runs this test without -race")
 	}
@@ -80,7 +98,7 @@ func TestReadAppendSteadyStateAllocatesNothing(t *testing.T) {
 		defer c.CloseNow()
 		var buf []byte
 		for {
-			typ, p, err := c.ReadAppend(context.Background(), buf[:0])
+			typ, p, err := read(c, buf)
 			if err != nil {
 				return
 			}
@@ -97,14 +115,14 @@ func TestReadAppendSteadyStateAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	for _, size := range []int{16, 1 << 10, 64 << 10} {
+	for _, size := range sizes {
 		msg := bytes.Repeat([]byte("x"), size)
 		buf := make([]byte, 0, size)
 		echo := func() {
 			if err := c.Write(ctx, starling.MessageBinary, msg); err != nil {
 				t.Fatal(err)
 			}
-			_, p, err := c.ReadAppend(ctx, buf[:0])
+			_, p, err := read(c, buf)
 			if err != nil || len(p) != size {
 				t.Fatalf("echo of %d bytes: %d, %v", size, len(p), err)
 			}

@@ -52,8 +52,12 @@ type readBuffer struct {
 	held *[]byte // from smallReadBuffers or largeReadBuffers
 	r, w int
 	hot  bool // the last read filled the buffer or outgrew the small one
-	c    *Conn
-	raw  *rawReader // nil unless c.rwc can wait without a buffer
+	lent bool // ReadSlice lent bytes of buf before r
+	// spill is the buffer ReadSlice lent for a message buf could not
+	// hold, from spillBuffers, or nil.
+	spill *[]byte
+	c     *Conn
+	raw   *rawReader // nil unless c.rwc can wait without a buffer
 }
 
 // rawReader is what a readBuffer needs to wait on a socket's descriptor.
@@ -71,6 +75,56 @@ func (b *readBuffer) init(c *Conn, early []byte) {
 	if len(early) > 0 {
 		b.ensure(len(early))
 		b.w = copy(b.buf, early)
+	}
+}
+
+// spillBuffers hold the messages ReadSlice cannot lend from the read
+// buffer: fragmented, compressed or larger than it.
+// A pool keeps what it is given until two collections have passed, so the
+// buffers of rare huge messages are left to the collector at once.
+var spillBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledSpill = 4 << 20
+
+// lend consumes the n bytes Peek returned and marks them lent: they stay
+// as they are until reclaim or detach.
+func (b *readBuffer) lend(n int) {
+	b.r += n
+	b.lent = true
+}
+
+// borrowSpill returns the buffer to lend a message in, for the caller to
+// read into and leave holding the message, until reclaim.
+func (b *readBuffer) borrowSpill() *[]byte {
+	b.spill = spillBuffers.Get().(*[]byte)
+	return b.spill
+}
+
+// reclaim takes back what ReadSlice lent: the reading goroutine calls it
+// at its next read, when the caller is done with those bytes.
+func (b *readBuffer) reclaim() {
+	b.lent = false
+	if b.spill != nil && cap(*b.spill) <= maxPooledSpill {
+		spillBuffers.Put(b.spill)
+	}
+	b.spill = nil
+}
+
+// detach is reclaim for a read that does not know whether the caller is
+// done with what ReadSlice lent (Close, reading the peer's close frame
+// from another goroutine): the unread bytes move to a buffer of their own
+// and the lent memory is left to the garbage collector, never reused.
+func (b *readBuffer) detach() {
+	b.spill = nil
+	if !b.lent {
+		return
+	}
+	b.lent = false
+	rest := b.buf[b.r:b.w]
+	b.buf, b.held, b.r, b.w = nil, nil, 0, 0
+	if len(rest) > 0 {
+		b.ensure(len(rest))
+		b.w = copy(b.buf, rest)
 	}
 }
 

@@ -68,6 +68,7 @@ func (c *Conn) sendClose(code StatusCode, reason string) error {
 func (c *Conn) awaitPeerClose() error {
 	if c.readMu.tryLock() {
 		defer c.readMu.unlock()
+		c.br.detach() // the reader may still be using a ReadSlice
 		stop := c.deadline(time.Now().Add(closeTimeout))
 		defer stop()
 		for {

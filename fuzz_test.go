@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,11 @@ const fuzzReadLimit = 1 << 20
 
 // FuzzReadFrames feeds arbitrary bytes as frames to a Conn over net.Pipe,
 // as a server (mode bit 0 clear) or a client (set), with permessage-deflate
-// negotiated if mode bit 1 is set. The Conn must never panic or hang; each
-// message it returns must be a data message within the read limit, text
-// must be valid UTF-8, and the final error must carry a close status.
+// negotiated if mode bit 1 is set, reading with Read (bit 2 clear) or
+// ReadSlice. The Conn must never panic or hang; each message it returns
+// must be a data message within the read limit, text must be valid UTF-8,
+// and the final error must carry a close status. Read and ReadSlice must
+// return the same messages and end with the same status.
 func FuzzReadFrames(f *testing.F) {
 	mask := func(fr rawFrame) []byte { return encodeFrame(fr, true, [4]byte{1, 2, 3, 4}) }
 	plain := func(fr rawFrame) []byte { return encodeFrame(fr, false, [4]byte{}) }
@@ -42,14 +45,39 @@ func FuzzReadFrames(f *testing.F) {
 	f.Add(join(mask(rawFrame{rsv: 0x40, op: 0x1, payload: []byte{0xf2, 0x48}}), mask(rawFrame{fin: true, op: 0x0, payload: []byte{0xcd, 0xc9, 0xc9, 0x07, 0x00}})), byte(2))
 
 	f.Fuzz(func(t *testing.T, data []byte, mode byte) {
-		readFuzzedFrames(t, data, mode&1 != 0, mode&2 != 0)
+		client, deflate := mode&1 != 0, mode&2 != 0
+		peer, local := net.Pipe()
+		defer peer.Close()
+		go io.Copy(io.Discard, peer) // take the pongs and close frames
+		go func() {
+			peer.Write(data)
+			peer.Close()
+		}()
+		readFuzzedFrames(t, local, client, deflate, mode&4 != 0)
+
+		// Read and ReadSlice must agree on every input. Over a pipe the
+		// peer's close races the pongs written back, so they read from
+		// a transport on which writes always succeed.
+		msgs, code := readFuzzedFrames(t, &fuzzTransport{Reader: bytes.NewReader(data)}, client, deflate, false)
+		sliced, slicedCode := readFuzzedFrames(t, &fuzzTransport{Reader: bytes.NewReader(data)}, client, deflate, true)
+		same := func(a, b message) bool { return a.typ == b.typ && bytes.Equal(a.data, b.data) }
+		if code != slicedCode || !slices.EqualFunc(msgs, sliced, same) {
+			t.Fatalf("Read returned %d messages and ended with %v, ReadSlice %d messages and %v", len(msgs), code, len(sliced), slicedCode)
+		}
 	})
 }
 
-func readFuzzedFrames(t *testing.T, data []byte, client, deflate bool) {
-	peer, local := net.Pipe()
-	defer peer.Close()
-	cfg := connConfig{rwc: local, client: client, readLimit: fuzzReadLimit}
+// fuzzTransport reads from its Reader and takes every write.
+type fuzzTransport struct{ io.Reader }
+
+func (*fuzzTransport) Write(p []byte) (int, error) { return len(p), nil }
+func (*fuzzTransport) Close() error                { return nil }
+
+// readFuzzedFrames reads frames from rwc with Read, or ReadSlice if slice
+// is set, checks each message and the final error, and returns the
+// messages with the final error's close status.
+func readFuzzedFrames(t *testing.T, rwc io.ReadWriteCloser, client, deflate, slice bool) ([]message, StatusCode) {
+	cfg := connConfig{rwc: rwc, client: client, readLimit: fuzzReadLimit}
 	if deflate {
 		h := http.Header{"Sec-Websocket-Extensions": {"permessage-deflate"}}
 		cfg.ext, _ = acceptExtensions(h, &CompressionOptions{Mode: CompressionContextTakeover})
@@ -59,19 +87,19 @@ func readFuzzedFrames(t *testing.T, data []byte, client, deflate bool) {
 	}
 	c := newConn(cfg)
 	defer c.CloseNow()
-	go io.Copy(io.Discard, peer) // take the pongs and close frames
-	go func() {
-		peer.Write(data)
-		peer.Close()
-	}()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	read := c.Read
+	if slice {
+		read = c.ReadSlice
+	}
+	var msgs []message
 	for {
-		typ, msg, err := c.Read(ctx)
+		typ, msg, err := read(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				t.Fatalf("Read hung on %d bytes of input", len(data))
+				t.Fatal("Read hung")
 			}
 			if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Fatalf("Read ended with io.EOF: %v", err)
@@ -79,7 +107,7 @@ func readFuzzedFrames(t *testing.T, data []byte, client, deflate bool) {
 			if CloseStatus(err) == -1 {
 				t.Fatalf("Read error %v carries no close status", err)
 			}
-			return
+			return msgs, CloseStatus(err)
 		}
 		switch {
 		case typ != MessageText && typ != MessageBinary:
@@ -89,6 +117,7 @@ func readFuzzedFrames(t *testing.T, data []byte, client, deflate bool) {
 		case typ == MessageText && !utf8.Valid(msg):
 			t.Fatalf("Read returned invalid UTF-8 text %q", msg)
 		}
+		msgs = append(msgs, message{typ, bytes.Clone(msg)})
 	}
 }
 

@@ -2,6 +2,7 @@ package starling
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -542,21 +544,35 @@ type starlingReader struct {
 	err  error
 }
 
+// readInBackground reads c's messages on a goroutine of its own,
+// alternating between Read and ReadSlice (whose slices it copies), and
+// starting with the one the previous call did not: every test that reads
+// through it in several subtests exercises both.
 func readInBackground(c *Conn) *starlingReader {
 	r := &starlingReader{msgs: make(chan message, 64), done: make(chan struct{})}
+	slice := readSliceFirst.Add(1)%2 == 0
 	go func() {
 		defer close(r.done)
-		for {
-			typ, data, err := c.Read(context.Background())
+		for ; ; slice = !slice {
+			read := c.Read
+			if slice {
+				read = c.ReadSlice
+			}
+			typ, data, err := read(context.Background())
 			if err != nil {
 				r.err = err
 				return
+			}
+			if slice {
+				data = bytes.Clone(data)
 			}
 			r.msgs <- message{typ, data}
 		}
 	}()
 	return r
 }
+
+var readSliceFirst atomic.Uint32
 
 // next returns the next message read.
 func (r *starlingReader) next(t testing.TB) message {

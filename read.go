@@ -86,6 +86,57 @@ func (c *Conn) readAppend(dst []byte) (MessageType, []byte, error) {
 	}
 }
 
+// ReadSlice reads the next data message whole, as Read does, but returns
+// its payload in memory the Conn lends instead of a slice of its own: for a
+// message that arrived in one frame, the connection's read buffer itself,
+// so the payload is not copied at all. The slice is valid only until the
+// next call to Read, ReadAppend, ReadSlice, Reader or CloseRead on c; a
+// caller that keeps the payload longer must copy it. It suits a loop that
+// handles each message before it reads the next, as an echo server does.
+func (c *Conn) ReadSlice(ctx context.Context) (MessageType, []byte, error) {
+	if err := c.beginRead(ctx); err != nil {
+		return 0, nil, err
+	}
+	defer c.endRead()
+	return c.readSlice()
+}
+
+// readSlice is ReadSlice once the first frame's header has been read.
+func (c *Conn) readSlice() (MessageType, []byte, error) {
+	rs := &c.rs
+	if !rs.fin || rs.compress || rs.remaining > largeBufferSize {
+		sp := c.br.borrowSpill()
+		typ, p, err := c.readAppend((*sp)[:0])
+		*sp = p
+		return typ, p, err
+	}
+	// Unmask and check what has arrived before waiting for more, so that
+	// bad text fails as soon as it is certain, as it does with Read.
+	n := int(rs.remaining)
+	var p []byte
+	for done := 0; ; done = len(p) {
+		p, _ = c.br.Peek(min(n, c.br.Buffered())) // no I/O
+		if rs.masked {
+			rs.pos = frame.Mask(rs.key, rs.pos, p[done:])
+		}
+		if rs.typ == MessageText && !rs.utf8.Write(p[done:]) {
+			return 0, nil, c.fail(errInvalidText())
+		}
+		if len(p) == n {
+			break
+		}
+		if _, err := c.br.Peek(len(p) + 1); err != nil {
+			return 0, nil, c.readError(err)
+		}
+	}
+	if rs.typ == MessageText && !rs.utf8.Complete() {
+		return 0, nil, c.fail(errInvalidText())
+	}
+	c.br.lend(n)
+	rs.remaining, rs.inMessage = 0, false
+	return rs.typ, p, nil
+}
+
 // Reader returns the type of the next data message and a reader for its
 // payload, which returns io.EOF at the message's end. Control frames that
 // arrive meanwhile are handled: pings are answered, and a close frame ends
@@ -108,6 +159,7 @@ func (c *Conn) beginRead(ctx context.Context) error {
 	if err := c.lockRead(ctx); err != nil {
 		return err
 	}
+	c.br.reclaim()
 	if err := c.rwatch.begin(c, ctx); err != nil {
 		c.readMu.unlock()
 		return err
@@ -221,10 +273,15 @@ func (c *Conn) readMessage(p []byte) (int, error) {
 	}
 	if rs.typ == MessageText {
 		if !rs.utf8.Write(p[:n]) || err == io.EOF && !rs.utf8.Complete() {
-			return 0, c.fail(protocolError(StatusInvalidFramePayload, "text message is not valid UTF-8"))
+			return 0, c.fail(errInvalidText())
 		}
 	}
 	return n, err
+}
+
+// errInvalidText is the failure of a text message that is not UTF-8.
+func errInvalidText() error {
+	return protocolError(StatusInvalidFramePayload, "text message is not valid UTF-8")
 }
 
 // readPayload reads the current message's payload as it is on the wire,

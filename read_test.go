@@ -607,3 +607,130 @@ func TestDeflateFraming(t *testing.T) {
 		})
 	}
 }
+
+// TestReadSlice reads messages of every shape with ReadSlice, sent in one
+// write so that several are buffered at once: in one frame (lent from the
+// read buffer), larger than the read buffer, fragmented and compressed
+// (lent from a spill buffer), and empty.
+func TestReadSlice(t *testing.T) {
+	hello := deflateRaw(t, "Hello, compressed world")
+	msgs := []struct {
+		frames []rawFrame
+		typ    MessageType
+		want   []byte
+	}{
+		{[]rawFrame{{fin: true, op: 0x1, payload: []byte("small")}}, MessageText, []byte("small")},
+		{[]rawFrame{{fin: true, op: 0x2, payload: randomBytes(16<<10, 1)}}, MessageBinary, randomBytes(16<<10, 1)},
+		{[]rawFrame{{fin: true, op: 0x2, payload: randomBytes(largeBufferSize+1, 2)}}, MessageBinary, randomBytes(largeBufferSize+1, 2)},
+		{splitText("fragmented, three ways"), MessageText, []byte("fragmented, three ways")},
+		{[]rawFrame{{fin: true, rsv: 0x40, op: 0x1, payload: hello}}, MessageText, []byte("Hello, compressed world")},
+		{[]rawFrame{{fin: true, op: 0x2}}, MessageBinary, nil},
+		{[]rawFrame{{fin: true, op: 0x2, payload: randomBytes(300, 3)}}, MessageBinary, randomBytes(300, 3)},
+	}
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPairDeflate(t, r, tr, true)
+		var wire []byte
+		for _, m := range msgs {
+			for _, f := range m.frames {
+				wire = append(wire, encodeFrame(f, p.mask, [4]byte{1, 2, 3, 4})...)
+			}
+		}
+		go p.write(wire)
+		ctx := dialCtx(t)
+		for i, m := range msgs {
+			typ, got, err := c.ReadSlice(ctx)
+			if err != nil || typ != m.typ || !bytes.Equal(got, m.want) {
+				t.Fatalf("message %d: %v of %d bytes, %v; want %v of %d bytes intact", i, typ, len(got), err, m.typ, len(m.want))
+			}
+		}
+	})
+}
+
+// TestReadSliceInvalidUTF8 checks that a text message lent whole from the
+// read buffer is still checked for UTF-8 (RFC 6455 section 8.1).
+func TestReadSliceInvalidUTF8(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		go p.send(rawFrame{fin: true, op: 0x1, payload: []byte("bad \xed\xa0\x80 text")})
+		if _, _, err := c.ReadSlice(dialCtx(t)); CloseStatus(err) != StatusInvalidFramePayload {
+			t.Fatalf("ReadSlice: %v, want a failure with 1007", err)
+		}
+		p.expectClose(StatusInvalidFramePayload)
+	})
+}
+
+// TestReadSliceOutlivesClose checks that Close, reading the peer's
+// messages until its close frame, leaves the bytes ReadSlice lent intact:
+// the caller may still be using them on another goroutine.
+func TestReadSliceOutlivesClose(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		first, second := randomBytes(16<<10, 4), randomBytes(16<<10, 5)
+		go p.send(rawFrame{fin: true, op: 0x2, payload: first})
+		_, got, err := c.ReadSlice(dialCtx(t))
+		if err != nil || !bytes.Equal(got, first) {
+			t.Fatalf("ReadSlice: %d bytes, %v", len(got), err)
+		}
+		sent, closed := make(chan error, 1), make(chan error, 1)
+		go func() { sent <- p.send(rawFrame{fin: true, op: 0x2, payload: second}) }()
+		go func() { closed <- c.Close(StatusNormalClosure, "") }()
+		if f, err := p.next(); err != nil || f.op != 0x8 {
+			t.Fatalf("got opcode %#x, %v; want the close frame", f.op, err)
+		}
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		if err := p.sendClose(1000, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-closed; err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if !bytes.Equal(got, first) {
+			t.Fatal("Close overwrote the message ReadSlice returned")
+		}
+	})
+}
+
+// BenchmarkRead measures reading one message of each size on a server
+// connection, with the payload copied into the caller's buffer (ReadAppend)
+// and lent from the connection's (ReadSlice). A raw peer on loopback TCP
+// writes the same masked frames as fast as the connection takes them.
+func BenchmarkRead(b *testing.B) {
+	methods := []struct {
+		name string
+		read func(c *Conn, buf []byte) ([]byte, error)
+	}{
+		{"ReadAppend", func(c *Conn, buf []byte) ([]byte, error) {
+			_, p, err := c.ReadAppend(context.Background(), buf[:0])
+			return p, err
+		}},
+		{"ReadSlice", func(c *Conn, _ []byte) ([]byte, error) {
+			_, p, err := c.ReadSlice(context.Background())
+			return p, err
+		}},
+	}
+	for _, m := range methods {
+		for _, size := range []int{16, 1 << 10, 16 << 10, 1 << 20} {
+			b.Run(fmt.Sprintf("%s/%dB", m.name, size), func(b *testing.B) {
+				c, p := newPair(b, serverRole, tcpTransport)
+				c.SetReadLimit(int64(size))
+				f := encodeFrame(rawFrame{fin: true, op: 0x2, payload: randomBytes(size, 7)}, true, [4]byte{1, 2, 3, 4})
+				blob := bytes.Repeat(f, max(1, (256<<10)/len(f)))
+				go func() {
+					for p.write(blob) == nil {
+					}
+				}()
+				var buf []byte
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					var err error
+					if buf, err = m.read(c, buf); err != nil || len(buf) != size {
+						b.Fatalf("read %d bytes, %v", len(buf), err)
+					}
+				}
+			})
+		}
+	}
+}
