@@ -177,6 +177,49 @@ func ExampleConn_Read() {
 	// closed with 4001 status 4001: "bye"
 }
 
+// An echo server that handles each message before reading the next can
+// read with ReadSlice: the payload is lent from the connection's buffers,
+// not copied, and stays valid until the next read.
+func ExampleConn_ReadSlice() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.ReadSlice(r.Context())
+			if err != nil {
+				return
+			}
+			if err := c.Write(r.Context(), typ, msg); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := starling.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	for _, s := range []string{"lent", "not copied"} {
+		if err := c.Write(ctx, starling.MessageText, []byte(s)); err != nil {
+			log.Fatal(err)
+		}
+		_, msg, err := c.ReadSlice(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s\n", msg)
+	}
+	// Output:
+	// lent
+	// not copied
+}
+
 // Writer and Reader stream a message too large to hold in memory.
 func ExampleConn_Writer() {
 	srv := httptest.NewServer(http.HandlerFunc(echo))

@@ -13,9 +13,8 @@ func init() {
 	register("starling-raw", serveStarlingRaw)
 }
 
-// serveStarling echoes with ReadAppend and Write, the whole-message API,
-// reusing one buffer per connection (as the gobwas server reuses its
-// buffer). The handler returns right after Accept and the connection is
+// serveStarling echoes with ReadSlice and Write (see echoStarling). The
+// handler returns right after Accept and the connection is
 // served from a fresh goroutine, the idiom Starling documents for many
 // connections: net/http's per-request state (its 4 KiB reader and writer,
 // the handler's grown stack) is then released.
@@ -49,16 +48,18 @@ func serveStarlingRaw(ctx context.Context, addr string, ready func(net.Addr)) er
 	})
 }
 
+// echoStarling reads with ReadSlice, which lends each message from the
+// connection's buffers (pooled, so shared by all connections) instead of
+// copying it into one of the handler's, and writes it back before the
+// next read.
 func echoStarling(c *starling.Conn) {
 	defer c.CloseNow()
 	ctx := context.Background()
-	var buf []byte
 	for {
-		typ, p, err := c.ReadAppend(ctx, buf[:0])
+		typ, p, err := c.ReadSlice(ctx)
 		if err != nil {
 			return
 		}
-		buf = p
 		if err := c.Write(ctx, typ, p); err != nil {
 			return
 		}
