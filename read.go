@@ -284,6 +284,12 @@ func errInvalidText() error {
 	return protocolError(StatusInvalidFramePayload, "text message is not valid UTF-8")
 }
 
+// touchedReadSize bounds each read of a payload that is unmasked or checked
+// for UTF-8 as it arrives, so that it is still in the L1 cache when it is.
+// Reading a 1 MiB message 16 KiB at a time costs 64 read calls instead of
+// about 2, yet 6-19 % less CPU in the echo benchmarks of 256 KiB and 1 MiB.
+const touchedReadSize = 16 << 10
+
 // readPayload reads the current message's payload as it is on the wire,
 // crossing into its continuation frames, and returns io.EOF after the last
 // one.
@@ -303,6 +309,9 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	}
 	if int64(len(p)) > rs.remaining {
 		p = p[:rs.remaining]
+	}
+	if len(p) > touchedReadSize && (rs.masked || rs.typ == MessageText) {
+		p = p[:touchedReadSize]
 	}
 	n, err := c.br.Read(p)
 	rs.remaining -= int64(n)
