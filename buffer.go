@@ -80,10 +80,11 @@ func (b *readBuffer) init(c *Conn, early []byte) {
 
 // spillBuffers hold the messages ReadSlice cannot lend from the read
 // buffer: fragmented, compressed or larger than it.
-// A pool keeps what it is given until two collections have passed, so the
-// buffers of rare huge messages are left to the collector at once.
 var spillBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
+// maxPooledSpill is the largest spill buffer given back to the pool. A pool
+// keeps what it is given until two collections have passed, so the buffers
+// of rare huge messages are left to the collector at once.
 const maxPooledSpill = 4 << 20
 
 // lend consumes the n bytes Peek returned and marks them lent: they stay

@@ -8,7 +8,7 @@ import (
 // appendAll reads r to its end, appending to dst, so that a server that
 // passes the same buffer for every message stops allocating once it is
 // large enough. The gorilla and coder servers use it with their streaming
-// readers, as Starling's uses ReadAppend and gobwas's a reused buffer.
+// readers; the gobwas server reuses a buffer of its own.
 func appendAll(dst []byte, r io.Reader) ([]byte, error) {
 	for {
 		if len(dst) == cap(dst) {
