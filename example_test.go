@@ -177,26 +177,11 @@ func ExampleConn_Read() {
 	// closed with 4001 status 4001: "bye"
 }
 
-// An echo server that handles each message before reading the next can
-// read with ReadSlice: the payload is lent from the connection's buffers,
-// not copied, and stays valid until the next read.
+// A loop that handles each message before it reads the next can read with
+// ReadSlice: the payload is lent from the connection's buffers, not copied,
+// and stays valid until the next read.
 func ExampleConn_ReadSlice() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, msg, err := c.ReadSlice(r.Context())
-			if err != nil {
-				return
-			}
-			if err := c.Write(r.Context(), typ, msg); err != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewServer(http.HandlerFunc(echo))
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
