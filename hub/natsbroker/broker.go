@@ -1,0 +1,127 @@
+// Package natsbroker is a hub.Broker on NATS: the hubs of several servers
+// that share a NATS server or cluster deliver each other's publications, so
+// that a message published on one server reaches the subscribers of all.
+//
+// It is a module of its own, so that the starling module depends on the
+// standard library alone.
+//
+//	nc, err := nats.Connect("nats://nats.internal:4222")
+//	...
+//	h := hub.New(&hub.Options{Broker: natsbroker.New(nc, nil)})
+//
+// A topic is published on the NATS subject Prefix + "." + topic, with the
+// message's type in the header TypeHeader. Any NATS client may publish to
+// a hub's subscribers on that subject; a message without the header is
+// text if it is valid UTF-8 and binary otherwise.
+package natsbroker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go"
+	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/hub"
+)
+
+// DefaultPrefix starts every topic's subject when Options.Prefix is empty.
+const DefaultPrefix = "starling"
+
+// TypeHeader is the NATS header that carries a message's type, "text" or
+// "binary".
+const TypeHeader = "Starling-Type"
+
+// Options configures a Broker.
+type Options struct {
+	// Prefix starts the subject of every topic, so that the hubs of
+	// several applications can share one NATS server; DefaultPrefix if
+	// empty.
+	Prefix string
+}
+
+// Broker is a hub.Broker on a NATS connection. Closing the connection is
+// the caller's business.
+type Broker struct {
+	nc     *nats.Conn
+	prefix string
+}
+
+var _ hub.Broker = (*Broker)(nil)
+
+// New returns a Broker that publishes and subscribes through nc. opts may
+// be nil.
+func New(nc *nats.Conn, opts *Options) *Broker {
+	b := &Broker{nc: nc, prefix: DefaultPrefix}
+	if opts != nil && opts.Prefix != "" {
+		b.prefix = opts.Prefix
+	}
+	return b
+}
+
+// ErrBadTopic is returned for a topic that cannot be part of a NATS
+// subject: an empty token ("a..b"), white space, or a wildcard (* or >),
+// which would subscribe to other topics too.
+var ErrBadTopic = errors.New("natsbroker: topic is not a NATS subject")
+
+// subject returns the NATS subject of topic.
+func (b *Broker) subject(topic string) (string, error) {
+	for tok := range strings.SplitSeq(topic, ".") {
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n*>") {
+			return "", fmt.Errorf("%w: %q", ErrBadTopic, topic)
+		}
+	}
+	return b.prefix + "." + topic, nil
+}
+
+// Publish publishes m on topic's subject. NATS buffers the message and
+// sends it in the background; ctx is checked before.
+func (b *Broker) Publish(ctx context.Context, topic string, m hub.Message) error {
+	subject, err := b.subject(topic)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	typ := "text"
+	if m.Type == starling.MessageBinary {
+		typ = "binary"
+	}
+	return b.nc.PublishMsg(&nats.Msg{Subject: subject, Data: m.Data, Header: nats.Header{TypeHeader: {typ}}})
+}
+
+// Subscribe subscribes to topic's subject, and returns once the NATS
+// server has the subscription (a round trip).
+func (b *Broker) Subscribe(topic string, deliver func(hub.Message)) (cancel func(), err error) {
+	subject, err := b.subject(topic)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := b.nc.Subscribe(subject, func(msg *nats.Msg) { deliver(message(msg)) })
+	if err != nil {
+		return nil, err
+	}
+	if err := b.nc.Flush(); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, err
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
+// message decodes a NATS message, typed by its header or, without one, by
+// its content.
+func message(msg *nats.Msg) hub.Message {
+	m := hub.Message{Type: starling.MessageBinary, Data: msg.Data}
+	switch msg.Header.Get(TypeHeader) {
+	case "text":
+		m.Type = starling.MessageText
+	case "":
+		if utf8.Valid(msg.Data) {
+			m.Type = starling.MessageText
+		}
+	}
+	return m
+}

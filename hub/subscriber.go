@@ -1,0 +1,108 @@
+package hub
+
+import (
+	"context"
+	"sync"
+
+	"github.com/starling-ws/starling"
+)
+
+// subscriber is one connection's membership of a hub: its topics, and the
+// queue of messages on their way to it. The queue is drained by a
+// goroutine that runs only while it is not empty.
+type subscriber struct {
+	c      *starling.Conn
+	h      *Hub
+	topics map[string]*topic // guarded by h.mu
+
+	mu      sync.Mutex
+	ring    []*starling.PreparedMessage // grows up to h.queue
+	head, n int
+	writing bool // a goroutine drains the queue
+	stopped bool // left the hub: queue nothing more
+}
+
+// idleRing is the largest queue a subscriber keeps while nothing waits
+// for it; a larger one, grown by a burst, is left to the collector.
+const idleRing = 8
+
+// push queues pm, starting the queue's goroutine if it is not running, and
+// reports false if the queue is full. A stopped subscriber takes and drops
+// everything.
+func (s *subscriber) push(pm *starling.PreparedMessage) bool {
+	s.mu.Lock()
+	switch {
+	case s.stopped:
+		s.mu.Unlock()
+		return true
+	case s.n == s.h.queue:
+		s.mu.Unlock()
+		return false
+	case s.n == len(s.ring):
+		s.grow()
+	}
+	s.ring[(s.head+s.n)%len(s.ring)] = pm
+	s.n++
+	start := !s.writing
+	s.writing = true
+	s.mu.Unlock()
+	if start {
+		go s.drain()
+	}
+	return true
+}
+
+// grow doubles the queue, up to h.queue. s.mu must be held.
+func (s *subscriber) grow() {
+	ring := make([]*starling.PreparedMessage, min(max(2*len(s.ring), 4), s.h.queue))
+	for i := range s.n {
+		ring[i] = s.ring[(s.head+i)%len(s.ring)]
+	}
+	s.ring, s.head = ring, 0
+}
+
+// pop takes the next message off the queue, or returns nil and ends the
+// queue's goroutine if there is none.
+func (s *subscriber) pop() *starling.PreparedMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == 0 || s.stopped {
+		s.writing = false
+		if len(s.ring) > idleRing || s.stopped {
+			s.ring, s.head, s.n = nil, 0, 0
+		}
+		return nil
+	}
+	pm := s.ring[s.head]
+	s.ring[s.head] = nil
+	s.head = (s.head + 1) % len(s.ring)
+	s.n--
+	return pm
+}
+
+// drain writes the queued messages until the queue is empty. A connection
+// whose write fails has failed: it leaves the hub.
+func (s *subscriber) drain() {
+	for pm := s.pop(); pm != nil; pm = s.pop() {
+		// The Conn's write timeout bounds a write to a peer that stopped
+		// reading.
+		if err := s.c.WritePrepared(context.Background(), pm); err != nil {
+			s.stop()
+			_ = s.c.CloseNow()
+			s.h.forget(s)
+			return
+		}
+	}
+}
+
+// stop makes s drop what it is given from now on, and reports whether it
+// was the call that stopped it.
+func (s *subscriber) stop() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false
+	}
+	s.stopped = true
+	return true
+}
