@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/hub"
 )
 
 // Options configures a Server.
@@ -59,7 +60,7 @@ func New(opts Options) *Server {
 		log:   opts.Logger,
 		mux:   http.NewServeMux(),
 		room:  NewRoom(),
-		feed:  NewFeed(),
+		feed:  NewFeed(hub.New(&hub.Options{QueueSize: subscriberQueue, Overflow: hub.DropNewest})),
 		stop:  stop,
 		ended: make(chan struct{}),
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/hub"
 )
 
 // Quote is one simulated price, sent on /ticker as a JSON text message.
@@ -21,14 +22,17 @@ type Quote struct {
 	Time   time.Time `json:"time"`
 }
 
+// tickerTopic is the hub topic of the quotes.
+const tickerTopic = "quotes"
+
 // subscriberQueue is how many quotes may wait for a subscriber; when it is
 // full, new quotes for it are dropped, since a fresher one follows soon.
 const subscriberQueue = 64
 
-// Feed generates quotes by a random walk and fans them out to subscribers.
+// Feed generates quotes by a random walk and publishes them on its hub.
 type Feed struct {
+	hub    *hub.Hub
 	mu     sync.Mutex
-	subs   map[chan []byte]struct{}
 	prices map[string]float64
 }
 
@@ -38,9 +42,9 @@ var symbols = []struct {
 	price float64
 }{{"STAR", 142.50}, {"GOPH", 88.20}, {"SOCK", 23.75}, {"FRAM", 311.00}}
 
-// NewFeed returns a feed at its opening prices.
-func NewFeed() *Feed {
-	f := &Feed{subs: make(map[chan []byte]struct{}), prices: make(map[string]float64)}
+// NewFeed returns a feed at its opening prices, which publishes on h.
+func NewFeed(h *hub.Hub) *Feed {
+	f := &Feed{hub: h, prices: make(map[string]float64)}
 	for _, s := range symbols {
 		f.prices[s.name] = s.price
 	}
@@ -57,7 +61,9 @@ func (f *Feed) Run(ctx context.Context, interval time.Duration) {
 			return
 		case now := <-t.C:
 			for _, s := range symbols {
-				f.publish(f.step(s.name, now))
+				p, _ := json.Marshal(f.step(s.name, now)) // a Quote always marshals
+				// Publish fails only on invalid text or a closed hub.
+				_ = f.hub.Publish(ctx, tickerTopic, starling.MessageText, p)
 			}
 		}
 	}
@@ -74,57 +80,17 @@ func (f *Feed) step(symbol string, now time.Time) Quote {
 	return Quote{Type: "quote", Symbol: symbol, Price: p, Change: change, Time: now.UTC()}
 }
 
-func (f *Feed) publish(q Quote) {
-	p, _ := json.Marshal(q) // a Quote always marshals
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for ch := range f.subs {
-		select {
-		case ch <- p:
-		default:
-		}
-	}
-}
-
-// Subscribe returns a channel of quotes and a function that ends the
-// subscription.
-func (f *Feed) Subscribe() (<-chan []byte, func()) {
-	ch := make(chan []byte, subscriberQueue)
-	f.mu.Lock()
-	f.subs[ch] = struct{}{}
-	f.mu.Unlock()
-	return ch, func() {
-		f.mu.Lock()
-		delete(f.subs, ch)
-		f.mu.Unlock()
-	}
-}
-
-// serveTicker pushes quotes to the connection until it ends. A goroutine
-// keeps reading so that pings are answered and the close frame is seen;
-// anything the subscriber sends is ignored.
+// serveTicker subscribes the connection to the quotes until it ends. It
+// reads, so that pings are answered and the close frame is seen; anything
+// the subscriber sends is ignored.
 func (s *Server) serveTicker(c *starling.Conn, _ *http.Request) error {
-	quotes, cancel := s.feed.Subscribe()
-	defer cancel()
-	ctx := context.Background()
-	readErr := make(chan error, 1)
-	go func() {
-		for {
-			if _, _, err := c.Read(ctx); err != nil {
-				readErr <- err
-				return
-			}
-		}
-	}()
+	defer s.feed.hub.Leave(c)
+	if err := s.feed.hub.Subscribe(c, tickerTopic); err != nil {
+		return err
+	}
 	for {
-		select {
-		case err := <-readErr:
+		if _, _, err := c.Read(context.Background()); err != nil {
 			return err
-		case p := <-quotes:
-			if err := c.Write(ctx, starling.MessageText, p); err != nil {
-				_ = c.CloseNow()
-				return <-readErr
-			}
 		}
 	}
 }
