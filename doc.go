@@ -6,7 +6,9 @@
 // streams them (Reader, Writer), answers pings, and performs the close
 // handshake (Close). Accept also takes WebSockets over HTTP/2 (RFC 8441).
 // For an event-driven client with heartbeat and
-// reconnect, in the manner of Swift's Starscream, see the client package.
+// reconnect, in the manner of Swift's Starscream, see the client package;
+// to fan messages out to connections by topic, within a server or across
+// servers, see the hub package.
 //
 // # Concurrency
 //
