@@ -28,6 +28,10 @@ type implementation struct {
 	// prepare makes data into a text message for the connections serve
 	// passed to add.
 	prepare func(data []byte) (message, error)
+	// publish, if set, replaces prepare and the shared fan-out: it sends
+	// data to every connection that serve accepted on the listener at
+	// addr, by the implementation's own means.
+	publish func(ctx context.Context, addr net.Addr, data []byte) error
 }
 
 // A message is one broadcast, prepared once for all connections.
@@ -119,12 +123,15 @@ func (s *Server) WaitConns(ctx context.Context, n int) error {
 
 // Broadcast prepares data as one text message and writes it to every
 // connection accepted so far, with Workers goroutines. It returns when
-// every write has returned; for libraries that write asynchronously (gws)
-// that is when every write was queued, not sent.
+// every write has returned; for libraries that write asynchronously (gws,
+// starling-hub) that is when every write was queued, not sent.
 func (s *Server) Broadcast(ctx context.Context, data []byte) error {
 	s.mu.Lock()
 	conns := s.conns[:len(s.conns):len(s.conns)]
 	s.mu.Unlock()
+	if s.impl.publish != nil {
+		return s.impl.publish(ctx, s.addr, data)
+	}
 	m, err := s.impl.prepare(data)
 	if err != nil {
 		return err

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("coder", implementation{serveCoder, prepareCoder})
+	register("coder", implementation{serve: serveCoder, prepare: prepareCoder})
 }
 
 // serveCoder accepts with compression without context takeover when asked

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("gobwas", implementation{serveGobwas, prepareGobwas})
+	register("gobwas", implementation{serve: serveGobwas, prepare: prepareGobwas})
 }
 
 // gobwasConn is an upgraded connection and whether it negotiated

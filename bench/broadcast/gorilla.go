@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("gorilla", implementation{serveGorilla, prepareGorilla})
+	register("gorilla", implementation{serve: serveGorilla, prepare: prepareGorilla})
 }
 
 // serveGorilla accepts with EnableCompression when asked (gorilla always

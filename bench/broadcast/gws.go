@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("gws", implementation{serveGWS, prepareGWS})
+	register("gws", implementation{serve: serveGWS, prepare: prepareGWS})
 }
 
 // gwsHandler ignores every event: the clients send nothing.

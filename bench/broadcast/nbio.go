@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("nbio", implementation{serveNbio, prepareNbio})
+	register("nbio", implementation{serve: serveNbio, prepare: prepareNbio})
 }
 
 // serveNbio runs nbio's own epoll engine (its default non-blocking mode),

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("starling", implementation{serveStarling, prepareStarling})
+	register("starling", implementation{serve: serveStarling, prepare: prepareStarling})
 }
 
 // serveStarling accepts with compression without context takeover when
