@@ -147,7 +147,7 @@ func (h *Hub) fanout(t *topic, pm *starling.PreparedMessage) {
 // Subscribe subscribes c to each of topics, in order, until Unsubscribe or
 // Leave. Subscribing again to a topic changes nothing. With a Broker, a
 // topic that is new to this hub is subscribed to at the broker first,
-// which may fail.
+// which may fail; the topics before the one that failed stay subscribed.
 func (h *Hub) Subscribe(c *starling.Conn, topics ...string) error {
 	h.joinMu.Lock()
 	defer h.joinMu.Unlock()
