@@ -6,13 +6,11 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -22,7 +20,8 @@ import (
 )
 
 // DialOptions configures Dial. A nil *DialOptions is valid and means the
-// zero value of every field.
+// zero value of every field. In a browser (GOOS=js), only Subprotocols,
+// the limits, timeouts and callbacks apply; see the package doc.
 type DialOptions struct {
 	// HTTPHeader holds extra headers for the handshake request, such as
 	// Authorization or Cookie.
@@ -142,28 +141,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if err != nil {
 		return nil, nil, err
 	}
-	nc, err := dialTransport(ctx, u, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	if deadline, ok := ctx.Deadline(); ok {
-		_ = nc.SetDeadline(deadline)
-	}
-	c, resp, err := handshake(nc, u, opts)
-	if !stop() {
-		err = fmt.Errorf("starling: dial %s: %w", u.Redacted(), context.Cause(ctx))
-	} else if deadline, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(deadline) {
-		// The connection's deadline, which is ctx's, fired before ctx's
-		// own timer did; report it as ctx's end all the same.
-		err = fmt.Errorf("starling: dial %s: %w", u.Redacted(), context.DeadlineExceeded)
-	}
-	if err != nil {
-		nc.Close()
-		return nil, resp, err
-	}
-	_ = nc.SetDeadline(time.Time{})
-	return c, resp, nil
+	return dialConn(ctx, u, opts)
 }
 
 // parseWebSocketURL accepts ws and wss URLs, and http and https as their

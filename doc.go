@@ -45,6 +45,19 @@
 // handshake timeout and a header size limit, and Group closes a server's
 // connections with 1001 (going away) on shutdown.
 //
+// # In the browser
+//
+// Compiled to WebAssembly for a browser (GOOS=js GOARCH=wasm), Dial opens
+// the connection through the page's WebSocket object, and the Conn works
+// as elsewhere on top of it. The browser does the handshake and the wire,
+// so DialOptions' headers, Host, Origin, TLS, proxy, dialer and
+// Compression settings do not apply (the browser negotiates compression
+// itself), Pins is an error, and the response Dial returns holds only the
+// subprotocol and extensions the browser reports. A browser sends no pings
+// of its own (it answers the server's): Ping returns at once. It sends only
+// the close codes 1000 and 3000–4999; for any other, the peer sees 1005.
+// Accept and the server side are not available there.
+//
 // # Memory
 //
 // An idle connection holds a 512-byte read buffer and no write buffer:
