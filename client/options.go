@@ -75,7 +75,10 @@ type Options struct {
 
 	// HeartbeatInterval is the time between pings; each answer arrives as
 	// a Pong event. Zero turns the heartbeat off, and with it
-	// ViabilityChanged and the unviable ReconnectSuggested.
+	// ViabilityChanged and the unviable ReconnectSuggested. In a browser,
+	// which cannot send pings, every ping is answered at once: there the
+	// browser's own WebSocket finds a dead connection, and the client
+	// sees it end.
 	HeartbeatInterval time.Duration
 
 	// HeartbeatTimeout is how long the connection may receive nothing at
