@@ -8,7 +8,9 @@ import (
 
 // ProxyFromEnvironment returns the proxy for target from the environment,
 // as net/http does: HTTPS_PROXY for wss, HTTP_PROXY for ws, and no proxy for
-// loopback addresses and hosts matched by NO_PROXY. The variables are read
+// loopback addresses and hosts matched by NO_PROXY. WSS_PROXY and WS_PROXY,
+// proxies for WebSocket connections alone, come before them, as in
+// Python's websockets. Each name may be lower case; the variables are read
 // on every call.
 func ProxyFromEnvironment(target *url.URL) (*url.URL, error) { return proxy.FromEnvironment(target) }
 

@@ -12,7 +12,10 @@ import (
 // FromEnvironment returns the proxy for target from the environment, with
 // net/http's rules (http.ProxyFromEnvironment), except that the variables
 // are read on every call rather than once per process:
-//   - wss and https targets use HTTPS_PROXY, ws and http targets
+//   - WSS_PROXY and WS_PROXY, the proxies of WebSocket connections only
+//     (as Python's websockets reads them), come first for wss and ws
+//     targets;
+//   - then wss and https targets use HTTPS_PROXY, ws and http targets
 //     HTTP_PROXY; the upper-case name wins over the lower-case one;
 //   - a value without a scheme means http://, and socks5:// or https://
 //     values are allowed;
@@ -26,8 +29,13 @@ func FromEnvironment(target *url.URL) (*url.URL, error) {
 	var value string
 	switch target.Scheme {
 	case "wss", "https":
-		value = getenv("HTTPS_PROXY")
+		if value = getenv("WSS_PROXY"); value == "" {
+			value = getenv("HTTPS_PROXY")
+		}
 	case "ws", "http":
+		if value = getenv("WS_PROXY"); value != "" {
+			break
+		}
 		value = getenv("HTTP_PROXY")
 		if value != "" && os.Getenv("REQUEST_METHOD") != "" {
 			return nil, errors.New("proxy: refusing HTTP_PROXY in a CGI environment (REQUEST_METHOD is set)")

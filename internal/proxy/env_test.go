@@ -63,7 +63,7 @@ func TestNoProxy(t *testing.T) {
 
 // clearEnv unsets every variable FromEnvironment reads, for this test.
 func clearEnv(t *testing.T) {
-	for _, k := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "REQUEST_METHOD"} {
+	for _, k := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "WS_PROXY", "ws_proxy", "WSS_PROXY", "wss_proxy", "NO_PROXY", "no_proxy", "REQUEST_METHOD"} {
 		t.Setenv(k, "")
 	}
 }
@@ -87,6 +87,11 @@ func TestFromEnvironment(t *testing.T) {
 		{"NO_PROXY port uses the default", map[string]string{"HTTPS_PROXY": "http://s:1", "NO_PROXY": "example.com:443"}, "wss://example.com/", ""},
 		{"NO_PROXY other port", map[string]string{"HTTPS_PROXY": "http://s:1", "NO_PROXY": "example.com:80"}, "wss://example.com/", "http://s:1"},
 		{"localhost", map[string]string{"HTTP_PROXY": "http://p:1"}, "ws://localhost:8080/", ""},
+		{"wss_proxy before HTTPS_PROXY", map[string]string{"wss_proxy": "http://w:1", "HTTPS_PROXY": "http://s:1"}, "wss://example.com/", "http://w:1"},
+		{"ws_proxy before HTTP_PROXY", map[string]string{"ws_proxy": "socks5://w:1080", "HTTP_PROXY": "http://p:1"}, "ws://example.com/", "socks5://w:1080"},
+		{"ws_proxy is not for wss", map[string]string{"WS_PROXY": "http://w:1"}, "wss://example.com/", ""},
+		{"NO_PROXY applies to WSS_PROXY", map[string]string{"WSS_PROXY": "http://w:1", "NO_PROXY": "example.com"}, "wss://example.com/", ""},
+		{"CGI allows WS_PROXY", map[string]string{"WS_PROXY": "http://w:1", "REQUEST_METHOD": "GET"}, "ws://example.com/", "http://w:1"},
 		{"CGI ignores HTTPS_PROXY rule", map[string]string{"HTTPS_PROXY": "http://s:1", "REQUEST_METHOD": "GET"}, "wss://example.com/", "http://s:1"},
 	}
 	for _, tt := range tests {
