@@ -73,6 +73,16 @@ type DialOptions struct {
 	// server when there is none. Default: a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
+	// HTTP2Transport, if set, opens the connection as a stream of an
+	// HTTP/2 connection, with an extended CONNECT (RFC 8441), through this
+	// transport. It must send a request's ":protocol" header as that
+	// pseudo-header: golang.org/x/net/http2's Transport does, Go 1.26's
+	// http.Transport refuses it. The transport then dials, and does TLS
+	// and proxies: TLSConfig, Proxy and NetDialContext do not apply, and
+	// Pins is an error (pin in the transport's TLS configuration). The
+	// server must have enabled extended CONNECT, or the dial fails.
+	HTTP2Transport http.RoundTripper
+
 	// Compression configures permessage-deflate (RFC 7692). Default:
 	// disabled.
 	Compression CompressionOptions
@@ -220,16 +230,7 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	req.Header.Set("Upgrade", "websocket")
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set(headerKey, key)
-	req.Header.Set(headerVersion, "13")
-	if opts.Origin != "" {
-		req.Header.Set("Origin", opts.Origin)
-	}
-	if len(opts.Subprotocols) > 0 {
-		req.Header.Set(headerProtocol, strings.Join(opts.Subprotocols, ", "))
-	}
-	if opts.Compression.Mode != CompressionDisabled {
-		req.Header.Set(headerExtensions, wsflate.ClientOffer(opts.Compression.config()))
-	}
+	offer(req.Header, opts)
 	if err := writeRequest(nc, req); err != nil {
 		return nil, nil, fmt.Errorf("starling: sending the handshake: %w", err)
 	}
@@ -246,11 +247,31 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 		return nil, resp, err
 	}
 	resp.Body = http.NoBody
-	c := newConn(connConfig{
-		rwc:          nc,
-		early:        buffered(br),
+	return dialedConn(nc, buffered(br), resp.Header.Get(headerProtocol), ext, opts), resp, nil
+}
+
+// offer sets the request headers that every opening handshake carries,
+// over HTTP/1.1 or HTTP/2: the version, and what opts offers.
+func offer(h http.Header, opts *DialOptions) {
+	h.Set(headerVersion, "13")
+	if opts.Origin != "" {
+		h.Set("Origin", opts.Origin)
+	}
+	if len(opts.Subprotocols) > 0 {
+		h.Set(headerProtocol, strings.Join(opts.Subprotocols, ", "))
+	}
+	if opts.Compression.Mode != CompressionDisabled {
+		h.Set(headerExtensions, wsflate.ClientOffer(opts.Compression.config()))
+	}
+}
+
+// dialedConn returns the client Conn over rwc that opts describes.
+func dialedConn(rwc io.ReadWriteCloser, early []byte, subprotocol string, ext *extensions, opts *DialOptions) *Conn {
+	return newConn(connConfig{
+		rwc:          rwc,
+		early:        early,
 		client:       true,
-		subprotocol:  resp.Header.Get(headerProtocol),
+		subprotocol:  subprotocol,
 		ext:          ext,
 		readLimit:    opts.ReadLimit,
 		maxFragments: opts.MaxFragments,
@@ -259,7 +280,6 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 		onPing:       opts.OnPing,
 		onPong:       opts.OnPong,
 	})
-	return c, resp, nil
 }
 
 // writeRequest writes the request line and headers, and nothing else.
@@ -277,25 +297,38 @@ func writeRequest(w io.Writer, req *http.Request) error {
 // answer.
 func checkResponse(resp *http.Response, key string, offered []string) error {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
-		return &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Body: string(body)}
-	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("starling: invalid handshake response: "+format, args...)
+		return refusal(resp)
 	}
 	switch {
 	case !hasToken(resp.Header, "Upgrade", "websocket"):
-		return bad("missing Upgrade: websocket")
+		return badResponse("missing Upgrade: websocket")
 	case !hasToken(resp.Header, "Connection", "upgrade"):
-		return bad("missing Connection: Upgrade")
+		return badResponse("missing Connection: Upgrade")
 	case resp.Header.Get(headerAccept) != acceptKey(key):
-		return bad("Sec-WebSocket-Accept %q does not match the key", resp.Header.Get(headerAccept))
+		return badResponse("Sec-WebSocket-Accept %q does not match the key", resp.Header.Get(headerAccept))
 	}
-	if protos := headerTokens(resp.Header, headerProtocol); len(protos) > 0 {
+	return checkSubprotocol(resp.Header, offered)
+}
+
+// refusal returns the HandshakeError of a response that refused the
+// handshake, with the start of its body, which it closes.
+func refusal(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	return &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Body: string(body)}
+}
+
+// checkSubprotocol checks that the server chose at most one subprotocol,
+// and one that was offered (RFC 6455 section 4.1).
+func checkSubprotocol(h http.Header, offered []string) error {
+	if protos := headerTokens(h, headerProtocol); len(protos) > 0 {
 		if len(protos) > 1 || !slices.Contains(offered, protos[0]) {
-			return bad("server chose subprotocol %q, which was not offered", strings.Join(protos, ", "))
+			return badResponse("server chose subprotocol %q, which was not offered", strings.Join(protos, ", "))
 		}
 	}
 	return nil
+}
+
+func badResponse(format string, args ...any) error {
+	return fmt.Errorf("starling: invalid handshake response: "+format, args...)
 }

@@ -29,17 +29,7 @@ func dialConn(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.
 		return nil, nil, fmt.Errorf("starling: dial %s: %w", u.Redacted(), err)
 	}
 	protocol := s.ws.Get("protocol").String()
-	c := newConn(connConfig{
-		rwc:          s,
-		client:       true,
-		subprotocol:  protocol,
-		readLimit:    opts.ReadLimit,
-		maxFragments: opts.MaxFragments,
-		writeTimeout: opts.WriteTimeout,
-		idleTimeout:  opts.IdleTimeout,
-		onPing:       opts.OnPing,
-		onPong:       opts.OnPong,
-	})
+	c := dialedConn(s, nil, protocol, nil, opts)
 	// The browser shows no handshake response: this one holds what it
 	// reports of it.
 	resp := &http.Response{

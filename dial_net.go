@@ -13,8 +13,11 @@ import (
 )
 
 // dialConn connects to u and performs the opening handshake over TCP (or
-// through a proxy, and TLS for wss).
+// through a proxy, and TLS for wss), or over HTTP/2 with HTTP2Transport.
 func dialConn(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	if opts.HTTP2Transport != nil {
+		return dialStream(ctx, u, opts)
+	}
 	nc, err := dialTransport(ctx, u, opts)
 	if err != nil {
 		return nil, nil, err

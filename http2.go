@@ -1,9 +1,15 @@
 package starling
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,7 +20,8 @@ import (
 // process starts with GODEBUG=http2xconnect=1 in its environment; Accept
 // handles such requests like any other. The WebSocket lives as long as the
 // handler: on HTTP/2 the handler must not return before the connection is
-// closed, since the stream ends with it.
+// closed, since the stream ends with it. A client dials such a connection
+// through an HTTP/2 transport it is given (DialOptions.HTTP2Transport).
 
 // checkExtendedConnect applies RFC 8441 section 4 and RFC 6455 section
 // 4.2.1 as it carries over to HTTP/2: no key, no Upgrade or Connection.
@@ -77,3 +84,126 @@ func (s *stream) Close() error { return s.body.Close() }
 
 func (s *stream) SetReadDeadline(t time.Time) error  { return s.rc.SetReadDeadline(t) }
 func (s *stream) SetWriteDeadline(t time.Time) error { return s.rc.SetWriteDeadline(t) }
+
+// dialStream opens a connection as an HTTP/2 stream with an extended
+// CONNECT (RFC 8441 section 4) through opts.HTTP2Transport, and checks the
+// answer as RFC 6455 section 4.1 does, less the key: 200, a subprotocol
+// that was offered, extensions that were.
+func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	if len(opts.Pins) > 0 {
+		return nil, nil, errors.New("starling: Pins need Starling's own TLS; with HTTP2Transport, pin in the transport's TLS configuration")
+	}
+	target := *u
+	target.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+	pr, pw := io.Pipe()
+	// The stream lives as long as the connection; ctx bounds only the
+	// handshake.
+	streamCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	req, err := http.NewRequestWithContext(streamCtx, http.MethodConnect, target.String(), pr)
+	if err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("starling: dial %s: %w", u.Redacted(), err)
+	}
+	if opts.HTTPHeader != nil {
+		req.Header = opts.HTTPHeader.Clone()
+	}
+	req.Host = opts.Host
+	req.Header.Set(":protocol", "websocket")
+	offer(req.Header, opts)
+	stop := context.AfterFunc(ctx, cancel)
+	resp, err := opts.HTTP2Transport.RoundTrip(req)
+	fail := func(resp *http.Response, err error) (*Conn, *http.Response, error) {
+		cancel()
+		pw.Close()
+		return nil, resp, err
+	}
+	switch {
+	case !stop():
+		if err == nil {
+			resp.Body.Close()
+		}
+		return fail(nil, fmt.Errorf("starling: dial %s: %w", u.Redacted(), context.Cause(ctx)))
+	case err != nil:
+		return fail(nil, fmt.Errorf("starling: dial %s over HTTP/2: %w", u.Redacted(), err))
+	case resp.StatusCode != http.StatusOK:
+		return fail(resp, refusal(resp))
+	}
+	ext, err := dialExtensions(resp.Header, &opts.Compression)
+	if err == nil {
+		err = checkSubprotocol(resp.Header, opts.Subprotocols)
+	}
+	if err != nil {
+		resp.Body.Close()
+		return fail(resp, err)
+	}
+	s := &clientStream{body: resp.Body, w: pw, cancel: cancel}
+	return dialedConn(s, nil, resp.Header.Get(headerProtocol), ext, opts), resp, nil
+}
+
+// clientStream is the client's side of an HTTP/2 stream as a connection:
+// the response body one way, the request body the other. A deadline that
+// passes ends the stream, which is what the Conn does after one anyway.
+type clientStream struct {
+	body   io.ReadCloser
+	w      *io.PipeWriter
+	cancel context.CancelFunc
+
+	mu           sync.Mutex
+	rtimer       *time.Timer
+	wtimer       *time.Timer
+	readExpired  atomic.Bool
+	writeExpired atomic.Bool
+}
+
+func (s *clientStream) Read(p []byte) (int, error) {
+	n, err := s.body.Read(p)
+	if err != nil && s.readExpired.Load() {
+		err = os.ErrDeadlineExceeded
+	}
+	return n, err
+}
+
+func (s *clientStream) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.writeExpired.Load() {
+		err = os.ErrDeadlineExceeded
+	}
+	return n, err
+}
+
+// Close ends both directions and resets the stream if it is still open.
+func (s *clientStream) Close() error {
+	s.w.Close()
+	err := s.body.Close()
+	s.cancel()
+	return err
+}
+
+func (s *clientStream) SetReadDeadline(t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rtimer = expire(s.rtimer, t, &s.readExpired, s.Close)
+	return nil
+}
+
+func (s *clientStream) SetWriteDeadline(t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wtimer = expire(s.wtimer, t, &s.writeExpired, s.Close)
+	return nil
+}
+
+// expire stops timer and, unless t is zero, returns a new one that sets
+// expired and calls end at t.
+func expire(timer *time.Timer, t time.Time, expired *atomic.Bool, end func() error) *time.Timer {
+	if timer != nil {
+		timer.Stop()
+	}
+	if t.IsZero() {
+		return nil
+	}
+	return time.AfterFunc(time.Until(t), func() {
+		expired.Store(true)
+		end()
+	})
+}
