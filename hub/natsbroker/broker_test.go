@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -282,4 +283,50 @@ func TestPrefix(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("nothing was published on app.news")
 	}
+}
+
+// TestSurvivesANATSRestart restarts the NATS server under two hubs: NATS
+// reconnects and subscribes again by itself, and messages cross servers
+// again.
+func TestSurvivesANATSRestart(t *testing.T) {
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	port := s.Addr().(*net.TCPAddr).Port
+	n1, n2 := startNode(t, s), startNode(t, s)
+	a := n1.join(t, "x")
+	b := n2.join(t, "x")
+
+	s.Shutdown()
+	s.WaitForShutdown()
+	opts = &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true}
+	if s, err = server.NewServer(opts); err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not restart")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !n1.nc.IsConnected() || !n2.nc.IsConnected() || s.NumSubscriptions() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the hubs did not reconnect to the restarted NATS server")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := a.Write(context.Background(), starling.MessageText, []byte("after the restart")); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, b, starling.MessageText, "after the restart")
+	expect(t, a, starling.MessageText, "after the restart")
 }
