@@ -283,17 +283,24 @@ func publishUntil(t *testing.T, h *hub.Hub, fast *starling.Conn, max int, done f
 	return max
 }
 
+// fastAndSlow returns two clients subscribed to x on h: one the test reads
+// from as it publishes, one it leaves unread.
+func fastAndSlow(t *testing.T, h *hub.Hub) (fast, slow *starling.Conn) {
+	t.Helper()
+	s := serve(t, h)
+	for _, c := range []**starling.Conn{&fast, &slow} {
+		var sc *starling.Conn
+		*c, sc = s.dial(t, "")
+		if err := h.Subscribe(sc, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fast, slow
+}
+
 func TestSlowSubscriberIsClosedWith1008(t *testing.T) {
 	h := hub.New(&hub.Options{QueueSize: 4})
-	s := serve(t, h)
-	fast, sfast := s.dial(t, "")
-	slow, sslow := s.dial(t, "")
-	if err := h.Subscribe(sfast, "x"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Subscribe(sslow, "x"); err != nil {
-		t.Fatal(err)
-	}
+	fast, slow := fastAndSlow(t, h)
 	// slow reads nothing while the fast subscriber keeps up.
 	sent := publishUntil(t, h, fast, 1000, func() bool { return h.Subscribers("x") == 1 })
 	if sent == 1000 {
@@ -321,15 +328,7 @@ func TestSlowSubscriberIsClosedWith1008(t *testing.T) {
 
 func TestDropNewestKeepsTheSlowSubscriber(t *testing.T) {
 	h := hub.New(&hub.Options{QueueSize: 4, Overflow: hub.DropNewest})
-	s := serve(t, h)
-	fast, sfast := s.dial(t, "")
-	slow, sslow := s.dial(t, "")
-	if err := h.Subscribe(sfast, "x"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Subscribe(sslow, "x"); err != nil {
-		t.Fatal(err)
-	}
+	fast, slow := fastAndSlow(t, h)
 	const sent = 120 // 30 MiB: more than loopback's socket buffers hold
 	publishUntil(t, h, fast, sent, func() bool { return false })
 	if n := h.Subscribers("x"); n != 2 {

@@ -87,13 +87,7 @@ func TestHTTP2ExtendedConnect(t *testing.T) {
 // serveHTTP2Echo is the child process: an h2c server whose handler echoes
 // with Starling until the parent closes stdin.
 func serveHTTP2Echo(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var protocols http.Protocols
-	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Protocols: &protocols, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, ln := h2cServer(t, func(w http.ResponseWriter, r *http.Request) {
 		c, err := starling.Accept(w, r, &starling.AcceptOptions{
 			Subprotocols: []string{"chat.v1"},
 			Compression:  starling.CompressionOptions{Mode: starling.CompressionContextTakeover},
@@ -112,8 +106,7 @@ func serveHTTP2Echo(t *testing.T) {
 				return
 			}
 		}
-	})}
-	go srv.Serve(ln)
+	})
 	os.Stdout.WriteString(ln.Addr().String() + "\n")
 	io.Copy(io.Discard, os.Stdin)
 	srv.Close()
@@ -197,6 +190,20 @@ func readServerFrame(t *testing.T, br *bufio.Reader) (byte, []byte) {
 	return h[0] & 0x0F, payload
 }
 
+// h2cServer serves handler with cleartext HTTP/2 on a loopback port.
+func h2cServer(t *testing.T, handler http.HandlerFunc) (*http.Server, net.Listener) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Protocols: &protocols, Handler: handler}
+	go srv.Serve(ln)
+	return srv, ln
+}
+
 // h2cTransport is x/net's HTTP/2 transport over cleartext TCP.
 func h2cTransport() *http2.Transport {
 	return &http2.Transport{
@@ -272,17 +279,11 @@ func TestHTTP2Dial(t *testing.T) {
 // a server that did not enable extended CONNECT (this process's, started
 // without GODEBUG=http2xconnect=1).
 func TestHTTP2DialRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var protocols http.Protocols
-	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Protocols: &protocols, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, ln := h2cServer(t, func(w http.ResponseWriter, r *http.Request) {
 		starling.Accept(w, r, nil)
-	})}
-	go srv.Serve(ln)
+	})
 	defer srv.Close()
+	var err error
 	tr := h2cTransport()
 	defer tr.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
