@@ -283,12 +283,11 @@ func TestHTTP2DialRefused(t *testing.T) {
 		starling.Accept(w, r, nil)
 	})
 	defer srv.Close()
-	var err error
 	tr := h2cTransport()
 	defer tr.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, _, err = starling.Dial(ctx, "ws://"+ln.Addr().String()+"/", &starling.DialOptions{HTTP2Transport: tr})
+	_, _, err := starling.Dial(ctx, "ws://"+ln.Addr().String()+"/", &starling.DialOptions{HTTP2Transport: tr})
 	if err == nil || !strings.Contains(err.Error(), "extended connect") {
 		t.Fatalf("got %v, want an error saying the server has no extended CONNECT", err)
 	}
