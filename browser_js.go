@@ -79,7 +79,9 @@ func (s *browserSocket) receive(ev js.Value) {
 		js.CopyBytesToGo(p, arr)
 	}
 	s.mu.Lock()
-	s.in = appendFrame(s.in, op, p)
+	if s.readErr == nil {
+		s.in = appendFrame(s.in, op, p)
+	}
 	s.mu.Unlock()
 	s.signal()
 }
@@ -88,8 +90,7 @@ func (s *browserSocket) receive(ev js.Value) {
 // an abnormal closure, 1006, which has none), then the end of input.
 func (s *browserSocket) end(code int, reason string) {
 	s.mu.Lock()
-	if !s.ended {
-		s.ended = true
+	if !s.ended && s.readErr == nil {
 		var p []byte
 		switch StatusCode(code) {
 		case StatusAbnormalClosure:
@@ -99,10 +100,9 @@ func (s *browserSocket) end(code int, reason string) {
 			p = binary.BigEndian.AppendUint16(p, uint16(code))
 			s.in = appendFrame(s.in, frame.OpClose, append(p, reason...))
 		}
-		if s.readErr == nil {
-			s.readErr = io.EOF
-		}
+		s.readErr = io.EOF
 	}
+	s.ended = true
 	s.mu.Unlock()
 	s.signal()
 	s.endOnce.Do(func() {
