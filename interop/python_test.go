@@ -18,26 +18,22 @@ const debianPython = "/usr/bin/python3"
 // debianWebsockets is where python3-websockets installs the module.
 const debianWebsockets = "/usr/lib/python3/dist-packages/websockets"
 
-// TestPythonWebsockets runs the matrix against Debian's python3-websockets.
+// TestPythonWebsockets runs the matrix against Debian's python3-websockets,
+// over ws and over wss (see runOverTLS; Python's default TLS context
+// trusts the CA through SSL_CERT_FILE).
 func TestPythonWebsockets(t *testing.T) {
-	p, err := startPython()
-	matrix.Require(t, err)
-	defer func() {
-		if err := p.Close(); err != nil {
-			t.Errorf("python peer: %v", err)
-		}
-	}()
-	matrix.Run(t, p, matrix.Caps{
+	caps := matrix.Caps{
 		Server: true, Client: true,
 		SendsFragments: true, SendsPings: true, PingPayload: true, DropsTCP: true, CustomHeader: true, Deflate: true,
-	}, matrix.Options{})
+	}
+	runOverTLS(t, caps, "SSL_CERT_FILE", startPython)
 }
 
-func startPython() (*peer.Process, error) {
+func startPython(env []string) (*peer.Process, error) {
 	if _, err := os.Stat(debianWebsockets); err != nil {
 		return nil, fmt.Errorf("python3-websockets is not installed: %w: %v", peer.ErrUnavailable, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return peer.StartProcess(ctx, "python-websockets", "python", debianPython, "peer.py")
+	return peer.StartProcess(ctx, "python-websockets", "python", env, debianPython, "peer.py")
 }

@@ -5,6 +5,8 @@
 // JSON line on stdout. It exits when stdin closes.
 'use strict';
 
+const fs = require('node:fs');
+const https = require('node:https');
 const readline = require('node:readline');
 const { WebSocket, WebSocketServer } = require('ws');
 
@@ -50,9 +52,14 @@ function run(ws, mode, id, header, extensions) {
   }
 }
 
+// With STARLING_TLS_CERT and STARLING_TLS_KEY (PEM files) the server speaks
+// wss; the client trusts the CA in NODE_EXTRA_CA_CERTS, set by the test.
+const tls = process.env.STARLING_TLS_CERT
+  ? https.createServer({ cert: fs.readFileSync(process.env.STARLING_TLS_CERT), key: fs.readFileSync(process.env.STARLING_TLS_KEY) })
+  : null;
+
 const server = new WebSocketServer({
-  host: '127.0.0.1',
-  port: 0,
+  ...(tls ? { server: tls } : { host: '127.0.0.1', port: 0 }),
   maxPayload: MAX_PAYLOAD,
   perMessageDeflate: true,
   handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
@@ -63,7 +70,11 @@ server.on('connection', (ws, req) => {
   run(ws, url.pathname.slice(1), url.searchParams.get('id'), req.headers[HEADER] || '', '');
 });
 
-server.on('listening', () => emit({ event: 'listening', port: server.address().port }));
+if (tls) {
+  tls.listen(0, '127.0.0.1', () => emit({ event: 'listening', port: tls.address().port, tls: true }));
+} else {
+  server.on('listening', () => emit({ event: 'listening', port: server.address().port }));
+}
 
 function connect(cmd) {
   const ws = new WebSocket(cmd.url, OFFERED, {

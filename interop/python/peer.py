@@ -8,6 +8,8 @@ line on stdout. Exits when stdin closes. Run it with Debian's /usr/bin/python3.
 
 import asyncio
 import json
+import os
+import ssl
 import sys
 import threading
 import urllib.parse
@@ -95,15 +97,29 @@ def read_commands(loop, done, pending):
     loop.call_soon_threadsafe(done.set)
 
 
+def server_tls():
+    """The server's TLS context when STARLING_TLS_CERT and STARLING_TLS_KEY
+    name PEM files, else None. The client trusts the CA in SSL_CERT_FILE,
+    set by the test."""
+    cert = os.environ.get("STARLING_TLS_CERT")
+    if not cert:
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, os.environ["STARLING_TLS_KEY"])
+    return ctx
+
+
 async def main():
+    tls = server_tls()
     server = await websockets.serve(
         serve,
         "127.0.0.1",
         0,
         subprotocols=[SUBPROTOCOL],
         max_size=MAX_SIZE,
+        ssl=tls,
     )
-    emit(event="listening", port=server.sockets[0].getsockname()[1])
+    emit(event="listening", port=server.sockets[0].getsockname()[1], tls=tls is not None)
     done = asyncio.Event()
     pending = []
     threading.Thread(target=read_commands, args=(asyncio.get_running_loop(), done, pending), daemon=True).start()

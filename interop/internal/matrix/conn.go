@@ -27,7 +27,8 @@ type env struct {
 	peer peer.Peer
 	caps Caps
 	dir  direction
-	srv  *server // StarlingServer direction only
+	srv  *server     // StarlingServer direction only
+	tls  *tls.Config // StarlingClient direction only: for a wss peer
 }
 
 // side is Starling's end of one connection to the peer.
@@ -68,7 +69,7 @@ func (e *env) openWith(t *testing.T, ctx context.Context, mode string, comp star
 	if e.dir == starlingServer {
 		s, err = e.srv.expect(ctx, e.peer, mode, id, comp)
 	} else {
-		s, err = dial(ctx, e.peer.ServerURL()+"/"+mode+"?id="+id, id, comp)
+		s, err = dial(ctx, e.peer.ServerURL()+"/"+mode+"?id="+id, id, comp, e.tls)
 	}
 	if err != nil {
 		t.Fatalf("open %s connection %s: %v", mode, id, err)
@@ -76,7 +77,7 @@ func (e *env) openWith(t *testing.T, ctx context.Context, mode string, comp star
 	return s
 }
 
-func dial(ctx context.Context, url, id string, comp starling.CompressionOptions) (*side, error) {
+func dial(ctx context.Context, url, id string, comp starling.CompressionOptions, tc *tls.Config) (*side, error) {
 	s := newSide(id)
 	c, resp, err := starling.Dial(ctx, url, &starling.DialOptions{
 		Subprotocols:   peer.Offered,
@@ -86,6 +87,7 @@ func dial(ctx context.Context, url, id string, comp starling.CompressionOptions)
 		OnPong:         s.onPong,
 		Compression:    comp,
 		NetDialContext: countingDial(s.wire),
+		TLSConfig:      tc,
 	})
 	if err != nil {
 		return nil, err

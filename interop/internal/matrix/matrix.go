@@ -40,6 +40,9 @@ type Options struct {
 	Page http.Handler
 	// TLS, if set, makes the server serve wss with this certificate.
 	TLS *tls.Certificate
+	// ClientTLS configures Starling's client in the StarlingClient
+	// direction, for a peer whose server speaks wss.
+	ClientTLS *tls.Config
 }
 
 // Run runs every cell caps allows, as subtests "starling-server" (peer
@@ -54,7 +57,7 @@ func Run(t *testing.T, p peer.Peer, caps Caps, opts Options) {
 	}
 	if caps.Server {
 		t.Run("starling-client", func(t *testing.T) {
-			runCells(t, &env{peer: p, caps: caps, dir: starlingClient})
+			runCells(t, &env{peer: p, caps: caps, dir: starlingClient, tls: opts.ClientTLS})
 		})
 	}
 }

@@ -15,9 +15,10 @@ import (
 // reports it in the pong event for the cell to compare with what Starling saw.
 type Coder struct{ inproc }
 
-// NewCoder starts a coder/websocket server and returns the peer.
-func NewCoder() *Coder {
-	p := &Coder{inproc{name: "coder"}}
+// NewCoder starts a coder/websocket server and returns the peer; with t,
+// it speaks wss.
+func NewCoder(t *TLS) *Coder {
+	p := &Coder{inproc{name: "coder", tls: t}}
 	p.start(func(w http.ResponseWriter, r *http.Request, mode, id string) {
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 			Subprotocols:    []string{Subprotocol},
@@ -43,6 +44,7 @@ func (p *Coder) Connect(ctx context.Context, url, mode, id string) error {
 			HTTPHeader:      http.Header{HeaderName: {id}},
 			CompressionMode: websocket.CompressionContextTakeover,
 			OnPongReceived:  p.onPong(id),
+			HTTPClient:      &http.Client{Transport: &http.Transport{TLSClientConfig: p.clientConfig()}},
 		})
 		if err != nil {
 			return err

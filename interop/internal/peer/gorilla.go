@@ -17,9 +17,10 @@ type Gorilla struct{ inproc }
 // message span several frames, and the split falls inside a multi-byte rune.
 const fragmentBuffer = 3
 
-// NewGorilla starts a gorilla/websocket server and returns the peer.
-func NewGorilla() *Gorilla {
-	g := &Gorilla{inproc{name: "gorilla"}}
+// NewGorilla starts a gorilla/websocket server and returns the peer; with
+// t, it speaks wss.
+func NewGorilla(t *TLS) *Gorilla {
+	g := &Gorilla{inproc{name: "gorilla", tls: t}}
 	g.start(func(w http.ResponseWriter, r *http.Request, mode, id string) {
 		u := websocket.Upgrader{Subprotocols: []string{Subprotocol}, EnableCompression: true}
 		if mode == ModeFragments {
@@ -38,7 +39,7 @@ func NewGorilla() *Gorilla {
 // Connect implements Peer.
 func (g *Gorilla) Connect(ctx context.Context, url, mode, id string) error {
 	g.goConnect(id, func() error {
-		d := websocket.Dialer{Subprotocols: Offered, HandshakeTimeout: 10 * time.Second, EnableCompression: true}
+		d := websocket.Dialer{Subprotocols: Offered, HandshakeTimeout: 10 * time.Second, EnableCompression: true, TLSClientConfig: g.clientConfig()}
 		if mode == ModeFragments {
 			d.WriteBufferSize = fragmentBuffer
 		}

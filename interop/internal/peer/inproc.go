@@ -2,6 +2,8 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,19 +19,41 @@ const ReadLimit = 64 << 20
 // the connection goroutines.
 type inproc struct {
 	name string
+	tls  *TLS
 	srv  *httptest.Server
 	hub  Hub
 	wg   sync.WaitGroup
 }
 
-// start serves upgrade, called with the mode taken from the request path
+// TLS makes a Go peer speak wss: its server has the certificate Server,
+// and its client trusts Roots.
+type TLS struct {
+	Server tls.Certificate
+	Roots  *x509.CertPool
+}
+
+// clientConfig returns the TLS configuration of p's client, or nil.
+func (p *inproc) clientConfig() *tls.Config {
+	if p.tls == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: p.tls.Roots}
+}
+
+// start serves upgrade, over TLS if p.tls is set, called with the mode taken from the request path
 // and the id from its query.
 func (p *inproc) start(upgrade func(w http.ResponseWriter, r *http.Request, mode, id string)) {
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.wg.Add(1)
 		defer p.wg.Done()
 		upgrade(w, r, strings.TrimPrefix(r.URL.Path, "/"), r.URL.Query().Get("id"))
 	}))
+	if p.tls == nil {
+		p.srv.Start()
+		return
+	}
+	p.srv.TLS = &tls.Config{Certificates: []tls.Certificate{p.tls.Server}}
+	p.srv.StartTLS()
 }
 
 // goConnect runs dial in a goroutine tracked by p.wg, reporting a failure

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -18,7 +19,8 @@ import (
 // of the scripts in interop/node and interop/python:
 //
 //   - On start it prints {"event":"listening","port":N}, the port of its
-//     WebSocket server on 127.0.0.1.
+//     WebSocket server on 127.0.0.1, with "tls":true if that server
+//     speaks TLS (wss).
 //   - It reads commands from stdin, one JSON object a line:
 //     {"cmd":"connect","url":U,"mode":M,"id":I}.
 //   - It prints every Event as one JSON object a line on stdout.
@@ -34,10 +36,11 @@ type Process struct {
 	stderr syncBuffer
 }
 
-// StartProcess runs argv[0] with the remaining arguments in dir and waits
-// for it to report its listening port. It returns an error wrapping
-// ErrUnavailable if argv[0] cannot be found.
-func StartProcess(ctx context.Context, name, dir string, argv ...string) (*Process, error) {
+// StartProcess runs argv[0] with the remaining arguments in dir, with env
+// added to this process's environment, and waits for it to report its
+// listening port. It returns an error wrapping ErrUnavailable if argv[0]
+// cannot be found.
+func StartProcess(ctx context.Context, name, dir string, env []string, argv ...string) (*Process, error) {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", name, ErrUnavailable, err)
@@ -45,6 +48,7 @@ func StartProcess(ctx context.Context, name, dir string, argv ...string) (*Proce
 	p := &Process{name: name, done: make(chan struct{})}
 	p.cmd = exec.Command(path, argv[1:]...)
 	p.cmd.Dir = dir
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = &p.stderr
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		return nil, err
@@ -56,11 +60,10 @@ func StartProcess(ctx context.Context, name, dir string, argv ...string) (*Proce
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	port := make(chan int, 1)
-	go p.readEvents(stdout, port)
+	listening := make(chan string, 1)
+	go p.readEvents(stdout, listening)
 	select {
-	case n := <-port:
-		p.url = "ws://127.0.0.1:" + strconv.Itoa(n)
+	case p.url = <-listening:
 		return p, nil
 	case <-p.done:
 		p.Close()
@@ -71,21 +74,28 @@ func StartProcess(ctx context.Context, name, dir string, argv ...string) (*Proce
 	}
 }
 
-func (p *Process) readEvents(r io.Reader, port chan<- int) {
+// readEvents posts the events read from r, and sends the server's URL on
+// listening when the process reports it.
+func (p *Process) readEvents(r io.Reader, listening chan<- string) {
 	defer close(p.done)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		var e struct {
 			Event
-			Port int `json:"port"`
+			Port int  `json:"port"`
+			TLS  bool `json:"tls"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			p.hub.Post(Event{Kind: EventError, Reason: "bad line: " + sc.Text()})
 			continue
 		}
 		if e.Kind == "listening" {
-			port <- e.Port
+			scheme := "ws"
+			if e.TLS {
+				scheme = "wss"
+			}
+			listening <- scheme + "://127.0.0.1:" + strconv.Itoa(e.Port)
 			continue
 		}
 		p.hub.Post(e.Event)
