@@ -107,7 +107,9 @@ func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *htt
 	if opts.HTTPHeader != nil {
 		req.Header = opts.HTTPHeader.Clone()
 	}
-	req.Host = opts.Host
+	if opts.Host != "" {
+		req.Host = opts.Host
+	}
 	req.Header.Set(":protocol", "websocket")
 	offer(req.Header, opts)
 	stop := context.AfterFunc(ctx, cancel)
