@@ -4,11 +4,14 @@
 // A server upgrades an HTTP request with Accept; a client connects with Dial.
 // Both return a *Conn, which reads and writes whole messages (Read, Write) or
 // streams them (Reader, Writer), answers pings, and performs the close
-// handshake (Close). Accept also takes WebSockets over HTTP/2 (RFC 8441).
+// handshake (Close). Accept also takes WebSockets over HTTP/2 (RFC 8441),
+// and Dial opens them through an HTTP/2 transport it is given
+// (DialOptions.HTTP2Transport).
 // For an event-driven client with heartbeat and
 // reconnect, in the manner of Swift's Starscream, see the client package;
 // to fan messages out to connections by topic, within a server or across
-// servers, see the hub package.
+// servers, see the hub package; to test code that uses a Conn without a
+// network, see starlingtest.Pipe.
 //
 // # Concurrency
 //
