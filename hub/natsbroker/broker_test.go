@@ -22,18 +22,11 @@ import (
 // runNATS starts a NATS server on loopback for the test.
 func runNATS(t *testing.T) *server.Server {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	s, err := startNATS(-1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the NATS server did not start")
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
+	t.Cleanup(func() { stopNATS(s) })
 	return s
 }
 
@@ -289,34 +282,20 @@ func TestPrefix(t *testing.T) {
 // reconnects and subscribes again by itself, and messages cross servers
 // again.
 func TestSurvivesANATSRestart(t *testing.T) {
-	opts := &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true}
-	s, err := server.NewServer(opts)
+	s, err := startNATS(-1)
 	if err != nil {
 		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the NATS server did not start")
 	}
 	port := s.Addr().(*net.TCPAddr).Port
 	n1, n2 := startNode(t, s), startNode(t, s)
 	a := n1.join(t, "x")
 	b := n2.join(t, "x")
 
-	s.Shutdown()
-	s.WaitForShutdown()
-	opts = &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true}
-	if s, err = server.NewServer(opts); err != nil {
+	stopNATS(s)
+	if s, err = startNATS(port); err != nil {
 		t.Fatal(err)
 	}
-	go s.Start()
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the NATS server did not restart")
-	}
+	t.Cleanup(func() { stopNATS(s) })
 	deadline := time.Now().Add(20 * time.Second)
 	for !n1.nc.IsConnected() || !n2.nc.IsConnected() || s.NumSubscriptions() < 2 {
 		if time.Now().After(deadline) {

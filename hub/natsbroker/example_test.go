@@ -2,6 +2,7 @@ package natsbroker_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -19,8 +20,12 @@ import (
 // Two servers share their subscribers through NATS: a message published on
 // the first reaches a client of the second.
 func Example() {
-	natsURL, stop := startNATS() // yours runs elsewhere: nats.DefaultURL, say
-	defer stop()
+	ns, err := startNATS(-1) // yours runs elsewhere: nats.DefaultURL, say
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer stopNATS(ns)
+	natsURL := ns.ClientURL()
 
 	// Each server has a hub whose broker is its own NATS connection.
 	newServer := func() (*hub.Hub, *httptest.Server, *nats.Conn) {
@@ -76,18 +81,21 @@ func Example() {
 	// Output: a client of server 2 got "hello from server 1"
 }
 
-// startNATS runs a NATS server on loopback for the example.
-func startNATS() (url string, stop func()) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+// startNATS runs a NATS server on a loopback port (-1: a free one).
+func startNATS(port int) (*server.Server, error) {
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
 	go s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
-		log.Fatal("the NATS server did not start")
+		stopNATS(s)
+		return nil, errors.New("the NATS server did not start")
 	}
-	return s.ClientURL(), func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	}
+	return s, nil
+}
+
+func stopNATS(s *server.Server) {
+	s.Shutdown()
+	s.WaitForShutdown()
 }
