@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -71,9 +72,15 @@ func serve(t *testing.T, h *hub.Hub) *server {
 // server's side of the connection.
 func (s *server) dial(t *testing.T, query string) (client, server *starling.Conn) {
 	t.Helper()
+	return s.dialWith(t, query, nil)
+}
+
+// dialWith is dial with the client's options.
+func (s *server) dialWith(t *testing.T, query string, opts *starling.DialOptions) (client, server *starling.Conn) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, _, err := starling.Dial(ctx, s.url+"/?"+query, nil)
+	c, _, err := starling.Dial(ctx, s.url+"/?"+query, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,9 +295,22 @@ func publishUntil(t *testing.T, h *hub.Hub, fast *starling.Conn, max int, done f
 func fastAndSlow(t *testing.T, h *hub.Hub) (fast, slow *starling.Conn) {
 	t.Helper()
 	s := serve(t, h)
-	for _, c := range []**starling.Conn{&fast, &slow} {
+	// The slow client's socket takes little, so that what it leaves
+	// unread soon fills the server's socket whatever the machine's
+	// buffer sizes.
+	small := &starling.DialOptions{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			err = nc.(*net.TCPConn).SetReadBuffer(32 << 10)
+		}
+		return nc, err
+	}}
+	for _, c := range []struct {
+		conn **starling.Conn
+		opts *starling.DialOptions
+	}{{&fast, nil}, {&slow, small}} {
 		var sc *starling.Conn
-		*c, sc = s.dial(t, "")
+		*c.conn, sc = s.dialWith(t, "", c.opts)
 		if err := h.Subscribe(sc, "x"); err != nil {
 			t.Fatal(err)
 		}
