@@ -97,7 +97,7 @@ func New(opts *Options) *Hub {
 // UTF-8 (starling.ErrInvalidUTF8 otherwise). With a Broker, the message
 // goes through the broker, and ctx bounds the broker's publish.
 func (h *Hub) Publish(ctx context.Context, topic string, typ starling.MessageType, data []byte) error {
-	pm, err := starling.NewPreparedMessage(typ, data)
+	pm, err := starling.NewPreparedMessage(typ, data) // checks typ and text first
 	if err != nil {
 		return err
 	}
@@ -159,8 +159,9 @@ func (h *Hub) Subscribe(c *starling.Conn, topics ...string) error {
 	return nil
 }
 
-// subscribe subscribes c to the topic name. joinMu must be held, so the
-// hub's members change only here.
+// subscribe subscribes c to the topic name. joinMu must be held: members
+// change one at a time, so what is read under h.mu's read lock stays true
+// until its write lock is taken.
 func (h *Hub) subscribe(c *starling.Conn, name string) error {
 	if name == "" {
 		return errors.New("hub: empty topic name")
