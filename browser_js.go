@@ -37,9 +37,7 @@ type browserSocket struct {
 	deadline time.Time
 	timer    *time.Timer
 
-	out []byte       // bytes written that do not make a whole frame yet
-	msg []byte       // the fragments of the message being written
-	op  frame.Opcode // its opcode
+	out messageAssembler // what the Conn writes, put back into messages
 }
 
 func newBrowserSocket(ws js.Value) *browserSocket {
@@ -181,44 +179,23 @@ func (s *browserSocket) SetReadDeadline(t time.Time) error {
 func (s *browserSocket) SetWriteDeadline(time.Time) error { return nil }
 
 // Write takes frames written by the Conn, in pieces of any size, and acts
-// on each whole one.
+// on each message and control frame they complete.
 func (s *browserSocket) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if errors.Is(s.readErr, net.ErrClosed) {
 		return 0, net.ErrClosed
 	}
-	s.out = append(s.out, p...)
-	for {
-		h, n, err := frame.Decode(s.out)
-		if errors.Is(err, frame.ErrShortHeader) {
-			break
-		}
-		if err != nil {
-			return 0, err
-		}
-		end := n + int(h.Length)
-		if len(s.out) < end {
-			break
-		}
-		payload := s.out[n:end]
-		if h.Masked {
-			frame.Mask(h.Key, 0, payload)
-		}
-		if err := s.frame(&h, payload); err != nil {
-			return 0, err
-		}
-		s.out = s.out[end:]
-	}
-	if len(s.out) == 0 {
-		s.out = nil
+	if err := s.out.write(p, s.act); err != nil {
+		return 0, err
 	}
 	return len(p), nil
 }
 
-// frame acts on one frame the Conn wrote. s.mu must be held.
-func (s *browserSocket) frame(h *frame.Header, p []byte) error {
-	switch h.Opcode {
+// act acts on one message or control frame the Conn wrote. s.mu must be
+// held.
+func (s *browserSocket) act(op frame.Opcode, p []byte) error {
+	switch op {
 	case frame.OpPing:
 		s.in = appendFrame(s.in, frame.OpPong, p)
 		s.signal()
@@ -231,19 +208,7 @@ func (s *browserSocket) frame(h *frame.Header, p []byte) error {
 	if s.ended {
 		return net.ErrClosed
 	}
-	if h.Opcode != frame.OpContinuation {
-		s.op, s.msg = h.Opcode, s.msg[:0]
-		if h.Fin {
-			return s.send(h.Opcode, p) // a whole message: no copy
-		}
-	}
-	s.msg = append(s.msg, p...)
-	if !h.Fin {
-		return nil
-	}
-	err := s.send(s.op, s.msg)
-	s.msg = nil
-	return err
+	return s.send(op, p)
 }
 
 // send has the browser send one message.
