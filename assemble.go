@@ -29,10 +29,10 @@ func (a *messageAssembler) write(p []byte, emit func(op frame.Opcode, payload []
 		if err != nil {
 			return err
 		}
-		end := n + int(h.Length)
-		if h.Length > int64(len(a.buf)) || len(a.buf) < end {
-			break
+		if h.Length > int64(len(a.buf)-n) {
+			break // the payload has not all arrived
 		}
+		end := n + int(h.Length)
 		payload := a.buf[n:end]
 		if h.Masked {
 			frame.Mask(h.Key, 0, payload)

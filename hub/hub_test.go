@@ -235,7 +235,7 @@ func TestUnsubscribeAndLeave(t *testing.T) {
 	eventually(t, "the closed connection left the hub", func() bool { return h.Subscribers("y") == 0 })
 }
 
-func TestLeaveDropsQueuedMessages(t *testing.T) {
+func TestLeaveThenSubscribeAgain(t *testing.T) {
 	h := hub.New(nil)
 	s := serve(t, h)
 	_, sa := s.dial(t, "")

@@ -7,15 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 
 	"github.com/starling-ws/starling"
 )
 
 // Options configures Pipe. A nil field means the defaults.
 type Options struct {
-	// Dial configures the client end. Its Proxy and NetDialContext are
-	// replaced: the client dials the pipe.
+	// Dial configures the client end. Its Proxy, NetDialContext and
+	// HTTP2Transport are replaced: the client dials the pipe.
 	Dial *starling.DialOptions
 	// Accept configures the server end.
 	Accept *starling.AcceptOptions
@@ -40,7 +39,7 @@ func Pipe(ctx context.Context, opts *Options) (client, server *starling.Conn, er
 		accept = *opts.Accept
 	}
 	cn, sn := net.Pipe()
-	dial.Proxy = func(*url.URL) (*url.URL, error) { return nil, nil }
+	dial.Proxy, dial.HTTP2Transport = starling.NoProxy, nil
 	dial.NetDialContext = func(context.Context, string, string) (net.Conn, error) { return cn, nil }
 
 	type accepted struct {
