@@ -26,20 +26,24 @@ func init() {
 // life, so a library can hardly be cheaper per message; a ratio near 1× to
 // the floor means the library adds almost nothing to the system calls.
 func serveFloor(ctx context.Context, addr string, ready func(net.Addr)) error {
-	opts := &starling.AcceptOptions{InsecureSkipOriginCheck: true}
 	return serveRaw(ctx, addr, ready, func(nc net.Conn) {
-		hs, err := starling.ReadHandshake(ctx, nc)
-		if err != nil {
-			return
+		if floorAccept(ctx, nc) {
+			go floorEcho(nc)
 		}
-		if _, err := hs.Accept(opts); err != nil {
-			return
-		}
-		// The load generator sends nothing before the 101 response, so
-		// no frame bytes are buffered in the handshake's reader: the
-		// socket itself is read from here on.
-		go floorEcho(nc)
 	})
+}
+
+// floorAccept answers the handshake on nc with Starling's ReadHandshake
+// and reports whether it succeeded. The load generator sends nothing
+// before the 101 response, so no frame bytes are buffered in the
+// handshake's reader: the socket itself is read from then on.
+func floorAccept(ctx context.Context, nc net.Conn) bool {
+	hs, err := starling.ReadHandshake(ctx, nc)
+	if err != nil {
+		return false
+	}
+	_, err = hs.Accept(&starling.AcceptOptions{InsecureSkipOriginCheck: true})
+	return err == nil
 }
 
 // floorEcho echoes frames on nc until the peer closes.

@@ -61,7 +61,7 @@ type idleResult struct {
 
 func main() {
 	var o options
-	impls := flag.String("impls", "starling,gorilla,coder,gobwas,gws,nbio,floor", "implementations, comma-separated; the first is the one compared; floor is a yardstick, never counted as an anchor")
+	impls := flag.String("impls", "starling,gorilla,coder,gobwas,gws,nbio,floor,floor-epoll", "implementations, comma-separated; the first is the one compared; floor and floor-epoll are yardsticks, never counted as anchors")
 	flag.IntVar(&o.runs, "runs", 5, "runs per implementation and scenario (the median is reported)")
 	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "load before each measurement")
 	flag.DurationVar(&o.duration, "duration", time.Second, "measured time of each run")

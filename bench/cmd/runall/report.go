@@ -114,12 +114,22 @@ func (r *report) stats(sc scenario, impl string) stats {
 // machine allows, never an anchor.
 const floor = "floor"
 
+// eventLoopFloor names the floor with an epoll event loop in place of a
+// goroutine per connection (bench/echo/floorepoll_linux.go): the
+// yardstick for designs such as nbio's.
+const eventLoopFloor = "floor-epoll"
+
+// yardstick reports whether impl is a yardstick rather than a library.
+func yardstick(impl string) bool {
+	return impl == floor || impl == eventLoopFloor
+}
+
 // best returns the anchor (any implementation but the first and the
-// floor) with the highest value of f, and that value.
+// yardsticks) with the highest value of f, and that value.
 func (r *report) best(sc scenario, f func(stats) float64) (string, float64) {
 	name, v := "", 0.0
 	for _, impl := range r.o.impls[1:] {
-		if impl == floor {
+		if yardstick(impl) {
 			continue
 		}
 		if s := r.stats(sc, impl); s.ok > 0 && f(s) > v {
@@ -169,14 +179,21 @@ func (r *report) write() {
 	fmt.Fprintf(&b, "## Headline: %s against the best anchor in each scenario\n\n", me)
 	fmt.Fprintf(&b, "Ratios are %s's median over the best anchor's median in the same interleaved run: above 1× is better for msgs/s and msgs per server CPU-second; for p50 the ratio is the best anchor's p50 over %s's (above 1× means %s is faster).\n\n", me, me, me)
 	withFloor := slices.Contains(r.o.impls, floor)
+	withLoop := withFloor && slices.Contains(r.o.impls, eventLoopFloor)
 	if withFloor {
 		fmt.Fprintf(&b, "The floor columns divide by the floor's msgs per server CPU-s: the floor is an echo that checks nothing and does the least work a goroutine-per-connection server can (bench/echo/floor.go), so the best anchor's ratio to it bounds what any library of that design can gain over that anchor in that scenario.\n\n")
+	}
+	if withLoop {
+		fmt.Fprintf(&b, "The last column does the same for %s, the floor with one epoll event loop in place of a goroutine per connection (bench/echo/floorepoll_linux.go): above 1× would mean an event-loop design can go further than the floor.\n\n", eventLoopFloor)
 	}
 	fmt.Fprintf(&b, "| scenario | msgs per server CPU-s | best anchor | msgs/s | best anchor | p50 | best anchor |")
 	if withFloor {
 		fmt.Fprintf(&b, " %s / floor | best anchor / floor |", me)
 	}
-	fmt.Fprintf(&b, "\n|---|---|---|---|---|---|---|%s\n", strings.Repeat("---|", 2*boolInt(withFloor)))
+	if withLoop {
+		fmt.Fprintf(&b, " %s / floor |", eventLoopFloor)
+	}
+	fmt.Fprintf(&b, "\n|---|---|---|---|---|---|---|%s\n", strings.Repeat("---|", 2*boolInt(withFloor)+boolInt(withLoop)))
 	for _, sc := range r.scenarios {
 		s := r.stats(sc, me)
 		ncpu, vcpu := r.best(sc, func(s stats) float64 { return s.perCPU })
@@ -195,6 +212,9 @@ func (r *report) write() {
 		if withFloor {
 			f := r.stats(sc, floor).perCPU
 			fmt.Fprintf(&b, " %s | %s |", ratio(s.perCPU, f), ratio(vcpu, f))
+		}
+		if withLoop {
+			fmt.Fprintf(&b, " %s |", ratio(r.stats(sc, eventLoopFloor).perCPU, r.stats(sc, floor).perCPU))
 		}
 		b.WriteString("\n")
 	}
