@@ -135,6 +135,16 @@ func (c *Client) WritePong(b []byte, done func(error)) error {
 	return c.enqueue(&request{kind: pongFrame, data: clone(b), done: done})
 }
 
+// Buffered returns the payload bytes of the writes queued and not yet
+// written to the socket, as the browser's WebSocket.bufferedAmount does.
+// A program that streams can wait for it to fall before it writes more,
+// rather than meet ErrQueueFull.
+func (c *Client) Buffered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.q.bytes
+}
+
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
 
 func (c *Client) enqueue(rq *request) error {

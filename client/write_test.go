@@ -237,6 +237,43 @@ func TestPendingWritesFail(t *testing.T) {
 	}
 }
 
+// Buffered counts what is queued, the write in progress included, until
+// it is written or fails.
+func TestBuffered(t *testing.T) {
+	url := newServer(t, nil, echo)
+	conns := make(chan *stuckConn, 1)
+	cl := client.New(url, &client.Options{NetDialContext: stuckDialer(conns)})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	sc := recv(t, conns)
+
+	done := make(chan error, 3)
+	must(t, cl.WriteString("written", func(err error) { done <- err }))
+	must(t, recv(t, done))
+	if got := cl.Buffered(); got != 0 {
+		t.Fatalf("Buffered after the write finished = %d, want 0", got)
+	}
+	sc.stuck.Store(true)
+	for _, size := range []int{100, 200, 300} {
+		must(t, cl.WriteData(make([]byte, size), func(err error) { done <- err }))
+	}
+	recv(t, sc.blocked) // the first is being written, and still counts
+	if got := cl.Buffered(); got != 600 {
+		t.Fatalf("Buffered with 600 bytes queued = %d", got)
+	}
+	cl.ForceDisconnect()
+	rec.expect(t, client.Cancelled{})
+	for range 3 {
+		if recv(t, done) == nil {
+			t.Fatal("a write that could not finish reported success")
+		}
+	}
+	if got := cl.Buffered(); got != 0 {
+		t.Fatalf("Buffered after every write failed = %d, want 0", got)
+	}
+}
+
 func TestWriteValidation(t *testing.T) {
 	cl := client.New("ws://127.0.0.1:1", nil)
 	if err := cl.WriteString("x", nil); !errors.Is(err, client.ErrNotConnected) {
