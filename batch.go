@@ -81,7 +81,7 @@ func (c *Conn) writeBatch() error {
 	buf := b.buf
 	b.buf = nil
 	c.flags.set(flagBatched, false)
-	_, err := c.rwc.Write(*buf)
+	err := c.send(*buf)
 	*buf = (*buf)[:0]
 	batchBuffers.Put(buf)
 	return err

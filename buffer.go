@@ -75,6 +75,7 @@ func (b *readBuffer) init(c *Conn, early []byte) {
 	if len(early) > 0 {
 		b.ensure(len(early))
 		b.w = copy(b.buf, early)
+		c.stats.bytesRead.Add(int64(b.w))
 	}
 }
 
@@ -195,6 +196,7 @@ func (b *readBuffer) filled(n int, err error) error {
 	// small one: giving it back would cost a second read per message.
 	b.hot = b.w+n == len(b.buf) || n > smallReadBuffer
 	b.w += n
+	b.c.stats.bytesRead.Add(int64(max(n, 0)))
 	if n > 0 {
 		return nil
 	}
@@ -277,7 +279,9 @@ func (b *readBuffer) Read(p []byte) (int, error) {
 		if len(p) >= smallReadBuffer {
 			b.release()
 			b.c.readingMore()
-			return b.c.rwc.Read(p)
+			n, err := b.c.rwc.Read(p)
+			b.c.stats.bytesRead.Add(int64(n))
+			return n, err
 		}
 		b.ensure(0)
 		if err := b.fill(); err != nil {

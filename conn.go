@@ -82,6 +82,8 @@ type Conn struct {
 	closeRcvd event  // the peer's close frame arrived
 	closed    event
 	closeErr  error // why the connection ended, for calls after it did
+
+	stats stats
 }
 
 // connFlags packs a Conn's boolean state into one word.

@@ -235,3 +235,29 @@ func ExampleConn_Writer() {
 	fmt.Println(n, err)
 	// Output: 14000 <nil>
 }
+
+// Stats counts what a connection carried: here two 5-byte messages each
+// way, in frames of 2-byte headers, those from the client masked with a
+// 4-byte key.
+func ExampleConn_Stats() {
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := starling.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	for _, msg := range []string{"hello", "world"} {
+		if err := c.Write(ctx, starling.MessageText, []byte(msg)); err != nil {
+			log.Fatal(err)
+		}
+		if _, _, err := c.Read(ctx); err != nil {
+			log.Fatal(err)
+		}
+	}
+	s := c.Stats()
+	fmt.Printf("wrote %d messages in %d bytes, read %d in %d\n", s.MessagesWritten, s.BytesWritten, s.MessagesRead, s.BytesRead)
+	// Output: wrote 2 messages in 22 bytes, read 2 in 14
+}

@@ -134,6 +134,7 @@ func (c *Conn) readSlice() (MessageType, []byte, error) {
 	}
 	c.br.lend(n)
 	rs.remaining, rs.inMessage = 0, false
+	c.stats.messagesRead.Add(1)
 	return rs.typ, p, nil
 }
 
@@ -301,6 +302,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 		}
 		if rs.fin {
 			rs.inMessage = false
+			c.stats.messagesRead.Add(1)
 			return 0, io.EOF
 		}
 		if err := c.nextDataFrame(); err != nil {

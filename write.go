@@ -104,7 +104,15 @@ func (c *Conn) lockError(err error) error {
 
 // writeFrame writes one frame.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
-	return c.locked(ctx, !op.IsControl(), func() error { return c.writeFrameLocked(fin, op, rsv1, p) })
+	return c.locked(ctx, !op.IsControl(), func() error {
+		if err := c.writeFrameLocked(fin, op, rsv1, p); err != nil {
+			return err
+		}
+		if fin && !op.IsControl() {
+			c.stats.messagesWritten.Add(1) // or joined a batch, which the next write sends
+		}
+		return nil
+	})
 }
 
 // writeRaw writes b, one or more whole frames already encoded.
@@ -113,8 +121,11 @@ func (c *Conn) writeRaw(ctx context.Context, b []byte) error {
 		if err := c.writeBatch(); err != nil {
 			return err
 		}
-		_, err := c.rwc.Write(b)
-		return err
+		if err := c.send(b); err != nil {
+			return err
+		}
+		c.stats.messagesWritten.Add(1)
+		return nil
 	})
 }
 
@@ -191,21 +202,20 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 		if n+len(p) <= len(buf) {
 			// Header and payload leave in one write call.
 			n += copy(buf[n:], p)
-			_, err := c.rwc.Write(buf[:n])
-			return err
+			return c.send(buf[:n])
 		}
 		if len(p) >= separateWriteSize {
 			// The header with the payload's start, then the rest.
 			k := copy(buf[n:], p)
-			if _, err := c.rwc.Write(buf[:n+k]); err != nil {
+			if err := c.send(buf[:n+k]); err != nil {
 				return err
 			}
-			_, err := c.rwc.Write(p[k:])
-			return err
+			return c.send(p[k:])
 		}
 		wb.iov = [2][]byte{buf[:n], p}
 		wb.bufs = wb.iov[:]
-		_, err := wb.bufs.WriteTo(c.rwc)
+		sent, err := wb.bufs.WriteTo(c.rwc)
+		c.stats.bytesWritten.Add(sent)
 		wb.iov = [2][]byte{} // keep no reference to p in the pool
 		return err
 	}
@@ -226,7 +236,7 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 	for {
 		m := copy(buf[n:], p)
 		pos = frame.Mask(h.Key, pos, buf[n:n+m])
-		if _, err := c.rwc.Write(buf[:n+m]); err != nil {
+		if err := c.send(buf[:n+m]); err != nil {
 			return err
 		}
 		p = p[m:]

@@ -1,0 +1,40 @@
+package starling
+
+import "sync/atomic"
+
+// Stats is what a connection has carried since its handshake.
+type Stats struct {
+	// MessagesRead and MessagesWritten count whole data messages: a
+	// message counts once its last frame has been read, or written.
+	MessagesRead, MessagesWritten int64
+
+	// BytesRead and BytesWritten count the bytes that went through the
+	// connection after the handshake: frame headers and control frames
+	// included, payloads as they travelled (masked, compressed).
+	BytesRead, BytesWritten int64
+}
+
+// stats are a Conn's counters. Each is written by one side (the reader,
+// or a writer holding frameMu) and read by Stats from any goroutine.
+type stats struct {
+	messagesRead, messagesWritten atomic.Int64
+	bytesRead, bytesWritten       atomic.Int64
+}
+
+// Stats returns c's counters. It may be called from any goroutine, also
+// after c has closed, for metrics or logs.
+func (c *Conn) Stats() Stats {
+	return Stats{
+		MessagesRead:    c.stats.messagesRead.Load(),
+		MessagesWritten: c.stats.messagesWritten.Load(),
+		BytesRead:       c.stats.bytesRead.Load(),
+		BytesWritten:    c.stats.bytesWritten.Load(),
+	}
+}
+
+// send writes b to the socket, counting what it took.
+func (c *Conn) send(b []byte) error {
+	n, err := c.rwc.Write(b)
+	c.stats.bytesWritten.Add(int64(n))
+	return err
+}
