@@ -21,7 +21,8 @@ type Options struct {
 	// Accept is passed to starling.Accept for every endpoint; its Group
 	// is replaced by the server's own.
 	Accept *starling.AcceptOptions
-	// Logger receives one record per connection opened and closed.
+	// Logger receives one record per connection opened and closed, the
+	// latter with the close code and what the connection carried.
 	// Default: slog.Default().
 	Logger *slog.Logger
 	// Page holds the files served at "/" (index.html and its assets).
@@ -100,7 +101,9 @@ func (s *Server) upgrade(name string, serve func(*starling.Conn, *http.Request) 
 		defer c.CloseNow()
 		s.log.Info("open", "endpoint", name, "remote", r.RemoteAddr)
 		err = serve(c, r)
-		s.log.Info("closed", "endpoint", name, "remote", r.RemoteAddr, "code", int(starling.CloseStatus(err)), "err", err)
+		st := c.Stats()
+		s.log.Info("closed", "endpoint", name, "remote", r.RemoteAddr, "code", int(starling.CloseStatus(err)), "err", err,
+			"msgs_in", st.MessagesRead, "msgs_out", st.MessagesWritten, "bytes_in", st.BytesRead, "bytes_out", st.BytesWritten)
 	}
 }
 
