@@ -62,6 +62,8 @@ type Hub struct {
 	topics map[string]*topic
 	conns  map[*starling.Conn]*subscriber
 	closed bool
+
+	stats stats
 }
 
 // topic is a topic with at least one subscriber.
@@ -127,15 +129,28 @@ func (h *Hub) deliver(t *topic, m Message) {
 // queue is full.
 func (h *Hub) fanout(t *topic, pm *starling.PreparedMessage) {
 	var slow []*subscriber
+	var queued, full int64
 	h.mu.RLock()
 	t.order.Lock()
 	for s := range t.subs {
-		if !s.push(pm) && h.overflow == CloseSlow && s.stop() {
-			slow = append(slow, s)
+		switch ok, isFull := s.push(pm); {
+		case ok:
+			queued++
+		case isFull:
+			full++
+			if h.overflow == CloseSlow && s.stop() {
+				slow = append(slow, s)
+			}
 		}
 	}
 	t.order.Unlock()
 	h.mu.RUnlock()
+	h.stats.messages.Add(1)
+	h.stats.queued.Add(queued)
+	if h.overflow == DropNewest {
+		h.stats.dropped.Add(full)
+	}
+	h.stats.closedSlow.Add(int64(len(slow)))
 	for _, s := range slow {
 		go func() {
 			h.forget(s)

@@ -160,6 +160,10 @@ func TestPublishReachesTheTopicsSubscribers(t *testing.T) {
 	expect(t, b, starling.MessageText, "four")
 	expect(t, c, starling.MessageBinary, "two")
 	expect(t, c, starling.MessageText, "four")
+	// The message to z reached no one, so it was never fanned out.
+	if st := h.Stats(); st != (hub.Stats{Messages: 4, Queued: 8}) {
+		t.Errorf("Stats = %+v, want 4 messages, 8 copies queued", st)
+	}
 }
 
 func TestEverySubscriberSeesOneOrder(t *testing.T) {
@@ -344,6 +348,10 @@ func TestSlowSubscriberIsClosedWith1008(t *testing.T) {
 	// The fast one is still subscribed.
 	publish(t, h, "x", starling.MessageText, "after")
 	expect(t, fast, starling.MessageText, "after")
+	st := h.Stats()
+	if st.Messages != int64(sent)+1 || st.ClosedSlow != 1 || st.Dropped != 0 || st.Queued < int64(sent)+1 {
+		t.Fatalf("Stats = %+v after %d messages, one subscriber closed as slow", st, sent+1)
+	}
 }
 
 func TestDropNewestKeepsTheSlowSubscriber(t *testing.T) {
@@ -383,8 +391,10 @@ func TestDropNewestKeepsTheSlowSubscriber(t *testing.T) {
 		}
 	}()
 	var r result
+	lasts := 0
 	for waiting := true; waiting; {
 		publish(t, h, "x", starling.MessageText, "last")
+		lasts++
 		expect(t, fast, starling.MessageText, "last")
 		select {
 		case r = <-done:
@@ -400,6 +410,16 @@ func TestDropNewestKeepsTheSlowSubscriber(t *testing.T) {
 		t.Fatalf("the slow subscriber got all %d messages: none was dropped", sent)
 	}
 	t.Logf("the slow subscriber got %d of %d messages", got, sent)
+	// Every copy was queued or dropped; the slow subscriber's missing
+	// ones were dropped, and perhaps some of the "last" ones.
+	st := h.Stats()
+	msgs := int64(sent + lasts)
+	if st.Messages != msgs || st.Queued+st.Dropped != 2*msgs || st.ClosedSlow != 0 {
+		t.Fatalf("Stats = %+v after %d messages to 2 subscribers", st, msgs)
+	}
+	if st.Dropped < int64(sent-got) || st.Dropped > int64(sent-got+lasts) {
+		t.Fatalf("Dropped = %d, want %d to %d", st.Dropped, sent-got, sent-got+lasts)
+	}
 }
 
 func TestFailedWriteLeavesTheHub(t *testing.T) {

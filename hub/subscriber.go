@@ -27,17 +27,17 @@ type subscriber struct {
 const idleRing = 8
 
 // push queues pm, starting the queue's goroutine if it is not running, and
-// reports false if the queue is full. A stopped subscriber takes and drops
-// everything.
-func (s *subscriber) push(pm *starling.PreparedMessage) bool {
+// reports whether it did, or whether the queue was full. A stopped
+// subscriber is neither: it drops everything.
+func (s *subscriber) push(pm *starling.PreparedMessage) (queued, full bool) {
 	s.mu.Lock()
 	switch {
 	case s.stopped:
 		s.mu.Unlock()
-		return true
+		return false, false
 	case s.n == s.h.queue:
 		s.mu.Unlock()
-		return false
+		return false, true
 	case s.n == len(s.ring):
 		s.grow()
 	}
@@ -49,7 +49,7 @@ func (s *subscriber) push(pm *starling.PreparedMessage) bool {
 	if start {
 		go s.drain()
 	}
-	return true
+	return true, false
 }
 
 // grow doubles the queue, up to h.queue. s.mu must be held.
