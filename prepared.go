@@ -87,5 +87,9 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 		// never saw: continue from an empty window, which is always safe.
 		c.ext.comp.Close()
 	}
-	return c.writeRaw(ctx, b)
+	if err := c.writeRaw(ctx, b); err != nil {
+		return err
+	}
+	c.stats.messagesWritten.Add(1)
+	return nil
 }

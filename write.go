@@ -121,11 +121,7 @@ func (c *Conn) writeRaw(ctx context.Context, b []byte) error {
 		if err := c.writeBatch(); err != nil {
 			return err
 		}
-		if err := c.send(b); err != nil {
-			return err
-		}
-		c.stats.messagesWritten.Add(1)
-		return nil
+		return c.send(b)
 	})
 }
 
