@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"unsafe"
 )
 
 func init() {
@@ -62,6 +63,7 @@ type epollConn struct {
 	r       floorReply
 	pending []byte // reply bytes the socket could not take yet; c is
 	// then watched for EPOLLOUT instead of EPOLLIN
+	iov []syscall.Iovec
 }
 
 func newEpollLoop() (*epollLoop, error) {
@@ -143,16 +145,33 @@ func (l *epollLoop) run() {
 	}
 }
 
-// serve handles one event of c and reports whether c stays open.
+// serve handles one event of c and reports whether c stays open. It reads
+// again only while a read fills all the space it was given: a shorter one
+// found the socket drained, without the read ending in EAGAIN.
 func (l *epollLoop) serve(c *epollConn, events uint32) bool {
 	if events&syscall.EPOLLOUT != 0 {
 		return l.flush(c)
 	}
-	n, err := syscall.Read(c.fd, c.in[c.have:])
-	if n <= 0 {
-		return errors.Is(err, syscall.EAGAIN)
+	for {
+		n, err := syscall.Read(c.fd, c.in[c.have:])
+		if n <= 0 {
+			return errors.Is(err, syscall.EAGAIN)
+		}
+		c.have += n
+		more := c.have == len(c.in)
+		if !l.reply(c) {
+			return false
+		}
+		if !more || len(c.pending) > 0 {
+			return true
+		}
 	}
-	c.have += n
+}
+
+// reply answers the whole frames in c.in, as the floor does, and keeps the
+// rest; a frame larger than c.in grows it to the frame's size, so that it
+// is read in as few calls as the floor's.
+func (l *epollLoop) reply(c *epollConn) bool {
 	used := 0
 	for {
 		size, ok := c.r.add(c.in[used:c.have])
@@ -166,25 +185,43 @@ func (l *epollLoop) serve(c *epollConn, events uint32) bool {
 		used += size
 	}
 	c.r.cut()
-	for i, b := range c.r.bufs {
-		n, err := syscall.Write(c.fd, b)
-		if n == len(b) {
-			continue
-		}
-		if err != nil && !errors.Is(err, syscall.EAGAIN) {
-			return false
-		}
-		// The socket is full: keep the rest for EPOLLOUT.
-		c.pending = append(c.pending, b[max(n, 0):]...)
-		for _, b := range c.r.bufs[i+1:] {
-			c.pending = append(c.pending, b...)
-		}
-		break
-	}
+	ok := l.send(c, c.r.bufs)
 	c.r.out, c.r.mark, c.r.bufs = c.r.out[:0], 0, c.r.bufs[:0]
 	c.have = copy(c.in, c.in[used:c.have])
-	if c.have == len(c.in) { // a frame larger than in
-		c.in = append(c.in, make([]byte, len(c.in))...)
+	if hdr, size, whole := floorHeader(c.in[:c.have]); whole && hdr+4+size > len(c.in) {
+		c.in = append(c.in, make([]byte, hdr+4+size-len(c.in))...)
+	}
+	return ok
+}
+
+// send writes bufs in one writev, as the floor does. What the socket does
+// not take waits in c.pending for EPOLLOUT, and c is not read meanwhile,
+// as a blocked writer would not.
+func (l *epollLoop) send(c *epollConn, bufs [][]byte) bool {
+	if len(bufs) == 0 {
+		return true
+	}
+	c.iov = c.iov[:0]
+	for _, b := range bufs {
+		v := syscall.Iovec{Base: &b[0]}
+		v.SetLen(len(b))
+		c.iov = append(c.iov, v)
+	}
+	r, _, errno := syscall.Syscall(syscall.SYS_WRITEV, uintptr(c.fd), uintptr(unsafe.Pointer(&c.iov[0])), uintptr(len(c.iov)))
+	n := int(r)
+	if errno != 0 {
+		if errno != syscall.EAGAIN {
+			return false
+		}
+		n = 0
+	}
+	for _, b := range bufs {
+		if n >= len(b) {
+			n -= len(b)
+			continue
+		}
+		c.pending = append(c.pending, b[n:]...)
+		n = 0
 	}
 	if len(c.pending) > 0 {
 		return l.watch(syscall.EPOLL_CTL_MOD, c, syscall.EPOLLOUT) == nil
