@@ -4,14 +4,16 @@
 // A server upgrades an HTTP request with Accept; a client connects with Dial.
 // Both return a *Conn, which reads and writes whole messages (Read, Write) or
 // streams them (Reader, Writer), answers pings, and performs the close
-// handshake (Close). Accept also takes WebSockets over HTTP/2 (RFC 8441),
+// handshake (Close); Stats counts what it carried. Accept also takes
+// WebSockets over HTTP/2 (RFC 8441),
 // and Dial opens them through an HTTP/2 transport it is given
 // (DialOptions.HTTP2Transport).
 // For an event-driven client with heartbeat and
 // reconnect, in the manner of Swift's Starscream, see the client package;
 // to fan messages out to connections by topic, within a server or across
-// servers, see the hub package; to test code that uses a Conn without a
-// network, see starlingtest.Pipe.
+// servers, see the hub package; for one JSON value per message, see the
+// wsjson package; to test code that uses a Conn without a network, see
+// starlingtest.Pipe.
 //
 // # Concurrency
 //
@@ -63,8 +65,9 @@
 //
 // # Memory
 //
-// An idle connection holds a 512-byte read buffer and no write buffer:
-// larger buffers are borrowed from pools while frames are in flight. For
+// An idle connection holds no write buffer, and no read buffer on a plain
+// TCP connection (over TLS, a 512-byte one): buffers are borrowed from
+// pools while frames are in flight. For
 // many idle connections, note that the goroutine that serves an HTTP
 // request has a large stack; a server can return from its handler after
 // Accept and serve the connection from a fresh goroutine.
