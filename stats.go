@@ -14,8 +14,8 @@ type Stats struct {
 	BytesRead, BytesWritten int64
 }
 
-// stats are a Conn's counters. Each is written by one side (the reader,
-// or a writer holding frameMu) and read by Stats from any goroutine.
+// stats are a Conn's counters, added to by the reader or a writer and
+// read by Stats from any goroutine: atomic, so no lock is shared.
 type stats struct {
 	messagesRead, messagesWritten atomic.Int64
 	bytesRead, bytesWritten       atomic.Int64
