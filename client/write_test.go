@@ -254,6 +254,7 @@ func TestBuffered(t *testing.T) {
 	if got := cl.Buffered(); got != 0 {
 		t.Fatalf("Buffered after the write finished = %d, want 0", got)
 	}
+	rec.expect(t, client.Text{Data: "written"}) // the server's echo
 	sc.stuck.Store(true)
 	for _, size := range []int{100, 200, 300} {
 		must(t, cl.WriteData(make([]byte, size), func(err error) { done <- err }))
