@@ -10,7 +10,9 @@ type Stats struct {
 
 	// BytesRead and BytesWritten count the bytes that went through the
 	// connection after the handshake: frame headers and control frames
-	// included, payloads as they travelled (masked, compressed).
+	// included, payloads as they travelled (masked, compressed). Written
+	// bytes count once their write call returns, which may be after the
+	// peer has read them.
 	BytesRead, BytesWritten int64
 }
 
