@@ -196,7 +196,7 @@ func (b *readBuffer) filled(n int, err error) error {
 	// small one: giving it back would cost a second read per message.
 	b.hot = b.w+n == len(b.buf) || n > smallReadBuffer
 	b.w += n
-	b.c.stats.bytesRead.Add(int64(max(n, 0)))
+	b.c.stats.bytesRead.Add(int64(n))
 	if n > 0 {
 		return nil
 	}

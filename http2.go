@@ -94,7 +94,10 @@ func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *htt
 		return nil, nil, errors.New("starling: Pins need Starling's own TLS; with HTTP2Transport, pin in the transport's TLS configuration")
 	}
 	target := *u
-	target.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+	target.Scheme = "http" // u is ws or wss (parseWebSocketURL)
+	if u.Scheme == "wss" {
+		target.Scheme = "https"
+	}
 	pr, pw := io.Pipe()
 	// The stream lives as long as the connection; ctx bounds only the
 	// handshake.

@@ -118,11 +118,14 @@ func (h *Hub) Publish(ctx context.Context, topic string, typ starling.MessageTyp
 }
 
 // deliver fans out a message the broker delivered for t. A message that
-// starling.NewPreparedMessage refuses is dropped.
+// starling.NewPreparedMessage refuses is dropped, and counted.
 func (h *Hub) deliver(t *topic, m Message) {
-	if pm, err := starling.NewPreparedMessage(m.Type, m.Data); err == nil {
-		h.fanout(t, pm)
+	pm, err := starling.NewPreparedMessage(m.Type, m.Data)
+	if err != nil {
+		h.stats.refused.Add(1)
+		return
 	}
+	h.fanout(t, pm)
 }
 
 // fanout queues pm for every subscriber of t, and deals with those whose

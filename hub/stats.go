@@ -18,11 +18,15 @@ type Stats struct {
 	// ClosedSlow counts the connections closed because their queue was
 	// full and Options.Overflow is CloseSlow.
 	ClosedSlow int64
+	// Refused counts the messages a Broker delivered that no connection
+	// may be sent, such as text that is not valid UTF-8 from a foreign
+	// publisher: the hub drops them.
+	Refused int64
 }
 
 // stats are a Hub's counters, added to once per fan-out.
 type stats struct {
-	messages, queued, dropped, closedSlow atomic.Int64
+	messages, queued, dropped, closedSlow, refused atomic.Int64
 }
 
 // Stats returns h's counters.
@@ -32,5 +36,6 @@ func (h *Hub) Stats() Stats {
 		Queued:     h.stats.queued.Load(),
 		Dropped:    h.stats.dropped.Load(),
 		ClosedSlow: h.stats.closedSlow.Load(),
+		Refused:    h.stats.refused.Load(),
 	}
 }

@@ -162,11 +162,20 @@ func TestAnyNATSClientCanPublish(t *testing.T) {
 	}
 	expect(t, c, starling.MessageText, `{"STAR":142.5}`) // valid UTF-8, no header: text
 	expect(t, c, starling.MessageBinary, "\xc3\x28")     // invalid UTF-8, no header: binary
-	msg := &nats.Msg{Subject: "starling.prices", Data: []byte("typed"), Header: nats.Header{natsbroker.TypeHeader: {"binary"}}}
-	if err := pub.PublishMsg(msg); err != nil {
-		t.Fatal(err)
+	// Text that is not UTF-8 cannot be sent: the hub refuses it, counts
+	// it, and goes on with the next message.
+	for _, msg := range []*nats.Msg{
+		{Subject: "starling.prices", Data: []byte{0xc3, 0x28}, Header: nats.Header{natsbroker.TypeHeader: {"text"}}},
+		{Subject: "starling.prices", Data: []byte("typed"), Header: nats.Header{natsbroker.TypeHeader: {"binary"}}},
+	} {
+		if err := pub.PublishMsg(msg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	expect(t, c, starling.MessageBinary, "typed")
+	if got := n.h.Stats().Refused; got != 1 {
+		t.Fatalf("Stats().Refused = %d, want 1", got)
+	}
 }
 
 func TestEachPublishersOrderIsKept(t *testing.T) {
