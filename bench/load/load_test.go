@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,10 +42,37 @@ func TestBucketsAreMonotonic(t *testing.T) {
 	}
 }
 
+// sink keeps TestProcessCPUAndRSS's computation from being optimised away.
+var sink uint64
+
 func TestProcessCPUAndRSS(t *testing.T) {
 	cpu, err := ProcessCPU(os.Getpid())
 	if err != nil || cpu < 0 {
 		t.Fatalf("ProcessCPU = %v, %v", cpu, err)
+	}
+	// Work in user mode, then in the kernel, until each has been charged
+	// at least one clock tick: each must show in its own time.
+	user0, sys0, err := ProcessCPUTimes(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	user, sys := user0, sys0
+	for x := uint64(1); user == user0 && time.Now().Before(deadline); {
+		for range 1 << 20 {
+			x = x*31 + 7
+		}
+		user, _, _ = ProcessCPUTimes(os.Getpid())
+		sink = x
+	}
+	for sys == sys0 && time.Now().Before(deadline) {
+		for range 1000 {
+			syscall.Getppid()
+		}
+		_, sys, _ = ProcessCPUTimes(os.Getpid())
+	}
+	if user <= user0 || sys <= sys0 {
+		t.Fatalf("user %.2f s → %.2f s, system %.2f s → %.2f s: computing or making system calls was not counted", user0, user, sys0, sys)
 	}
 	rss, err := ProcessRSS(os.Getpid())
 	if err != nil || rss < 1<<20 {

@@ -32,6 +32,7 @@ type Result struct {
 	Seconds       float64 `json:"seconds"`        // measured wall time
 	MsgsPerSec    float64 `json:"msgs_per_sec"`   // Msgs / Seconds
 	ServerCPU     float64 `json:"server_cpu"`     // server CPU seconds (user+system) in the measured time
+	ServerSysCPU  float64 `json:"server_sys_cpu"` // the part of ServerCPU spent in the kernel (system mode)
 	MsgsPerCPUSec float64 `json:"msgs_per_cpu_s"` // Msgs / ServerCPU
 	P50us         float64 `json:"p50_us"`         // median round trip, microseconds
 	P99us         float64 `json:"p99_us"`         // 99th percentile round trip, microseconds
@@ -66,13 +67,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}()
 	}
 	sleep(ctx, cfg.Warmup)
-	cpu0, err := serverCPU(cfg.ServerPID)
+	user0, sys0, err := serverCPU(cfg.ServerPID)
 	start := time.Now()
 	measuring.Store(true)
 	sleep(ctx, cfg.Duration)
 	measuring.Store(false)
 	elapsed := time.Since(start)
-	cpu1, err1 := serverCPU(cfg.ServerPID)
+	user1, sys1, err1 := serverCPU(cfg.ServerPID)
 	close(done)
 	for _, c := range conns {
 		c.Close()
@@ -91,11 +92,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	r := Result{
-		Msgs:      h.Count(),
-		Seconds:   elapsed.Seconds(),
-		ServerCPU: cpu1 - cpu0,
-		P50us:     float64(h.Quantile(0.50)) / 1e3,
-		P99us:     float64(h.Quantile(0.99)) / 1e3,
+		Msgs:         h.Count(),
+		Seconds:      elapsed.Seconds(),
+		ServerCPU:    (user1 + sys1) - (user0 + sys0),
+		ServerSysCPU: sys1 - sys0,
+		P50us:        float64(h.Quantile(0.50)) / 1e3,
+		P99us:        float64(h.Quantile(0.99)) / 1e3,
 	}
 	r.MsgsPerSec = float64(r.Msgs) / r.Seconds
 	if r.ServerCPU > 0 {

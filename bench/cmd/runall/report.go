@@ -79,6 +79,8 @@ func loadAvg() string {
 type stats struct {
 	ok                          int
 	rate, perCPU, p50, p99, cpu float64
+	kernel                      float64 // share of the server's CPU time spent in the kernel
+	perKernelCPU                float64 // msgs per second of the server's kernel CPU time
 }
 
 func median(xs []float64) float64 {
@@ -95,7 +97,7 @@ func median(xs []float64) float64 {
 }
 
 func (r *report) stats(sc scenario, impl string) stats {
-	var rate, perCPU, p50, p99, cpu []float64
+	var rate, perCPU, p50, p99, cpu, kernel, perKernel []float64
 	for _, x := range r.runs {
 		if x.Scenario != sc || x.Impl != impl || x.Err != "" {
 			continue
@@ -105,8 +107,12 @@ func (r *report) stats(sc scenario, impl string) stats {
 		p50 = append(p50, x.Result.P50us)
 		p99 = append(p99, x.Result.P99us)
 		cpu = append(cpu, x.Result.ServerCPU/x.Result.Seconds)
+		if x.Result.ServerSysCPU > 0 {
+			kernel = append(kernel, x.Result.ServerSysCPU/x.Result.ServerCPU)
+			perKernel = append(perKernel, float64(x.Result.Msgs)/x.Result.ServerSysCPU)
+		}
 	}
-	return stats{len(rate), median(rate), median(perCPU), median(p50), median(p99), median(cpu)}
+	return stats{len(rate), median(rate), median(perCPU), median(p50), median(p99), median(cpu), median(kernel), median(perKernel)}
 }
 
 // floor names the echo server that does the least work a goroutine-per-
@@ -183,17 +189,20 @@ func (r *report) write() {
 	if withFloor {
 		fmt.Fprintf(&b, "The floor columns divide by the floor's msgs per server CPU-s: the floor is an echo that checks nothing and does the least work a goroutine-per-connection server can (bench/echo/floor.go), so the best anchor's ratio to it bounds what any library of that design can gain over that anchor in that scenario.\n\n")
 	}
+	if withFloor {
+		fmt.Fprintf(&b, "The kernel bound divides the floor's msgs per second of *kernel* CPU time (system time in /proc/PID/stat) by the best anchor's msgs per server CPU-s. A library that made the floor's system calls and spent no time at all in user space would reach that ratio, so below 1.2× no library of that design can be 1.2× the best anchor in that scenario.\n\n")
+	}
 	if withLoop {
-		fmt.Fprintf(&b, "The last column does the same for %s, the floor with one epoll event loop in place of a goroutine per connection (bench/echo/floorepoll_linux.go): above 1× would mean an event-loop design can go further than the floor.\n\n", eventLoopFloor)
+		fmt.Fprintf(&b, "The last column divides %s's msgs per server CPU-s by the floor's: %s is the floor with one epoll event loop in place of a goroutine per connection (bench/echo/floorepoll_linux.go), so above 1× would mean an event-loop design can go further than the floor.\n\n", eventLoopFloor, eventLoopFloor)
 	}
 	fmt.Fprintf(&b, "| scenario | msgs per server CPU-s | best anchor | msgs/s | best anchor | p50 | best anchor |")
 	if withFloor {
-		fmt.Fprintf(&b, " %s / floor | best anchor / floor |", me)
+		fmt.Fprintf(&b, " %s / floor | best anchor / floor | kernel bound / best anchor |", me)
 	}
 	if withLoop {
 		fmt.Fprintf(&b, " %s / floor |", eventLoopFloor)
 	}
-	fmt.Fprintf(&b, "\n|---|---|---|---|---|---|---|%s\n", strings.Repeat("---|", 2*boolInt(withFloor)+boolInt(withLoop)))
+	fmt.Fprintf(&b, "\n|---|---|---|---|---|---|---|%s\n", strings.Repeat("---|", 3*boolInt(withFloor)+boolInt(withLoop)))
 	for _, sc := range r.scenarios {
 		s := r.stats(sc, me)
 		ncpu, vcpu := r.best(sc, func(s stats) float64 { return s.perCPU })
@@ -210,8 +219,8 @@ func (r *report) write() {
 		}
 		fmt.Fprintf(&b, "| %v | **%s** | %s | %s | %s | %s | %s |", sc, ratio(s.perCPU, vcpu), ncpu, ratio(s.rate, vrate), nrate, lat, nlat)
 		if withFloor {
-			f := r.stats(sc, floor).perCPU
-			fmt.Fprintf(&b, " %s | %s |", ratio(s.perCPU, f), ratio(vcpu, f))
+			f := r.stats(sc, floor)
+			fmt.Fprintf(&b, " %s | %s | %s |", ratio(s.perCPU, f.perCPU), ratio(vcpu, f.perCPU), ratio(f.perKernelCPU, vcpu))
 		}
 		if withLoop {
 			fmt.Fprintf(&b, " %s |", ratio(r.stats(sc, eventLoopFloor).perCPU, r.stats(sc, floor).perCPU))
@@ -220,12 +229,12 @@ func (r *report) write() {
 	}
 
 	fmt.Fprintf(&b, "\n## Echo, per scenario (medians)\n\n")
-	fmt.Fprintf(&b, "msgs/s: round trips completed per second over all connections. msgs/CPU-s: round trips per second of server CPU time (user+system from /proc/PID/stat, 10 ms resolution). server CPU: cores the server used. p50/p99: round trip of one message, µs (with a window of 16, a message waits behind up to 15 others).\n")
+	fmt.Fprintf(&b, "msgs/s: round trips completed per second over all connections. msgs/CPU-s: round trips per second of server CPU time (user+system from /proc/PID/stat, 10 ms resolution). server CPU: cores the server used. kernel: the share of the server's CPU time spent in the kernel (system time). p50/p99: round trip of one message, µs (with a window of 16, a message waits behind up to 15 others).\n")
 	for _, sc := range r.scenarios {
-		fmt.Fprintf(&b, "\n### %v\n\n| impl | msgs/s | msgs/CPU-s | server CPU | p50 µs | p99 µs | ok runs |\n|---|---|---|---|---|---|---|\n", sc)
+		fmt.Fprintf(&b, "\n### %v\n\n| impl | msgs/s | msgs/CPU-s | server CPU | kernel | p50 µs | p99 µs | ok runs |\n|---|---|---|---|---|---|---|---|\n", sc)
 		for _, impl := range r.o.impls {
 			s := r.stats(sc, impl)
-			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %d |\n", impl, s.rate, s.perCPU, s.cpu, s.p50, s.p99, s.ok)
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %.0f %% | %.0f | %.0f | %d |\n", impl, s.rate, s.perCPU, s.cpu, 100*s.kernel, s.p50, s.p99, s.ok)
 		}
 	}
 
