@@ -126,7 +126,7 @@ func main() {
 		rep.write()
 	}
 	if o.micro != "" && ctx.Err() == nil {
-		log.Printf("micro-benchmarks: -benchtime %s -count %d", o.micro, o.runs)
+		log.Printf("micro-benchmarks: -benchtime %s, %d rounds", o.micro, o.runs)
 		s, err := microSection(ctx, o.micro, o.runs)
 		rep.sections = append(rep.sections, s)
 		if err != nil {

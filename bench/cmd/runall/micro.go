@@ -28,30 +28,39 @@ var microLibs = []string{"starling", "gorilla", "coder", "gobwas", "gws", "nbio"
 
 // microSection runs the micro benchmarks (client cost, masking,
 // permessage-deflate, and the root module's frame codec and UTF-8
-// validation) with go test -bench, count times each at benchtime, from
-// the bench directory, and returns a markdown section of the medians,
-// with Starling's ratio to the best anchor where a benchmark exists for
-// both. If a package fails, the section still holds what the others
-// measured, and the error says what failed.
+// validation) with go test -bench at benchtime, from the bench directory,
+// and returns a markdown section of the medians, with Starling's ratio to
+// the best anchor where a benchmark exists for both. The runs are
+// interleaved as the echo runs are: count rounds, each running every
+// package once, one package at a time (go test runs the test binaries of
+// several packages in parallel otherwise), so that a burst of load from
+// another job on the machine lands in one round of each benchmark, not in
+// all of one benchmark's runs. If a package fails, the section still
+// holds what the others measured, and the error says what failed.
 func microSection(ctx context.Context, benchtime string, count int) (string, error) {
 	res := microResults{}
 	var errs []error
-	for _, g := range microPackages {
-		args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-timeout", "60m",
-			"-benchtime", benchtime, "-count", strconv.Itoa(count)}, g.pkgs...)
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = g.dir
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		res.parse(out)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("go %s (in %s): %v: %s", strings.Join(args, " "), g.dir, err, lastLines(string(out)+stderr.String(), 5)))
+	for range count {
+		for _, g := range microPackages {
+			args := append([]string{"test", "-p", "1", "-run", "^$", "-bench", ".", "-benchmem", "-timeout", "60m",
+				"-benchtime", benchtime, "-count", "1"}, g.pkgs...)
+			cmd := exec.CommandContext(ctx, "go", args...)
+			cmd.Dir = g.dir
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			res.parse(out)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("go %s (in %s): %v: %s", strings.Join(args, " "), g.dir, err, lastLines(string(out)+stderr.String(), 5)))
+			}
+		}
+		if len(errs) > 0 {
+			break // a failing package would fail the same way every round
 		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Micro benchmarks\n\n")
-	fmt.Fprintf(&b, "`go test -run '^$' -bench . -benchmem -benchtime %s -count %d` of ./clientbench/, ./mask/ and ./deflate/ (bench module) and ./internal/frame/ and ./internal/utf8v/ (root module); medians of the %d runs; load average at the end %s. The machine is shared and the benchmarks are not pinned: expect tens of percent of noise. ", benchtime, count, count, loadAvg())
+	fmt.Fprintf(&b, "`go test -p 1 -run '^$' -bench . -benchmem -benchtime %s -count 1` of ./clientbench/, ./mask/ and ./deflate/ (bench module) and ./internal/frame/ and ./internal/utf8v/ (root module), %d rounds (each round runs every package once, one at a time); medians of the %d runs; load average at the end %s. The machine is shared and the benchmarks are not pinned: expect tens of percent of noise. ", benchtime, count, count, loadAvg())
 	fmt.Fprintf(&b, "The last column compares Starling with the best anchor in the same benchmark (same package, the same name but for the library): above 1× is better for Starling (Starling over the anchor for MB/s, the anchor over Starling for time and bytes).\n")
 	for _, pkg := range res.order {
 		res.writeTables(&b, pkg)
