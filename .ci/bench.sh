@@ -18,4 +18,7 @@ if grep -q '^## Failed runs' "$tmp/RESULTS.md"; then
 	sed -n '/^## Failed runs/,$p' "$tmp/RESULTS.md" >&2
 	exit 1
 fi
+# The budget table is computed from the raw runs the smoke just wrote.
+budget=$(go run ./cmd/runall -budget "$tmp/results.json")
+echo "$budget" | grep -q '^| scenario | target µs/msg |'
 echo "bench smoke: ok"

@@ -73,11 +73,18 @@ func main() {
 	flag.StringVar(&o.micro, "micro", "200ms", "benchtime of the micro-benchmarks (client cost, masking, deflate, frame, UTF-8), run -runs times; empty skips them")
 	flag.StringVar(&o.out, "out", "RESULTS.md", "report to write")
 	flag.StringVar(&o.raw, "raw", "results.json", "raw runs to write (empty: none)")
+	budget := flag.String("budget", "", "measure nothing: print, from the raw runs in this file (as -raw writes), the user-space CPU time per message the echo target leaves in each scenario")
 	flag.Parse()
 	o.impls = strings.Split(*impls, ",")
 	o.idleImpl = strings.Split(*idleImpls, ",")
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("runall: ")
+	if *budget != "" {
+		if err := writeBudget(os.Stdout, *budget, o.impls); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

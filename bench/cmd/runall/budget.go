@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+// writeBudget reads the raw runs a report was made from (the -raw file)
+// and writes, per scenario, how much user-space CPU time per message the
+// echo target (1.2× the best anchor's msgs per server CPU-s) leaves a
+// library whose kernel time per message is the least that any server in
+// the run needed: the budget. Where the budget is below the floor's own
+// user time, a library would have to do less in user space than an echo
+// that checks nothing, and make no more system calls than the most frugal
+// server, to meet the target there.
+func writeBudget(w io.Writer, rawFile string, impls []string) error {
+	b, err := os.ReadFile(rawFile)
+	if err != nil {
+		return err
+	}
+	var raw struct {
+		Runs []run `json:"runs"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("%s: %v", rawFile, err)
+	}
+	r := &report{runs: raw.Runs, o: options{impls: impls}}
+	for _, x := range raw.Runs {
+		if !slices.Contains(r.scenarios, x.Scenario) {
+			r.scenarios = append(r.scenarios, x.Scenario)
+		}
+	}
+	me := impls[0]
+	fmt.Fprintf(w, "| scenario | target µs/msg | least kernel µs/msg | user budget µs/msg | floor user µs/msg | %s user µs/msg |\n|---|---|---|---|---|---|\n", me)
+	for _, sc := range r.scenarios {
+		_, best := r.best(sc, func(s stats) float64 { return s.perCPU })
+		most := 0.0 // the highest msgs per kernel CPU-s of any server
+		for _, impl := range impls {
+			most = max(most, r.stats(sc, impl).perKernelCPU)
+		}
+		if best == 0 || most == 0 {
+			continue
+		}
+		target, kernel := 1e6/(1.2*best), 1e6/most
+		fmt.Fprintf(w, "| %v | %.2f | %.2f | %.2f | %s | %s |\n", sc, target, kernel, target-kernel,
+			userPerMsg(r.stats(sc, floor)), userPerMsg(r.stats(sc, me)))
+	}
+	return nil
+}
+
+// userPerMsg is the user-space CPU time per message, in µs, of a server
+// with stats s.
+func userPerMsg(s stats) string {
+	if s.perCPU == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", (1-s.kernel)*1e6/s.perCPU)
+}
