@@ -17,6 +17,14 @@ import (
 // messages) is not waited for: batchDelay after the first frame gathered,
 // a timer sends the batch. A batch holds up to four 16 KiB frames: their
 // copy costs less than the write calls it saves.
+//
+// The timer is the one cost here an echo that never holds a frame does
+// not pay: arming and stopping it for every batch is about 6 % of the CPU
+// of a server echoing 16 B messages to pipelining clients (measured by
+// removing it). One process-wide clock ticking every batchDelay in its
+// place cost more with a single connection, since each tick wakes a
+// server that would otherwise sleep; a coarser tick would hold frames for
+// milliseconds.
 const (
 	batchSize  = 64 << 10
 	batchDelay = 100 * time.Microsecond
