@@ -8,15 +8,9 @@ import (
 	"slices"
 )
 
-// writeBudget reads the raw runs a report was made from (the -raw file)
-// and writes, per scenario, how much user-space CPU time per message the
-// echo target (1.2× the best anchor's msgs per server CPU-s) leaves a
-// library whose kernel time per message is the least that any server in
-// the run needed: the budget. Where the budget is below the floor's own
-// user time, a library would have to do less in user space than an echo
-// that checks nothing, and make no more system calls than the most frugal
-// server, to meet the target there.
-func writeBudget(w io.Writer, rawFile string, impls []string) error {
+// writeBudgetFile reads the raw runs a report was made from (the -raw
+// file) and writes their budget table (see writeBudget).
+func writeBudgetFile(w io.Writer, rawFile string, impls []string) error {
 	b, err := os.ReadFile(rawFile)
 	if err != nil {
 		return err
@@ -33,12 +27,24 @@ func writeBudget(w io.Writer, rawFile string, impls []string) error {
 			r.scenarios = append(r.scenarios, x.Scenario)
 		}
 	}
-	me := impls[0]
+	r.writeBudget(w)
+	return nil
+}
+
+// writeBudget writes, per scenario, how much user-space CPU time per
+// message the echo target (1.2× the best anchor's msgs per server CPU-s)
+// leaves a library whose kernel time per message is the least that any
+// server in the run needed: the budget. Where the budget is below the
+// floor's own user time, a library would have to do less in user space
+// than an echo that checks nothing, and be as frugal in the kernel as the
+// most frugal server, to meet the target there.
+func (r *report) writeBudget(w io.Writer) {
+	me := r.o.impls[0]
 	fmt.Fprintf(w, "| scenario | target µs/msg | least kernel µs/msg | user budget µs/msg | floor user µs/msg | %s user µs/msg |\n|---|---|---|---|---|---|\n", me)
 	for _, sc := range r.scenarios {
 		_, best := r.best(sc, func(s stats) float64 { return s.perCPU })
 		most := 0.0 // the highest msgs per kernel CPU-s of any server
-		for _, impl := range impls {
+		for _, impl := range r.o.impls {
 			most = max(most, r.stats(sc, impl).perKernelCPU)
 		}
 		if best == 0 || most == 0 {
@@ -48,7 +54,6 @@ func writeBudget(w io.Writer, rawFile string, impls []string) error {
 		fmt.Fprintf(w, "| %v | %.2f | %.2f | %.2f | %s | %s |\n", sc, target, kernel, target-kernel,
 			userPerMsg(r.stats(sc, floor)), userPerMsg(r.stats(sc, me)))
 	}
-	return nil
 }
 
 // userPerMsg is the user-space CPU time per message, in µs, of a server

@@ -80,7 +80,7 @@ func main() {
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("runall: ")
 	if *budget != "" {
-		if err := writeBudget(os.Stdout, *budget, o.impls); err != nil {
+		if err := writeBudgetFile(os.Stdout, *budget, o.impls); err != nil {
 			log.Fatal(err)
 		}
 		return

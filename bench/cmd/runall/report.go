@@ -226,6 +226,12 @@ func (r *report) write() {
 		b.WriteString("\n")
 	}
 
+	if withFloor {
+		fmt.Fprintf(&b, "\n## What the echo target leaves for user space\n\n")
+		fmt.Fprintf(&b, "Per scenario: the server CPU time per message the target allows (the best anchor's, divided by 1.2); the least kernel time per message any server in this run needed; their difference, the user budget, which is what a library may spend in user space if it is as frugal in the kernel as the most frugal server; and the floor's and %s's own user time per message. A budget below the floor's user time asks for less user-space work than an echo that checks nothing. (`go run ./cmd/runall -budget results.json` prints this table from the raw runs.)\n\n", me)
+		r.writeBudget(&b)
+	}
+
 	fmt.Fprintf(&b, "\n## Echo, per scenario (medians)\n\n")
 	fmt.Fprintf(&b, "msgs/s: round trips completed per second over all connections. msgs/CPU-s: round trips per second of server CPU time (user+system from /proc/PID/stat, 10 ms resolution). server CPU: cores the server used. kernel: the share of the server's CPU time spent in the kernel (system time). p50/p99: round trip of one message, µs (with a window of 16, a message waits behind up to 15 others).\n")
 	for _, sc := range r.scenarios {
