@@ -2,12 +2,11 @@ package starling
 
 import (
 	"io"
-	"net"
-	"os"
 	"sync"
 	"syscall"
 
 	"github.com/starling-ws/starling/internal/frame"
+	"github.com/starling-ws/starling/internal/sysio"
 )
 
 // Buffers. An idle connection should cost little memory, so a connection
@@ -26,12 +25,9 @@ var (
 	largeReadBuffers = sync.Pool{New: func() any { b := make([]byte, largeBufferSize); return &b }}
 )
 
-// writeBuffer is what writing a frame needs besides the Conn: a buffer for
-// the header and a small payload, and a vector for a large one.
+// writeBuffer is a buffer for a frame's header and a small payload.
 type writeBuffer struct {
-	buf  []byte
-	iov  [2][]byte
-	bufs net.Buffers
+	buf []byte
 }
 
 var writeBuffers = sync.Pool{New: func() any { return &writeBuffer{buf: make([]byte, frame.MaxHeaderSize+writeBufferSize)} }}
@@ -57,20 +53,12 @@ type readBuffer struct {
 	// hold, from spillBuffers, or nil.
 	spill *[]byte
 	c     *Conn
-	raw   *rawReader // nil unless c.rwc can wait without a buffer
-}
-
-// rawReader is what a readBuffer needs to wait on a socket's descriptor.
-type rawReader struct {
-	rc  syscall.RawConn
-	fn  func(uintptr) bool // readBuffer.rawRead as a func, made once
-	err error              // rawRead's
 }
 
 func (b *readBuffer) init(c *Conn, early []byte) {
 	b.c = c
-	if rc := rawConn(c.rwc); rc != nil {
-		b.raw = &rawReader{rc: rc, fn: b.rawRead}
+	if c.sock != nil {
+		c.sock.waitFn = b.rawRead
 	}
 	if len(early) > 0 {
 		b.ensure(len(early))
@@ -186,7 +174,7 @@ func (b *readBuffer) release() {
 // fill reads at least once into the free space, which must not be empty.
 func (b *readBuffer) fill() error {
 	b.c.readingMore()
-	n, err := b.c.rwc.Read(b.buf[b.w:])
+	n, err := b.c.recv(b.buf[b.w:])
 	return b.filled(n, err)
 }
 
@@ -210,7 +198,8 @@ func (b *readBuffer) filled(n int, err error) error {
 // empty. This is where an idle connection waits: through the raw
 // connection when there is one, it holds no buffer while it waits.
 func (b *readBuffer) fillEmpty() error {
-	if b.raw == nil {
+	s := b.c.sock
+	if s == nil {
 		// This read may wait for long, so it waits with the small
 		// buffer. (Over TLS, the usual transport here, a read returns
 		// at most one record anyway, decrypted in the TLS connection's
@@ -223,11 +212,11 @@ func (b *readBuffer) fillEmpty() error {
 	b.release()
 	b.r, b.w = 0, 0
 	b.c.readingMore()
-	if err := b.raw.rc.Read(b.raw.fn); err != nil {
+	if err := s.rc.Read(s.waitFn); err != nil {
 		return err
 	}
-	err := b.raw.err
-	b.raw.err = nil
+	err := s.rerr
+	s.rerr = nil
 	return err
 }
 
@@ -236,7 +225,7 @@ func (b *readBuffer) fillEmpty() error {
 // there is nothing to read yet, to be called again when there is.
 func (b *readBuffer) rawRead(fd uintptr) bool {
 	b.ensure(0)
-	n, err := readFD(fd, b.buf)
+	n, err := sysio.Read(fd, b.buf)
 	if err == syscall.EAGAIN {
 		// Wait holding no buffer, even while traffic is heavy: hot
 		// still has the next read borrow a large one at once.
@@ -245,11 +234,11 @@ func (b *readBuffer) rawRead(fd uintptr) bool {
 	}
 	switch {
 	case err != nil:
-		err = os.NewSyscallError("read", err)
+		err = b.c.opError("read", err)
 	case n == 0:
 		err = io.EOF
 	}
-	b.raw.err = b.filled(n, err)
+	b.c.sock.rerr = b.filled(n, err)
 	return true
 }
 
@@ -279,7 +268,7 @@ func (b *readBuffer) Read(p []byte) (int, error) {
 		if len(p) >= smallReadBuffer {
 			b.release()
 			b.c.readingMore()
-			n, err := b.c.rwc.Read(p)
+			n, err := b.c.recv(p)
 			b.c.stats.bytesRead.Add(int64(n))
 			return n, err
 		}

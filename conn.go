@@ -51,6 +51,7 @@ const closeTimeout = 5 * time.Second
 // that only writes should still keep a goroutine in Read, or call CloseRead.
 type Conn struct {
 	rwc    io.ReadWriteCloser
+	sock   *sock       // nil unless rwc is a socket with a raw connection
 	ext    *extensions // nil unless permessage-deflate was negotiated
 	x      *extras     // nil unless one of its options is set
 	client bool
@@ -168,6 +169,9 @@ func newConn(cfg connConfig) *Conn {
 	}
 	if c.writeTimeout == 0 {
 		c.writeTimeout = DefaultWriteTimeout
+	}
+	if rc := rawConn(c.rwc); rc != nil {
+		c.sock = newSock(rc)
 	}
 	c.br.init(c, cfg.early)
 	if cfg.readLimit == 0 {

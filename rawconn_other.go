@@ -9,5 +9,3 @@ import (
 
 // rawConn returns nil: elsewhere, reads wait with a small buffer held.
 func rawConn(io.Reader) syscall.RawConn { return nil }
-
-func readFD(uintptr, []byte) (int, error) { return 0, syscall.EINVAL }

@@ -9,7 +9,8 @@ import (
 )
 
 // rawConn returns the raw connection of a TCP or Unix socket, through which
-// a read can wait for data before it needs a buffer to read into.
+// a read can wait for data before it needs a buffer to read into, and
+// reads and writes can be made with sysio's system calls (sock.go).
 func rawConn(rd io.Reader) syscall.RawConn {
 	var sc syscall.Conn
 	switch c := rd.(type) {
@@ -25,17 +26,4 @@ func rawConn(rd io.Reader) syscall.RawConn {
 		return nil
 	}
 	return rc
-}
-
-// readFD reads from a non-blocking descriptor.
-func readFD(fd uintptr, p []byte) (int, error) {
-	for {
-		n, err := syscall.Read(int(fd), p)
-		if err != syscall.EINTR {
-			if err != nil {
-				return 0, err
-			}
-			return n, nil
-		}
-	}
 }

@@ -33,10 +33,3 @@ func (c *Conn) Stats() Stats {
 		BytesWritten:    c.stats.bytesWritten.Load(),
 	}
 }
-
-// send writes b to the socket, counting what it took.
-func (c *Conn) send(b []byte) error {
-	n, err := c.rwc.Write(b)
-	c.stats.bytesWritten.Add(int64(n))
-	return err
-}

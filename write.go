@@ -208,12 +208,7 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 			}
 			return c.send(p[k:])
 		}
-		wb.iov = [2][]byte{buf[:n], p}
-		wb.bufs = wb.iov[:]
-		sent, err := wb.bufs.WriteTo(c.rwc)
-		c.stats.bytesWritten.Add(sent)
-		wb.iov = [2][]byte{} // keep no reference to p in the pool
-		return err
+		return c.sendv(buf[:n], p)
 	}
 	// A client masks (RFC 6455 section 5.3), which needs a copy: the
 	// caller's slice is not ours to change.

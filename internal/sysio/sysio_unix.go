@@ -1,0 +1,49 @@
+//go:build unix && !linux
+
+package sysio
+
+import "syscall"
+
+// Read reads from the non-blocking descriptor fd into p, which must not be
+// empty. It returns syscall.EAGAIN when there is nothing to read.
+func Read(fd uintptr, p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(fd), p)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+}
+
+// Write writes a, or when a is written and b is not empty, as much of b
+// as the socket takes, to the non-blocking descriptor fd, a not empty.
+// It returns how many bytes it wrote, or syscall.EAGAIN when the socket's
+// buffer is full.
+func Write(fd uintptr, a, b []byte) (int, error) {
+	n, err := write(fd, a)
+	if err != nil || n < len(a) || len(b) == 0 {
+		return n, err
+	}
+	m, err := write(fd, b)
+	if err == syscall.EAGAIN {
+		err = nil // a went out
+	}
+	return n + m, err
+}
+
+func write(fd uintptr, p []byte) (int, error) {
+	for {
+		n, err := syscall.Write(int(fd), p)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+}
