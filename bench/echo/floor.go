@@ -25,6 +25,8 @@ func init() {
 // control frames but close) and keeps its buffers for the connection's
 // life, so a library can hardly be cheaper per message; a ratio near 1× to
 // the floor means the library adds almost nothing to the system calls.
+// It reads and writes the socket as Starling does (floorSock): through
+// the raw connection, with system calls the scheduler does not see.
 func serveFloor(ctx context.Context, addr string, ready func(net.Addr)) error {
 	return serveRaw(ctx, addr, ready, func(nc net.Conn) {
 		if floorAccept(ctx, nc) {
@@ -49,12 +51,16 @@ func floorAccept(ctx context.Context, nc net.Conn) bool {
 // floorEcho echoes frames on nc until the peer closes.
 func floorEcho(nc net.Conn) {
 	defer nc.Close()
+	s, err := newFloorSock(nc)
+	if err != nil {
+		return
+	}
 	in := make([]byte, 64<<10)
 	var r floorReply
 	var big []byte // payload of a frame larger than in
 	have := 0
 	for {
-		n, err := nc.Read(in[have:])
+		n, err := s.Read(in[have:])
 		if err != nil {
 			return
 		}
@@ -66,12 +72,12 @@ func floorEcho(nc net.Conn) {
 				break
 			}
 			if in[used]&0x0f == 0x8 { // close
-				nc.Write([]byte{0x88, 0})
+				s.Writev([][]byte{{0x88, 0}})
 				return
 			}
 			used += frame
 		}
-		if err := r.send(nc); err != nil {
+		if err := r.send(s); err != nil {
 			return
 		}
 		rest := in[used:have]
@@ -83,12 +89,12 @@ func floorEcho(nc net.Conn) {
 			}
 			p := big[:size]
 			got := copy(p, rest[hdr+4:])
-			if _, err := io.ReadFull(nc, p[got:]); err != nil {
+			if _, err := io.ReadFull(s, p[got:]); err != nil {
 				return
 			}
 			frame.Mask([4]byte(rest[hdr:hdr+4]), 0, p)
-			bufs := net.Buffers{append([]byte{rest[0], rest[1] & 0x7f}, rest[2:hdr]...), p}
-			if _, err := bufs.WriteTo(nc); err != nil {
+			bufs := [][]byte{append([]byte{rest[0], rest[1] & 0x7f}, rest[2:hdr]...), p}
+			if err := s.Writev(bufs); err != nil {
 				return
 			}
 			rest = nil
@@ -125,7 +131,7 @@ func floorHeader(b []byte) (hdr, size int, ok bool) {
 type floorReply struct {
 	out  []byte
 	mark int // out[:mark] is already in bufs
-	bufs net.Buffers
+	bufs [][]byte
 }
 
 // add decodes the masked client frame at the start of b, unmasks its
@@ -159,16 +165,11 @@ func (r *floorReply) cut() {
 }
 
 // send writes the reply in one system call and empties it.
-func (r *floorReply) send(nc net.Conn) error {
+func (r *floorReply) send(s *floorSock) error {
 	r.cut()
 	var err error
-	switch len(r.bufs) {
-	case 0:
-	case 1:
-		_, err = nc.Write(r.bufs[0])
-	default:
-		bufs := r.bufs // WriteTo consumes its receiver
-		_, err = bufs.WriteTo(nc)
+	if len(r.bufs) > 0 {
+		err = s.Writev(r.bufs)
 	}
 	r.out, r.mark, r.bufs = r.out[:0], 0, r.bufs[:0]
 	return err

@@ -7,7 +7,8 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"unsafe"
+
+	"github.com/starling-ws/starling/internal/sysio"
 )
 
 func init() {
@@ -153,7 +154,7 @@ func (l *epollLoop) serve(c *epollConn, events uint32) bool {
 		return l.flush(c)
 	}
 	for {
-		n, err := syscall.Read(c.fd, c.in[c.have:])
+		n, err := sysio.Read(uintptr(c.fd), c.in[c.have:])
 		if n <= 0 {
 			return errors.Is(err, syscall.EAGAIN)
 		}
@@ -179,7 +180,7 @@ func (l *epollLoop) reply(c *epollConn) bool {
 			break
 		}
 		if c.in[used]&0x0f == 0x8 { // close
-			syscall.Write(c.fd, []byte{0x88, 0})
+			sysio.Write(uintptr(c.fd), []byte{0x88, 0}, nil)
 			return false
 		}
 		used += size
@@ -201,14 +202,7 @@ func (l *epollLoop) send(c *epollConn, bufs [][]byte) bool {
 	if len(bufs) == 0 {
 		return true
 	}
-	c.iov = c.iov[:0]
-	for _, b := range bufs {
-		v := syscall.Iovec{Base: &b[0]}
-		v.SetLen(len(b))
-		c.iov = append(c.iov, v)
-	}
-	r, _, errno := syscall.Syscall(syscall.SYS_WRITEV, uintptr(c.fd), uintptr(unsafe.Pointer(&c.iov[0])), uintptr(len(c.iov)))
-	n := int(r)
+	n, errno := writev(uintptr(c.fd), &c.iov, bufs)
 	if errno != 0 {
 		if errno != syscall.EAGAIN {
 			return false
@@ -232,7 +226,7 @@ func (l *epollLoop) send(c *epollConn, bufs [][]byte) bool {
 // flush writes c's pending reply once the socket takes more, and reads c
 // again when it is all written.
 func (l *epollLoop) flush(c *epollConn) bool {
-	n, err := syscall.Write(c.fd, c.pending)
+	n, err := sysio.Write(uintptr(c.fd), c.pending, nil)
 	if err != nil && !errors.Is(err, syscall.EAGAIN) {
 		return false
 	}

@@ -5,9 +5,12 @@ import (
 	"unsafe"
 )
 
-// Read reads from the non-blocking descriptor fd into p, which must not be
-// empty. It returns syscall.EAGAIN when there is nothing to read.
+// Read reads from the non-blocking descriptor fd into p. It returns
+// syscall.EAGAIN when there is nothing to read.
 func Read(fd uintptr, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	for {
 		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 		if errno == syscall.EINTR {
@@ -21,9 +24,15 @@ func Read(fd uintptr, p []byte) (int, error) {
 }
 
 // Write writes a and then b to the non-blocking descriptor fd with one
-// system call (write, or writev for both), a not empty. It returns how
-// many bytes it wrote, or syscall.EAGAIN when the socket's buffer is full.
+// system call (write, or writev for both). It returns how many bytes it
+// wrote, or syscall.EAGAIN when the socket's buffer is full.
 func Write(fd uintptr, a, b []byte) (int, error) {
+	if len(a) == 0 {
+		a, b = b, nil
+	}
+	if len(a) == 0 {
+		return 0, nil
+	}
 	for {
 		var n uintptr
 		var errno syscall.Errno

@@ -48,11 +48,14 @@ func TestReadWouldWait(t *testing.T) {
 	if n != 0 || !errors.Is(err, syscall.EAGAIN) {
 		t.Fatalf("Read of an empty socket = %d, %v; want 0, EAGAIN", n, err)
 	}
+	if n, err := Read(a, nil); n != 0 || err != nil {
+		t.Fatalf("Read into no space = %d, %v; want 0, nil", n, err)
+	}
 }
 
 func TestWriteOneAndTwo(t *testing.T) {
 	a, b := socketPair(t)
-	for _, tc := range []struct{ x, y string }{{"header", ""}, {"header", "payload"}} {
+	for _, tc := range []struct{ x, y string }{{"header", ""}, {"header", "payload"}, {"", "payload"}, {"", ""}} {
 		n, err := Write(a, []byte(tc.x), []byte(tc.y))
 		if err != nil || n != len(tc.x)+len(tc.y) {
 			t.Fatalf("Write(%q, %q) = %d, %v", tc.x, tc.y, n, err)

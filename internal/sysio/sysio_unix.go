@@ -4,8 +4,8 @@ package sysio
 
 import "syscall"
 
-// Read reads from the non-blocking descriptor fd into p, which must not be
-// empty. It returns syscall.EAGAIN when there is nothing to read.
+// Read reads from the non-blocking descriptor fd into p. It returns
+// syscall.EAGAIN when there is nothing to read.
 func Read(fd uintptr, p []byte) (int, error) {
 	for {
 		n, err := syscall.Read(int(fd), p)
@@ -20,10 +20,12 @@ func Read(fd uintptr, p []byte) (int, error) {
 }
 
 // Write writes a, or when a is written and b is not empty, as much of b
-// as the socket takes, to the non-blocking descriptor fd, a not empty.
-// It returns how many bytes it wrote, or syscall.EAGAIN when the socket's
-// buffer is full.
+// as the socket takes, to the non-blocking descriptor fd. It returns how
+// many bytes it wrote, or syscall.EAGAIN when the socket's buffer is full.
 func Write(fd uintptr, a, b []byte) (int, error) {
+	if len(a) == 0 {
+		a, b = b, nil
+	}
 	n, err := write(fd, a)
 	if err != nil || n < len(a) || len(b) == 0 {
 		return n, err
