@@ -116,6 +116,9 @@ func (c *Conn) flushBatchClosing() {
 	defer c.frameMu.unlock()
 	if d := c.deadlines(); d != nil {
 		_ = d.SetWriteDeadline(time.Now().Add(batchDelay))
+		if c.sock != nil {
+			c.sock.deadlineSet = true
+		}
 	}
 	_ = c.writeBatch()
 }
@@ -137,7 +140,9 @@ func (c *Conn) writeBatchLocked() {
 		return
 	}
 	c.armWriteDeadline()
-	if err := c.writeBatch(); err != nil {
+	err := c.writeBatch()
+	c.disarmWriteDeadline()
+	if err != nil {
 		c.writeFailed(err)
 	}
 }

@@ -3,9 +3,11 @@ package starling_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/starling-ws/starling"
 )
@@ -37,5 +39,44 @@ func TestWriteErrorIsNetError(t *testing.T) {
 	}
 	if got := starling.CloseStatus(werr); got != starling.StatusAbnormalClosure {
 		t.Fatalf("close status %v, want 1006", got)
+	}
+}
+
+// TestWriteDeadlineClearedAfterWait checks the write timeout of a socket,
+// armed only once a write has to wait (sendSock): a write that waited for
+// a slow reader and then finished must leave no deadline behind to fail a
+// later write.
+func TestWriteDeadlineClearedAfterWait(t *testing.T) {
+	const timeout = 2 * time.Second // long enough for a slow (-race) reader of 32 MiB
+	wrote := make(chan error, 2)
+	url := serve(t, &starling.AcceptOptions{WriteTimeout: timeout}, func(c *starling.Conn) {
+		// Larger than the loopback socket's buffers: the write waits
+		// until the client reads.
+		start := time.Now()
+		err := c.Write(context.Background(), starling.MessageBinary, make([]byte, 32<<20))
+		if err == nil && time.Since(start) < 100*time.Millisecond {
+			err = fmt.Errorf("the large write took %v: it did not wait for the reader", time.Since(start))
+		}
+		wrote <- err
+		time.Sleep(timeout) // past a deadline the large write would have left
+		wrote <- c.Write(context.Background(), starling.MessageText, []byte("later"))
+	})
+	client, _, err := starling.Dial(context.Background(), url, &starling.DialOptions{ReadLimit: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.CloseNow()
+	time.Sleep(150 * time.Millisecond) // the server's write waits meanwhile
+	if _, p, err := client.Read(context.Background()); err != nil || len(p) != 32<<20 {
+		t.Fatalf("read %d bytes, %v", len(p), err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("large write: %v", err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("write after a write that waited: %v", err)
+	}
+	if _, p, err := client.Read(context.Background()); err != nil || string(p) != "later" {
+		t.Fatalf("read %q, %v", p, err)
 	}
 }

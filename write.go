@@ -145,7 +145,9 @@ func (c *Conn) locked(ctx context.Context, data bool, write func() error) error 
 	}
 	defer c.wwatch.end(c)
 	c.armWriteDeadline()
-	if err := write(); err != nil {
+	err := write()
+	c.disarmWriteDeadline()
+	if err != nil {
 		return c.writeFailed(err)
 	}
 	return nil
@@ -165,14 +167,24 @@ func (c *Conn) writeFailed(err error) error {
 }
 
 // armWriteDeadline makes a write to a peer that stopped reading fail after
-// the write timeout. The deadline moves only when it is due.
+// the write timeout. The deadline moves only when it is due. On a socket,
+// sendSock arms it instead, only once a write has to wait.
 func (c *Conn) armWriteDeadline() {
-	if c.writeTimeout <= 0 || !due(c.writeArmed, c.writeTimeout) {
+	if c.writeTimeout <= 0 || c.sock != nil || !due(c.writeArmed, c.writeTimeout) {
 		return
 	}
 	if d := c.deadlines(); d != nil {
 		c.writeArmed = sinceStart()
 		_ = d.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+}
+
+// disarmWriteDeadline clears the deadline sendSock set for a frame that
+// had to wait, once the frame is written.
+func (c *Conn) disarmWriteDeadline() {
+	if s := c.sock; s != nil && s.armed {
+		s.armed = false
+		_ = c.rwc.(deadliner).SetWriteDeadline(time.Time{})
 	}
 }
 
