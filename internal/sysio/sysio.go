@@ -19,5 +19,9 @@
 // buffer, tens of microseconds for a small write, about a millisecond for
 // a multi-megabyte one.
 //
-// Elsewhere the calls are the syscall package's.
+// Elsewhere, and under the race detector, the calls are the syscall
+// package's: those tell the race detector that a write to a descriptor
+// happens before a read of what it wrote, anywhere in the process (a
+// test's client and server in one process, say), which bare calls would
+// not.
 package sysio
