@@ -11,7 +11,7 @@
 // long, so a server with one processor (GOMAXPROCS=1, or all processors
 // busy) woke a second thread for nearly every message it wrote. Echoing
 // 16 B to 16 KiB messages over one connection, a Starling server spends
-// 25–30 % less CPU per message without it (bench/cmd/loadgen, before and
+// 25–32 % less CPU per message without it (bench/cmd/loadgen, before and
 // after); with hundreds of connections, about as much as with it.
 //
 // The price is that a call holds its processor until it returns, and a
