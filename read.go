@@ -287,8 +287,11 @@ func errInvalidText() error {
 
 // touchedReadSize bounds each read of a payload that is unmasked or checked
 // for UTF-8 as it arrives, so that it is still in the L1 cache when it is.
-// Reading a 1 MiB message 16 KiB at a time costs 64 read calls instead of
-// about 2, yet 6-19 % less CPU in the echo benchmarks of 256 KiB and 1 MiB.
+// A 1 MiB message then takes 64 read calls: less time in user space, more
+// in the kernel than with larger reads. Re-measured with sysio's calls in
+// the echo benchmark, no size wins everywhere: 64 KiB did 10-25 % better
+// at 100 connections × 1 MiB, window 1, and 6-9 % worse at window 16; at
+// one connection, and with 32 KiB, the differences were within the noise.
 const touchedReadSize = 16 << 10
 
 // readPayload reads the current message's payload as it is on the wire,
