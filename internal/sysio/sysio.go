@@ -1,9 +1,9 @@
-// Package sysio reads and writes non-blocking sockets with bare system
-// calls, for the callbacks of a syscall.RawConn.
+// Package sysio reads and writes sockets with bare system calls that never
+// wait, for the callbacks of a syscall.RawConn.
 //
 // On Linux it makes the calls without telling the Go scheduler, as the
-// runtime's own network poller does: a call on a non-blocking socket never
-// waits, so the scheduler's bookkeeping for a call that might buys
+// runtime's own network poller does: a call that is told not to wait
+// never does, so the scheduler's bookkeeping for a call that might buys
 // nothing, and costs much. The scheduler's monitor takes the processor
 // back from a goroutine that has spent more than one of its ticks (20 µs
 // and up) in a system call, and hands it to another thread to run or to
@@ -19,9 +19,12 @@
 // buffer, tens of microseconds for a small write, about a millisecond for
 // a multi-megabyte one.
 //
-// Elsewhere, and under the race detector, the calls are the syscall
-// package's: those tell the race detector that a write to a descriptor
-// happens before a read of what it wrote, anywhere in the process (a
-// test's client and server in one process, say), which bare calls would
-// not.
+// The calls ask the kernel not to wait (MSG_DONTWAIT), whether or not the
+// socket is non-blocking: something else may have made it blocking (see
+// sysio_linux.go). Under the race detector they are the same calls, and
+// tell the detector what the syscall package's Read and Write would: that
+// a write to a socket happens before a read of what it wrote (race.go).
+// Elsewhere (other Unix systems, and linux/386) they are the syscall
+// package's Read and Write, on a descriptor that must stay non-blocking,
+// as net.Conn's deadlines need it to.
 package sysio

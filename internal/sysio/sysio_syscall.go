@@ -1,4 +1,4 @@
-//go:build (unix && !linux) || (linux && race)
+//go:build (unix && !linux) || (linux && 386)
 
 package sysio
 

@@ -5,6 +5,7 @@ package sysio
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"syscall"
 	"testing"
 )
@@ -109,5 +110,26 @@ func TestWritePeerGone(t *testing.T) {
 	_, err := Write(a, []byte("x"), nil)
 	if !errors.Is(err, syscall.EPIPE) {
 		t.Fatalf("Write to a peer that reads no more: %v, want EPIPE", err)
+	}
+}
+
+// TestHappensBefore checks, under the race detector, that a write to a
+// socket happens before the read of what it wrote: the goroutine that
+// reads may use what the writer set before writing. Without race.go the
+// detector reports a race on x here.
+func TestHappensBefore(t *testing.T) {
+	a, b := socketPair(t)
+	var x int
+	go func() {
+		x = 1
+		if _, err := Write(a, []byte("x"), nil); err != nil {
+			t.Error(err)
+		}
+	}()
+	for len(readAll(t, b)) == 0 {
+		runtime.Gosched()
+	}
+	if x != 1 {
+		t.Fatalf("x = %d after the read, want 1", x)
 	}
 }
