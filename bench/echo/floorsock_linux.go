@@ -82,8 +82,8 @@ func (s *floorSock) writeFD(fd uintptr) bool {
 	return true
 }
 
-// writev writes bufs, none empty, with one writev call made as sysio's,
-// building the vector in *iov.
+// writev writes bufs, none empty, with one bare writev call (as sysio
+// makes its calls), building the vector in *iov.
 func writev(fd uintptr, iov *[]syscall.Iovec, bufs [][]byte) (int, syscall.Errno) {
 	v := (*iov)[:0]
 	for _, b := range bufs {
