@@ -1,4 +1,4 @@
-//go:build race
+//go:build race && linux && !386
 
 package sysio
 
@@ -14,5 +14,5 @@ var ioSync atomic.Uint64
 // released is called before a write.
 func released() { ioSync.Add(1) }
 
-// acquired is called after a read that read something.
+// acquired is called after a read.
 func acquired() { ioSync.Load() }

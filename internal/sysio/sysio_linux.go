@@ -38,7 +38,7 @@ func Read(fd uintptr, p []byte) (int, error) {
 	}
 }
 
-// Write writes a and then b to the socket fd with one system call (send,
+// Write writes a and then b to the socket fd with one system call (sendto,
 // or sendmsg for both). It returns how many bytes it wrote, or
 // syscall.EAGAIN when the socket's buffer is full.
 func Write(fd uintptr, a, b []byte) (int, error) {
