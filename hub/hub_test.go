@@ -18,6 +18,7 @@ import (
 	"github.com/starling-ws/starling"
 	"github.com/starling-ws/starling/hub"
 	"github.com/starling-ws/starling/internal/leakcheck"
+	"github.com/starling-ws/starling/starlingtest"
 )
 
 // TestMain fails the run if goroutines outlive the tests.
@@ -432,6 +433,43 @@ func TestFailedWriteLeavesTheHub(t *testing.T) {
 	sa.CloseNow()
 	publish(t, h, "x", starling.MessageText, "into the void")
 	eventually(t, "the failed connection left the hub", func() bool { return h.Subscribers("x") == 0 })
+}
+
+// TestCloseNotCutByQueuedMessage closes a subscriber's connection while a
+// message is queued for it, as a server shutting down does. The message's
+// write fails (no data after a close frame), and that must not cut the
+// close handshake short: the peer must still get the close frame.
+func TestCloseNotCutByQueuedMessage(t *testing.T) {
+	ctx := context.Background()
+	h := hub.New(nil)
+	for range 20 {
+		client, srv, err := starlingtest.Pipe(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Subscribe(srv, "x"); err != nil {
+			t.Fatal(err)
+		}
+		// The pipe buffers nothing: this write holds the frame lock
+		// until the client reads.
+		publish(t, h, "x", starling.MessageText, "first")
+		time.Sleep(5 * time.Millisecond)
+		closed := make(chan error, 1)
+		go func() { closed <- srv.Close(starling.StatusGoingAway, "shutting down") }()
+		time.Sleep(5 * time.Millisecond) // Close has begun, and waits for the lock
+		publish(t, h, "x", starling.MessageText, "second")
+		for err == nil {
+			_, _, err = client.Read(ctx)
+		}
+		if got := starling.CloseStatus(err); got != starling.StatusGoingAway {
+			t.Fatalf("the client's reads ended with %v (status %d), want the close frame's 1001", err, got)
+		}
+		if err := <-closed; err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		h.Leave(srv)
+		client.CloseNow()
+	}
 }
 
 func TestPublishRefusesBadMessages(t *testing.T) {

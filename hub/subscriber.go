@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/starling-ws/starling"
@@ -81,14 +82,19 @@ func (s *subscriber) pop() *starling.PreparedMessage {
 }
 
 // drain writes the queued messages until the queue is empty. A connection
-// whose write fails has failed: it leaves the hub.
+// whose write fails leaves the hub: it has failed, or it is closing.
 func (s *subscriber) drain() {
 	for pm := s.pop(); pm != nil; pm = s.pop() {
 		// The Conn's write timeout bounds a write to a peer that stopped
 		// reading.
 		if err := s.c.WritePrepared(context.Background(), pm); err != nil {
 			s.stop()
-			_ = s.c.CloseNow()
+			// ErrClosed may mean a close handshake is under way (a
+			// server shutting down, say): cutting the connection now
+			// would cut off its close frame.
+			if !errors.Is(err, starling.ErrClosed) {
+				_ = s.c.CloseNow()
+			}
 			s.h.forget(s)
 			return
 		}

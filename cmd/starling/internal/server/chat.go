@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -93,7 +94,12 @@ func (m *member) writeLoop() {
 			continue
 		}
 		if err := m.conn.Write(ctx, starling.MessageText, p); err != nil {
-			_ = m.conn.CloseNow()
+			// ErrClosed: the connection is closing or closed. A close
+			// handshake may be under way (the server shutting down):
+			// cutting the connection now would cut off its close frame.
+			if !errors.Is(err, starling.ErrClosed) {
+				_ = m.conn.CloseNow()
+			}
 			for range m.out {
 			}
 			return

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/starlingtest"
 )
 
 func startTestServer(t *testing.T) string {
@@ -153,5 +154,42 @@ func TestTickerMovesPrices(t *testing.T) {
 				t.Errorf("%s moved from %v to %v, more than 1%%", s.name, prices[i-1], prices[i])
 			}
 		}
+	}
+}
+
+// TestCloseNotCutByQueuedEvent closes a member's connection while an event
+// is queued for it, as a shutdown does when one member's leaving is
+// announced to another. The event's write fails (no data after a close
+// frame), and that must not cut the close handshake short: the peer must
+// still see 1001. (It did not: the failed write closed the connection, and
+// under load a browser saw 1006.)
+func TestCloseNotCutByQueuedEvent(t *testing.T) {
+	ctx := context.Background()
+	for range 20 {
+		client, srv, err := starlingtest.Pipe(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &member{conn: srv, out: make(chan []byte, 2)}
+		go m.writeLoop()
+		// The pipe buffers nothing: this write holds the frame lock
+		// until the client reads.
+		m.out <- []byte(`{"type":"message"}`)
+		time.Sleep(5 * time.Millisecond) // the write has begun
+		closed := make(chan error, 1)
+		go func() { closed <- srv.Close(starling.StatusGoingAway, "shutting down") }()
+		time.Sleep(5 * time.Millisecond) // Close has begun, and waits for the lock
+		m.out <- []byte(`{"type":"leave"}`)
+		for err == nil {
+			_, _, err = client.Read(ctx)
+		}
+		if got := starling.CloseStatus(err); got != starling.StatusGoingAway {
+			t.Fatalf("the client's reads ended with %v (status %d), want the close frame's 1001", err, got)
+		}
+		close(m.out)
+		if err := <-closed; err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		client.CloseNow()
 	}
 }
