@@ -118,6 +118,7 @@ func TestReconnect(t *testing.T) {
 		calls = map[string]int{}
 		fails = map[string]error{}
 	)
+	written := make(chan string, 16) // the writes whose done has run
 	done := func(s string) func(error) {
 		return func(err error) {
 			mu.Lock()
@@ -126,6 +127,7 @@ func TestReconnect(t *testing.T) {
 			if err != nil {
 				fails[s] = err
 			}
+			written <- s
 		}
 	}
 	policy := &client.ReconnectPolicy{
@@ -175,6 +177,11 @@ func TestReconnect(t *testing.T) {
 	}
 	if attempt < 3 {
 		t.Errorf("reconnected after %d attempts; the server was down for longer than two delays", attempt-1)
+	}
+	// Writes made while OnReconnect runs go first, whoever makes them:
+	// write "last" only once the kept writes are out, after the hook.
+	for s := ""; s != kept[len(kept)-1]; {
+		s = recv(t, written)
 	}
 	must(t, cl.WriteString("last", done("last")))
 	got := recv(t, second)
