@@ -174,6 +174,10 @@ func (s *browserSocket) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
+// resumesAfterDeadline marks the socket as one whose reads go on after a
+// deadline cut one short (interrupt.go): a deadline takes nothing from s.in.
+func (s *browserSocket) resumesAfterDeadline() {}
+
 // SetWriteDeadline does nothing: the browser queues what is sent, so a
 // write never waits.
 func (s *browserSocket) SetWriteDeadline(time.Time) error { return nil }

@@ -212,12 +212,20 @@ func (b *readBuffer) fillEmpty() error {
 	b.release()
 	b.r, b.w = 0, 0
 	b.c.readingMore()
-	if err := s.rc.Read(s.waitFn); err != nil {
-		return err
+	for {
+		err := s.rc.Read(s.waitFn)
+		if err == nil {
+			err = s.rerr
+			s.rerr = nil
+			return err
+		}
+		if !b.c.flags.has(flagInterrupted) {
+			return err
+		}
+		if err = b.c.takeInterrupt(err); err != nil {
+			return err
+		}
 	}
-	err := s.rerr
-	s.rerr = nil
-	return err
 }
 
 // rawRead is called by the raw connection with its descriptor: it reads

@@ -96,7 +96,9 @@ const (
 	flagReadAhead         // the reader has input buffered past the message it returned
 	flagBatched           // batch holds frames
 	flagCloseSent
-	flagShutting // shutdown has begun
+	flagShutting    // shutdown has begun
+	flagInterrupted // interruptRead moved the read deadline (interrupt.go)
+	flagStreamRead  // NetConn's read is in progress: it resumes mid-message
 )
 
 func (f *connFlags) has(bit uint32) bool { return f.v.Load()&bit != 0 }

@@ -35,9 +35,12 @@
 //
 // # Contexts and timeouts
 //
-// A context passed to a read or write bounds that call. A frame cannot be
-// resumed once cut short, so a context that ends during a read or write
-// closes the connection. Writes also have a timeout of their own
+// A context passed to a read or write bounds that call. A read whose
+// context ends while it waits for a message returns the context's error
+// and leaves the connection open, so a loop may read with a timeout and
+// do something else when it passes. A frame cannot be resumed once cut
+// short, so a context that ends partway through a message being read, or
+// during a write, closes the connection. Writes also have a timeout of their own
 // (DefaultWriteTimeout), so a peer that stops reading cannot block writers
 // forever. Close bounds each step of the close handshake.
 //

@@ -2,7 +2,6 @@ package starling
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -12,15 +11,20 @@ import (
 
 // NetConn returns a net.Conn whose Write sends each call as one message of
 // type typ and whose Read returns the payloads of incoming messages as one
-// byte stream, for code that wants a stream (TLS, SSH, a line protocol)
-// tunnelled over WebSocket. Messages of the other type fail the read with
-// 1003 (unsupported data). A normal closure (1000) from the peer reads as
-// io.EOF; Close sends 1000.
+// byte stream, for code that wants a stream (TLS, SSH, HTTP, a line
+// protocol) tunnelled over WebSocket. Messages of the other type fail the
+// read with 1003 (unsupported data). A normal closure (1000) from the peer
+// reads as io.EOF; Close sends 1000.
 //
-// ctx bounds the adapter's life. Because a frame cannot be resumed once a
-// read or write is cut short, a deadline that passes during a Read or Write
-// closes the connection, and the call returns an error for which
-// errors.Is(err, os.ErrDeadlineExceeded) holds.
+// ctx bounds the adapter's life. Deadlines work as on a TCP connection:
+// one that passes, or is moved into the past, cuts short the Reads and
+// Writes in progress, and later ones fail at once, with an error for
+// which errors.Is(err, os.ErrDeadlineExceeded) holds and whose Timeout
+// method reports true. The stream survives a Read cut short: the next
+// Read goes on where it stopped (except inside a compressed message,
+// which cannot resume: the connection is then closed). A Write cut short
+// after its frame began to leave closes the connection, since a frame
+// written halfway cannot be taken back.
 func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
 	return &netConn{ctx: ctx, c: c, typ: typ}
 }
@@ -30,77 +34,59 @@ type netConn struct {
 	c   *Conn
 	typ MessageType
 
-	mu            sync.Mutex // guards the deadlines
-	readDeadline  time.Time
-	writeDeadline time.Time
+	rd, wd deadline
 
-	r   io.Reader // the message being read; used by one reader at a time
-	eof bool
+	readMu sync.Mutex // net.Conn allows concurrent Reads; the stream has one position
+	eof    bool
 }
 
 func (nc *netConn) Read(p []byte) (int, error) {
+	nc.readMu.Lock()
+	defer nc.readMu.Unlock()
 	if nc.eof {
 		return 0, io.EOF
 	}
-	ctx, cancel := nc.opContext(&nc.readDeadline)
-	defer cancel()
-	for {
-		if nc.r == nil {
-			typ, r, err := nc.c.Reader(ctx)
-			if err != nil {
-				return 0, nc.streamError(ctx, err)
-			}
-			if typ != nc.typ {
-				nc.c.fail(protocolError(StatusUnsupportedData, "expected %v messages, got %v", nc.typ, typ))
-				return 0, nc.c.cause()
-			}
-			nc.r = r
-		}
-		n, err := nc.r.Read(p)
-		if err == io.EOF {
-			nc.r = nil
-			if n == 0 {
-				continue
-			}
-			err = nil
-		}
-		if err != nil {
-			return n, nc.streamError(ctx, err)
-		}
-		return n, nil
+	ctx, err := nc.rd.begin(nc.ctx)
+	if err != nil {
+		return 0, nc.timeout("read")
 	}
+	defer nc.rd.end()
+	n, err := nc.c.readStream(ctx, nc.typ, p)
+	if err != nil {
+		return n, nc.streamError("read", ctx, err)
+	}
+	return n, nil
 }
 
 func (nc *netConn) Write(p []byte) (int, error) {
-	ctx, cancel := nc.opContext(&nc.writeDeadline)
-	defer cancel()
+	ctx, err := nc.wd.begin(nc.ctx)
+	if err != nil {
+		return 0, nc.timeout("write")
+	}
+	defer nc.wd.end()
 	if err := nc.c.Write(ctx, nc.typ, p); err != nil {
-		return 0, nc.streamError(ctx, err)
+		return 0, nc.streamError("write", ctx, err)
 	}
 	return len(p), nil
 }
 
-// streamError maps the end of the stream to what net.Conn users expect.
-func (nc *netConn) streamError(ctx context.Context, err error) error {
+// streamError maps the end of the stream and timeouts to what net.Conn
+// users expect.
+func (nc *netConn) streamError(op string, ctx context.Context, err error) error {
 	if CloseStatus(err) == StatusNormalClosure {
-		nc.eof = true
+		nc.eof = op == "read"
 		return io.EOF
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return &net.OpError{Op: "websocket", Net: "websocket", Err: os.ErrDeadlineExceeded}
+	if context.Cause(ctx) == os.ErrDeadlineExceeded {
+		return nc.timeout(op)
 	}
 	return err
 }
 
-// opContext returns a context bounded by the deadline in *d.
-func (nc *netConn) opContext(d *time.Time) (context.Context, context.CancelFunc) {
-	nc.mu.Lock()
-	deadline := *d
-	nc.mu.Unlock()
-	if deadline.IsZero() {
-		return nc.ctx, func() {}
-	}
-	return context.WithDeadline(nc.ctx, deadline)
+// timeout is the error of an operation a deadline cut short, as the net
+// package reports it.
+func (nc *netConn) timeout(op string) error {
+	return &net.OpError{Op: op, Net: "websocket", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.ErrDeadlineExceeded}
 }
 
 func (nc *netConn) Close() error { return nc.c.Close(StatusNormalClosure, "") }
@@ -109,24 +95,117 @@ func (nc *netConn) LocalAddr() net.Addr  { return addrOr(nc.c.LocalAddr()) }
 func (nc *netConn) RemoteAddr() net.Addr { return addrOr(nc.c.RemoteAddr()) }
 
 func (nc *netConn) SetDeadline(t time.Time) error {
-	nc.mu.Lock()
-	nc.readDeadline, nc.writeDeadline = t, t
-	nc.mu.Unlock()
+	nc.rd.set(t)
+	nc.wd.set(t)
 	return nil
 }
 
-func (nc *netConn) SetReadDeadline(t time.Time) error {
-	nc.mu.Lock()
-	nc.readDeadline = t
-	nc.mu.Unlock()
-	return nil
+func (nc *netConn) SetReadDeadline(t time.Time) error  { nc.rd.set(t); return nil }
+func (nc *netConn) SetWriteDeadline(t time.Time) error { nc.wd.set(t); return nil }
+
+// deadline is one direction's deadline, and the context its operations
+// run under, which a timer ends when the deadline passes while one is in
+// progress. The context is kept from one operation to the next until it
+// ends, so operations allocate nothing while no deadline cuts them short.
+type deadline struct {
+	mu      sync.Mutex
+	t       time.Time
+	timer   *time.Timer
+	ctx     context.Context // nil until the first operation
+	cancel  context.CancelCauseFunc
+	pending int // operations in progress
 }
 
-func (nc *netConn) SetWriteDeadline(t time.Time) error {
-	nc.mu.Lock()
-	nc.writeDeadline = t
-	nc.mu.Unlock()
-	return nil
+// begin returns the context for an operation, or an error if the deadline
+// has passed. The caller must call end when the operation is over.
+func (d *deadline) begin(parent context.Context) (context.Context, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.passed() {
+		return nil, os.ErrDeadlineExceeded
+	}
+	if d.ctx == nil || d.ctx.Err() != nil {
+		d.ctx, d.cancel = context.WithCancelCause(parent)
+	}
+	d.pending++
+	return d.ctx, nil
+}
+
+func (d *deadline) end() {
+	d.mu.Lock()
+	d.pending--
+	d.mu.Unlock()
+}
+
+// set moves the deadline to t; the zero time means none.
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.t = t
+	switch {
+	case t.IsZero():
+		if d.timer != nil {
+			d.timer.Stop()
+		}
+	case d.timer == nil:
+		d.timer = time.AfterFunc(time.Until(t), d.expire)
+	default:
+		d.timer.Reset(time.Until(t))
+	}
+}
+
+// expire ends the context of the operations in progress once the
+// deadline has passed (the timer may fire for a deadline since moved).
+func (d *deadline) expire() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pending > 0 && d.passed() {
+		d.cancel(os.ErrDeadlineExceeded)
+	}
+}
+
+// passed reports whether the deadline has passed; d.mu must be held.
+func (d *deadline) passed() bool {
+	return !d.t.IsZero() && !time.Now().Before(d.t)
+}
+
+// readStream reads the payload of the current message into p, moving to
+// the next message once one ends: NetConn's byte stream. Messages must be
+// of type typ. It resumes where an earlier call was cut short, and runs
+// under ctx as Reader's reader does.
+func (c *Conn) readStream(ctx context.Context, typ MessageType, p []byte) (int, error) {
+	if err := c.lockRead(ctx); err != nil {
+		return 0, err
+	}
+	c.flags.set(flagStreamRead, true) // before begin, which asks resumable
+	if err := c.rwatch.begin(c, ctx); err != nil {
+		c.flags.set(flagStreamRead, false)
+		c.readMu.unlock()
+		return 0, err
+	}
+	defer c.endRead()
+	defer c.flags.set(flagStreamRead, false)
+	for {
+		if !c.rs.inMessage {
+			if err := c.awaitFrame(); err != nil {
+				return 0, err
+			}
+			if err := c.nextDataFrame(); err != nil {
+				return 0, err
+			}
+			if c.rs.typ != typ {
+				return 0, c.fail(protocolError(StatusUnsupportedData, "expected %v messages, got %v", typ, c.rs.typ))
+			}
+		}
+		n, err := c.readMessage(p)
+		if err == io.EOF {
+			if n == 0 {
+				continue
+			}
+			err = nil
+		}
+		return n, err
+	}
 }
 
 // websocketAddr stands in when the connection has no network address.

@@ -4,8 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,20 +56,183 @@ func TestNetConnCarriesALineProtocol(t *testing.T) {
 	}
 }
 
+// TestNetConnReadDeadline checks that read deadlines work as on a TCP
+// connection: one that passes fails the Read with a timeout, one moved into
+// the past from another goroutine cuts short the Read in progress, and the
+// stream goes on once the deadline is cleared.
 func TestNetConnReadDeadline(t *testing.T) {
 	checkGoroutines(t)
+	send := make(chan string)
 	url := serve(t, nil, func(c *starling.Conn) {
-		c.Read(context.Background()) // never sends; returns when the client goes
+		defer c.CloseNow()
+		for msg := range send {
+			c.Write(context.Background(), starling.MessageBinary, []byte(msg))
+		}
 	})
 	c, _, err := starling.Dial(context.Background(), url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	nc := starling.NetConn(context.Background(), c, starling.MessageBinary)
+	defer nc.Close()
+	defer close(send) // first: the handler does not read, so would not answer Close
+	buf := make([]byte, 64)
+
 	nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	_, err = nc.Read(make([]byte, 1))
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("read past the deadline: %v", err)
+	_, err = nc.Read(buf)
+	checkTimeout(t, "read past the deadline", err)
+
+	nc.SetReadDeadline(time.Time{})
+	time.AfterFunc(50*time.Millisecond, func() { nc.SetReadDeadline(time.Now()) })
+	_, err = bounded(t, 5*time.Second, func() (int, error) { return nc.Read(buf) })
+	checkTimeout(t, "read whose deadline moved into the past", err)
+
+	nc.SetReadDeadline(time.Time{})
+	send <- "still open"
+	n, err := nc.Read(buf)
+	if err != nil || string(buf[:n]) != "still open" {
+		t.Fatalf("read after the timeouts = %q, %v", buf[:n], err)
+	}
+}
+
+// TestNetConnWriteDeadline checks that a write deadline moved into the
+// past cuts short a Write waiting for a peer that does not read.
+func TestNetConnWriteDeadline(t *testing.T) {
+	checkGoroutines(t)
+	done := make(chan struct{})
+	url := serve(t, nil, func(c *starling.Conn) {
+		defer c.CloseNow()
+		<-done // reads nothing
+	})
+	c, _, err := starling.Dial(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer close(done)
+	defer c.CloseNow()
+	nc := starling.NetConn(context.Background(), c, starling.MessageBinary)
+	time.AfterFunc(200*time.Millisecond, func() { nc.SetWriteDeadline(time.Now()) })
+	_, err = bounded(t, 10*time.Second, func() (int, error) {
+		chunk := make([]byte, 64<<10)
+		for {
+			if _, err := nc.Write(chunk); err != nil {
+				return 0, err
+			}
+		}
+	})
+	checkTimeout(t, "write whose deadline moved into the past", err)
+	_, err = nc.Write([]byte("x"))
+	checkTimeout(t, "write past the deadline", err)
+}
+
+// TestNetConnServesHTTP runs an HTTP/1.1 server over a NetConn and shuts it
+// down. net/http reads ahead while a handler runs and, when the handler
+// returns, cuts that read short by moving the read deadline into the past;
+// if the read did not end, Shutdown would wait for the connection forever.
+func TestNetConnServesHTTP(t *testing.T) {
+	checkGoroutines(t)
+	httpSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s", r.URL.Path)
+	})}
+	served := make(chan error, 1)
+	url := serve(t, nil, func(c *starling.Conn) {
+		served <- httpSrv.Serve(&oneConnListener{conn: starling.NetConn(context.Background(), c, starling.MessageBinary)})
+	})
+	c, _, err := starling.Dial(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	nc := starling.NetConn(context.Background(), c, starling.MessageBinary)
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(context.Context, string, string) (net.Conn, error) { return nc, nil },
+	}}
+	defer client.CloseIdleConnections()
+	for _, path := range []string{"/one", "/two"} { // the second on the same connection
+		resp, err := client.Get("http://starling" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(body) != "hello "+path {
+			t.Fatalf("GET %s = %q, %v", path, body, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-served; err != http.ErrServerClosed {
+		t.Fatalf("Serve = %v", err)
+	}
+}
+
+// oneConnListener is a net.Listener that accepts conn once, then waits
+// until it is closed.
+type oneConnListener struct {
+	conn   net.Conn
+	once   sync.Once
+	closed chan struct{}
+	mu     sync.Mutex
+}
+
+func (l *oneConnListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	if l.closed == nil {
+		l.closed = make(chan struct{})
+	}
+	c, closed := l.conn, l.closed
+	l.conn = nil
+	l.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	<-closed
+	return nil, net.ErrClosed
+}
+
+func (l *oneConnListener) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed == nil {
+		l.closed = make(chan struct{})
+	}
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *oneConnListener) Addr() net.Addr { return &net.TCPAddr{} }
+
+// checkTimeout fails the test unless err is a deadline's timeout, as the
+// net package reports it.
+func checkTimeout(t *testing.T, what string, err error) {
+	t.Helper()
+	var ne net.Error
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("%s: %v (%T), want a timeout with os.ErrDeadlineExceeded", what, err, err)
+	}
+}
+
+// bounded runs f and fails the test if it has not returned after d.
+func bounded(t *testing.T, d time.Duration, f func() (int, error)) (int, error) {
+	t.Helper()
+	type result struct {
+		n   int
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		n, err := f()
+		ch <- result{n, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.n, r.err
+	case <-time.After(d):
+		t.Fatalf("still running after %v", d)
+		return 0, nil
 	}
 }
 

@@ -34,8 +34,9 @@ type readState struct {
 // caller's to keep. For messages too large to hold in memory, use Reader;
 // to reuse a buffer from one message to the next, use ReadAppend.
 //
-// If ctx ends during the read the connection is closed, because a frame
-// read halfway cannot be resumed.
+// If ctx ends while Read waits for a message, Read returns ctx's error
+// and the connection stays open. If it ends partway through a message, the
+// connection is closed, because the part read cannot be given back.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	return c.ReadAppend(ctx, nil)
 }
@@ -144,7 +145,9 @@ func (c *Conn) readSlice() (MessageType, []byte, error) {
 // the connection with a *CloseError. A message left unread is discarded by
 // the next call to Reader.
 //
-// If ctx ends during the read the connection is closed.
+// ctx bounds the reads of the message too. If it ends while Reader waits
+// for a message, Reader returns ctx's error and the connection stays open;
+// if it ends partway through the message, the connection is closed.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.beginRead(ctx); err != nil {
 		return 0, nil, err
@@ -324,6 +327,9 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 		rs.pos = frame.Mask(rs.key, rs.pos, p[:n])
 	}
 	if err != nil {
+		if e := c.keptOpen(err); e != nil {
+			return n, e
+		}
 		return n, c.readError(err)
 	}
 	return n, nil
@@ -419,6 +425,9 @@ func (c *Conn) readingMore() {
 // headerError is readError for a read that waited for a frame header, which
 // fails with 1001 when the idle timeout ran out.
 func (c *Conn) headerError(err error) error {
+	if e := c.keptOpen(err); e != nil {
+		return e
+	}
 	if c.x != nil && c.x.idleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded) && !c.isClosed() {
 		return c.fail(protocolError(StatusGoingAway, "idle for %v", c.x.idleTimeout))
 	}
@@ -467,8 +476,13 @@ func (c *Conn) checkHeader(h *frame.Header) error {
 
 // readError turns an error from the underlying reader into the error the
 // caller sees: the connection's end if it was closed here, else an abnormal
-// closure (RFC 6455 section 7.1.5: no close frame means 1006).
+// closure (RFC 6455 section 7.1.5: no close frame means 1006). A read cut
+// short by its context where it cannot resume (see keptOpen) ends the
+// connection with the context's error.
 func (c *Conn) readError(err error) error {
+	if ie, ok := err.(*interruptedError); ok {
+		c.shutdown(ie.err)
+	}
 	if c.isClosed() {
 		return c.cause()
 	}

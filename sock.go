@@ -18,19 +18,27 @@ import (
 // there); on anything else, through the transport's Read and Write.
 // Written bytes count in Stats here, read ones where the reader takes them.
 
-// recv reads into p, which must not be empty.
+// recv reads into p, which must not be empty. A read cut short by its
+// context returns an *interruptedError (interrupt.go).
 func (c *Conn) recv(p []byte) (int, error) {
-	var n int
-	var err error
-	if c.sock != nil {
-		n, err = c.sock.read(p)
-		if err != nil && err != io.EOF {
-			err = c.opError("read", err)
+	for {
+		var n int
+		var err error
+		if c.sock != nil {
+			n, err = c.sock.read(p)
+			if err != nil && err != io.EOF {
+				err = c.opError("read", err)
+			}
+		} else {
+			n, err = c.rwc.Read(p)
 		}
-	} else {
-		n, err = c.rwc.Read(p)
+		if err == nil || !c.flags.has(flagInterrupted) {
+			return n, err
+		}
+		if err = c.takeInterrupt(err); err != nil {
+			return n, err
+		}
 	}
-	return n, err
 }
 
 // send writes b.

@@ -7,7 +7,8 @@ import (
 )
 
 // ctxWatch closes the connection when the context of an operation in
-// progress ends. It registers with each distinct context once and keeps the
+// progress ends, or for reads, interrupts the operation (interrupt.go). It
+// registers with each distinct context once and keeps the
 // registration across calls, so a loop that passes the same context to every
 // Read or Write allocates nothing per call. Operations using one ctxWatch
 // must be serialized; release may be called at any time.
@@ -15,6 +16,11 @@ type ctxWatch struct {
 	ctx context.Context
 	reg atomic.Pointer[watchReg]
 }
+
+// reads reports whether w is c's read side's, whose ending context
+// interrupts the read rather than closing the connection where it can.
+// (Asked rather than kept: a Conn's every byte counts while it idles.)
+func (w *ctxWatch) reads(c *Conn) bool { return w == &c.rwatch }
 
 // watchReg is one registration with one context. Its active flag is its
 // own: a context that ends just after its operation finished must not
@@ -25,8 +31,9 @@ type watchReg struct {
 	active atomic.Bool
 }
 
-// begin marks an operation under ctx as started. It fails, closing the
-// connection, if ctx has already ended.
+// begin marks an operation under ctx as started. It fails if ctx has
+// already ended, closing the connection unless a read can stop there
+// (resumable).
 func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 	if ctx != w.ctx {
 		w.release()
@@ -34,7 +41,7 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 		if ctx.Done() != nil {
 			r := new(watchReg)
 			r.stop = context.AfterFunc(ctx, func() {
-				if r.active.Load() {
+				if r.active.Load() && !(w.reads(c) && c.interruptRead()) {
 					c.shutdown(fmt.Errorf("starling: %w", context.Cause(ctx)))
 				}
 			})
@@ -47,7 +54,9 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 	if ctx.Err() != nil {
 		w.end(c)
 		err := fmt.Errorf("starling: %w", context.Cause(ctx))
-		c.shutdown(err)
+		if !(w.reads(c) && c.resumable()) {
+			c.shutdown(err)
+		}
 		return err
 	}
 	return nil

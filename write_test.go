@@ -291,22 +291,96 @@ func TestConcurrentRead(t *testing.T) {
 	})
 }
 
-// TestReadContextCancel checks that a Read whose context ends closes the
-// connection, since a frame read halfway cannot be resumed.
-func TestReadContextCancel(t *testing.T) {
+// TestReadContextEndsBetweenMessages checks that a read whose context ends
+// while it waits for a message returns the context's error and leaves the
+// connection open: the next read gets the next message, and writes work.
+// It covers a context that ends during the wait, one canceled from
+// another goroutine, and one that had ended before the call.
+func TestReadContextEndsBetweenMessages(t *testing.T) {
 	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
 		c, p := newPair(t, r, tr)
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		_, _, err := c.Read(ctx)
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Read = %v, want context.DeadlineExceeded in the chain", err)
+		canceled, cancel := context.WithCancel(context.Background())
+		cancel()
+		contexts := []struct {
+			name string
+			ctx  func() (context.Context, context.CancelFunc)
+			want error
+		}{
+			{"deadline", func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 50*time.Millisecond)
+			}, context.DeadlineExceeded},
+			{"cancel", func() (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(50*time.Millisecond, cancel)
+				return ctx, cancel
+			}, context.Canceled},
+			{"ended before", func() (context.Context, context.CancelFunc) { return canceled, func() {} }, context.Canceled},
 		}
-		p.expectEOF()
-		if err := c.Write(dialCtx(t), MessageText, []byte("x")); err == nil {
-			t.Fatal("Write succeeded on a connection whose Read was canceled")
+		for i, x := range contexts {
+			ctx, cancel := x.ctx()
+			_, _, err := c.Read(ctx)
+			cancel()
+			if !errors.Is(err, x.want) {
+				t.Fatalf("%s: Read = %v, want %v in the chain", x.name, err, x.want)
+			}
+			msg := fmt.Sprintf("message %d", i)
+			go p.send(rawFrame{fin: true, op: 0x1, payload: []byte(msg)}) // net.Pipe waits for the reader
+			if _, got, err := c.Read(dialCtx(t)); err != nil || string(got) != msg {
+				t.Fatalf("%s: next Read = %q, %v; want %q", x.name, got, err, msg)
+			}
+			if err := c.Write(dialCtx(t), MessageText, []byte(msg)); err != nil {
+				t.Fatalf("%s: Write: %v", x.name, err)
+			}
+			if f, err := p.next(); err != nil || string(f.payload) != msg {
+				t.Fatalf("%s: peer got %q, %v", x.name, f.payload, err)
+			}
 		}
 	})
+}
+
+// TestReadContextEndsMidMessage checks that a read whose context ends
+// partway through a message closes the connection, since the part read
+// cannot be given back: within a frame's payload and between two
+// fragments, with Read and with Reader's reader.
+func TestReadContextEndsMidMessage(t *testing.T) {
+	key := [4]byte{1, 2, 3, 4}
+	cuts := map[string]func(mask bool) []byte{
+		"payload": func(mask bool) []byte {
+			b := encodeFrame(rawFrame{fin: true, op: 0x2, payload: make([]byte, 100)}, mask, key)
+			return b[:len(b)-50]
+		},
+		"fragments": func(mask bool) []byte {
+			return encodeFrame(rawFrame{op: 0x2, payload: make([]byte, 100)}, mask, key)
+		},
+	}
+	for name, cut := range cuts {
+		for _, reader := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/reader=%v", name, reader), func(t *testing.T) {
+				forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+					c, p := newPair(t, r, tr)
+					go p.write(cut(p.mask)) // net.Pipe waits for the reader
+					ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+					defer cancel()
+					var err error
+					if reader {
+						var rd io.Reader
+						if _, rd, err = c.Reader(ctx); err == nil {
+							_, err = io.ReadAll(rd)
+						}
+					} else {
+						_, _, err = c.Read(ctx)
+					}
+					if !errors.Is(err, context.DeadlineExceeded) {
+						t.Fatalf("read = %v, want context.DeadlineExceeded in the chain", err)
+					}
+					p.expectEOF()
+					if err := c.Write(dialCtx(t), MessageText, []byte("x")); err == nil {
+						t.Fatal("Write succeeded on a connection closed mid-message")
+					}
+				})
+			})
+		}
+	}
 }
 
 // TestEndedContextsLeaveConnOpen checks that contexts that end after their

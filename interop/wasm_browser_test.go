@@ -38,7 +38,7 @@ window.starlingRun = base => new Promise((resolve, reject) => {
 // (internal/wasmpeer) and runs it in Chromium, where it dials through the
 // browser's own WebSocket: messages of both types and 1 MiB, a streamed
 // message, Ping, close codes both ways, the read limit, a refused
-// handshake, and a cancelled read.
+// handshake, and a read cancelled while it waits, which leaves the connection open.
 func TestWasmClientInBrowser(t *testing.T) {
 	dir := t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "peer.wasm"), "./internal/wasmpeer")
