@@ -33,10 +33,14 @@ const (
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, batchSize); return &b }}
 
 // batch is the frames gathered and not yet written. It is made on the first
-// batched frame and guarded by frameMu.
+// batched frame, or the first a write deadline cuts short, and guarded by
+// frameMu.
 type batch struct {
 	buf   *[]byte // from batchBuffers while frames are gathered
 	timer *time.Timer
+	// unsent is the rest of a frame NetConn's write deadline cut short,
+	// which sendv sends before anything else (interrupt.go).
+	unsent []byte
 }
 
 // batchFrame gathers a frame, or writes the gathered frames before or with

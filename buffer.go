@@ -219,10 +219,10 @@ func (b *readBuffer) fillEmpty() error {
 			s.rerr = nil
 			return err
 		}
-		if !b.c.flags.has(flagInterrupted) {
+		if !b.c.flags.has(flagReadInterrupted) {
 			return err
 		}
-		if err = b.c.takeInterrupt(err); err != nil {
+		if err = b.c.takeReadInterrupt(err); err != nil {
 			return err
 		}
 	}

@@ -96,9 +96,11 @@ const (
 	flagReadAhead         // the reader has input buffered past the message it returned
 	flagBatched           // batch holds frames
 	flagCloseSent
-	flagShutting    // shutdown has begun
-	flagInterrupted // interruptRead moved the read deadline (interrupt.go)
-	flagStreamRead  // NetConn's read is in progress: it resumes mid-message
+	flagShutting         // shutdown has begun
+	flagReadInterrupted  // the read deadline was moved to cut a read short (interrupt.go)
+	flagWriteInterrupted // the same for a write
+	flagStreamRead       // NetConn's read is in progress: it resumes mid-message
+	flagStreamWrite      // NetConn's write is in progress: a frame cut short is finished later
 )
 
 func (f *connFlags) has(bit uint32) bool { return f.v.Load()&bit != 0 }

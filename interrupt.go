@@ -2,6 +2,7 @@ package starling
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -9,40 +10,67 @@ import (
 	"time"
 )
 
-// Interrupted reads. A read whose context ends while it waits for input
-// is cut short by moving the transport's read deadline into the past, not
-// by closing the connection: no byte is lost, and when the read was
-// waiting for a message to start, the connection stays open for the next
-// one. Only a read cut short partway through a message closes it, since
-// the part already read cannot be given back; the stream NetConn reads is
-// the exception (it resumes where it stopped, see resumable).
+// Interrupted reads and writes. A read whose context ends while it waits
+// for input is cut short by moving the transport's read deadline into the
+// past, not by closing the connection: no byte is lost, and when the read
+// was waiting for a message to start, the connection stays open for the
+// next one. Only a read cut short partway through a message closes it,
+// since the part already read cannot be given back; the stream NetConn
+// reads is the exception (it resumes where it stopped, see resumable).
+//
+// Writes are cut short the same way for NetConn alone: the rest of the
+// frame then waits in the connection and leaves before anything else
+// (sendv), so the stream stays whole. Other writes close the connection,
+// since the caller of a message cut short could not know it still leaves.
+//
+// Whoever sets a deadline while an interruption is pending puts it back
+// into the past (setReadDeadline, setWriteDeadline), so the flag and the
+// deadline never disagree for long: the next read or write takes the
+// interruption, and reads or writes again if it was meant for an earlier
+// call whose context has ended since.
 
 // aLongTimeAgo is a deadline that has always passed.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// interruptedError is the error of a read cut short by its context, until
-// the reader decides whether the connection survives it (keptOpen,
-// readError). It wraps the context's error.
-type interruptedError struct{ err error }
+// interruptedError is the error of a read or write cut short by its
+// context, until the reader or writer decides whether the connection
+// survives it (keptOpen, readError, writeFailed). It wraps the context's
+// error.
+type interruptedError struct {
+	err  error
+	kept bool // the write had begun, and its rest will be sent (sendv)
+}
 
 func (e *interruptedError) Error() string { return e.err.Error() }
 func (e *interruptedError) Unwrap() error { return e.err }
 
-// readDeadliner is a transport whose reads go on unharmed after a read
-// deadline cut one short.
-type readDeadliner interface {
-	SetReadDeadline(t time.Time) error
+// interrupt cuts short the operation of w, whose context has ended,
+// reporting false if it must close the connection instead.
+func (c *Conn) interrupt(w *ctxWatch) bool {
+	if w.reads(c) {
+		return c.poke(c.interruptible(), flagReadInterrupted)
+	}
+	return c.flags.has(flagStreamWrite) && c.poke(c.writeInterruptible(), flagWriteInterrupted)
 }
 
-// interruptible returns c's transport as a readDeadliner, or nil if a
-// deadline would harm it: a net.Conn's reads resume, and so do the
-// browser's (browser_js.go); an HTTP/2 stream's deadline ends the stream.
-func (c *Conn) interruptible() readDeadliner {
+// canStop reports whether an operation of w that has not begun can fail
+// for its context without closing the connection.
+func (c *Conn) canStop(w *ctxWatch) bool {
+	if w.reads(c) {
+		return c.resumable()
+	}
+	return c.flags.has(flagStreamWrite)
+}
+
+// interruptible returns c's transport if a read deadline does not harm it:
+// a net.Conn's reads resume, and so do the browser's (browser_js.go); an
+// HTTP/2 stream's deadline ends the stream.
+func (c *Conn) interruptible() deadliner {
 	switch t := c.rwc.(type) {
 	case net.Conn:
 		return t
 	case interface {
-		readDeadliner
+		deadliner
 		resumesAfterDeadline()
 	}:
 		return t
@@ -50,12 +78,23 @@ func (c *Conn) interruptible() readDeadliner {
 	return nil
 }
 
-// interruptRead cuts short the read in progress because its context has
-// ended. It reports false if the transport cannot be interrupted without
-// harm (interruptible).
-func (c *Conn) interruptRead() bool {
-	nc := c.interruptible()
-	if nc == nil {
+// writeInterruptible returns c's transport if a write deadline does not
+// harm it: a net.Conn's, except a TLS connection's, whose state is
+// corrupt once a write has timed out (crypto/tls says so).
+func (c *Conn) writeInterruptible() deadliner {
+	if _, ok := c.rwc.(*tls.Conn); ok {
+		return nil
+	}
+	if nc, ok := c.rwc.(net.Conn); ok {
+		return nc
+	}
+	return nil
+}
+
+// poke sets flag and moves the deadline of its direction into the past. It
+// reports false if d is nil: the transport cannot be interrupted.
+func (c *Conn) poke(d deadliner, flag uint32) bool {
+	if d == nil {
 		return false
 	}
 	c.closeMu.Lock()
@@ -63,36 +102,79 @@ func (c *Conn) interruptRead() bool {
 	if !c.closed.hasFired() {
 		// The flag and the deadline move together, under closeMu, so
 		// that takeInterrupt never sees one without the other.
-		c.flags.set(flagInterrupted, true)
-		_ = nc.SetReadDeadline(aLongTimeAgo)
+		c.flags.set(flag, true)
+		setDeadline(d, flag, aLongTimeAgo)
 	}
 	return true
 }
 
-// takeInterrupt is called with the error of a read from the transport
-// while flagInterrupted is set. If the error is the deadline interruptRead
-// set, it restores the read deadline and returns the read's context's
-// error as an *interruptedError, or nil if that context has not ended
-// (the interruption was meant for an earlier read): the caller then reads
-// again. Any other error is returned as it is.
-func (c *Conn) takeInterrupt(err error) error {
+func setDeadline(d deadliner, flag uint32, t time.Time) {
+	if flag == flagReadInterrupted {
+		_ = d.SetReadDeadline(t)
+	} else {
+		_ = d.SetWriteDeadline(t)
+	}
+}
+
+// setReadDeadline sets the transport's read deadline, keeping a pending
+// interruption's.
+func (c *Conn) setReadDeadline(d deadliner, t time.Time) {
+	_ = d.SetReadDeadline(t)
+	if c.flags.has(flagReadInterrupted) {
+		_ = d.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// setWriteDeadline sets the transport's write deadline, keeping a pending
+// interruption's.
+func (c *Conn) setWriteDeadline(d deadliner, t time.Time) {
+	_ = d.SetWriteDeadline(t)
+	if c.flags.has(flagWriteInterrupted) {
+		_ = d.SetWriteDeadline(aLongTimeAgo)
+	}
+}
+
+// takeInterrupt is called with the error of a read (flag
+// flagReadInterrupted) or write (flagWriteInterrupted) while flag is set.
+// If the error is the deadline poke set, it clears flag, sets deadline
+// (the deadline the direction should have), and returns the context's
+// error of the operation w watches as an *interruptedError, or nil if that
+// context has not ended (the interruption was meant for an earlier
+// operation): the caller then goes on. Any other error is returned as it is.
+func (c *Conn) takeInterrupt(err error, w *ctxWatch, flag uint32, deadline time.Time) error {
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		return err
 	}
 	c.closeMu.Lock()
-	c.flags.set(flagInterrupted, false)
+	c.flags.set(flag, false)
+	setDeadline(c.rwc.(deadliner), flag, deadline) // poked, so a deadliner
+	c.closeMu.Unlock()
+	if ctx := w.ctx; ctx != nil && ctx.Err() != nil {
+		return &interruptedError{err: fmt.Errorf("starling: %w", context.Cause(ctx))}
+	}
+	return nil
+}
+
+// takeReadInterrupt is takeInterrupt for a read: the read deadline goes
+// back to the idle timeout's, if there is one.
+func (c *Conn) takeReadInterrupt(err error) error {
 	deadline := time.Time{}
 	if x := c.x; x != nil && x.idleTimeout > 0 {
 		x.idleArmed = sinceStart()
 		deadline = time.Now().Add(x.idleTimeout)
 	}
-	_ = c.interruptible().SetReadDeadline(deadline)
-	c.closeMu.Unlock()
-	ctx := c.rwatch.ctx
-	if ctx == nil || ctx.Err() == nil {
-		return nil
+	return c.takeInterrupt(err, &c.rwatch, flagReadInterrupted, deadline)
+}
+
+// takeWriteInterrupt is takeInterrupt for a write, under frameMu: the
+// write deadline goes back to the write timeout's, which arms again when
+// a write has to wait (sendSock, armWriteDeadline).
+func (c *Conn) takeWriteInterrupt(err error) error {
+	if s := c.sock; s != nil {
+		s.armed = false
 	}
-	return &interruptedError{fmt.Errorf("starling: %w", context.Cause(ctx))}
+	c.writeArmed = 0
+	return c.takeInterrupt(err, &c.wwatch, flagWriteInterrupted, time.Time{})
 }
 
 // resumable reports whether a read that stops here, with nothing

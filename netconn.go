@@ -6,15 +6,17 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
-// NetConn returns a net.Conn whose Write sends each call as one message of
-// type typ and whose Read returns the payloads of incoming messages as one
+// NetConn returns a net.Conn whose Write sends what it is given as
+// messages of type typ and whose Read returns the payloads of incoming messages as one
 // byte stream, for code that wants a stream (TLS, SSH, HTTP, a line
 // protocol) tunnelled over WebSocket. Messages of the other type fail the
 // read with 1003 (unsupported data). A normal closure (1000) from the peer
-// reads as io.EOF; Close sends 1000.
+// reads as io.EOF; Close starts a close handshake with 1000.
 //
 // ctx bounds the adapter's life. Deadlines work as on a TCP connection:
 // one that passes, or is moved into the past, cuts short the Reads and
@@ -22,9 +24,14 @@ import (
 // which errors.Is(err, os.ErrDeadlineExceeded) holds and whose Timeout
 // method reports true. The stream survives a Read cut short: the next
 // Read goes on where it stopped (except inside a compressed message,
-// which cannot resume: the connection is then closed). A Write cut short
-// after its frame began to leave closes the connection, since a frame
-// written halfway cannot be taken back.
+// which cannot resume: the connection is then closed). So does the stream
+// survive a Write cut short: a message whose frame had begun to leave is
+// counted as written, and its rest leaves before anything else. Write
+// sends messages of at most 128 KiB, so a Write cut short has sent a
+// prefix of p, as on TCP. Over TLS, or when the message is compressed, a
+// Write cut short after its frame began to leave closes the connection
+// instead: crypto/tls cannot write again after a write timed out, and a
+// compressed message leaves in parts.
 func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
 	return &netConn{ctx: ctx, c: c, typ: typ}
 }
@@ -38,6 +45,7 @@ type netConn struct {
 
 	readMu sync.Mutex // net.Conn allows concurrent Reads; the stream has one position
 	eof    bool
+	closed atomic.Bool
 }
 
 func (nc *netConn) Read(p []byte) (int, error) {
@@ -58,21 +66,42 @@ func (nc *netConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// streamMessageSize bounds the messages Write sends, so that each leaves
+// in one write call, which a deadline can cut short and sendv finish later
+// (the client's masking buffer holds 256 KiB).
+const streamMessageSize = 128 << 10
+
 func (nc *netConn) Write(p []byte) (int, error) {
 	ctx, err := nc.wd.begin(nc.ctx)
 	if err != nil {
 		return 0, nc.timeout("write")
 	}
 	defer nc.wd.end()
-	if err := nc.c.Write(ctx, nc.typ, p); err != nil {
-		return 0, nc.streamError("write", ctx, err)
+	n := 0
+	for {
+		end := min(len(p), n+streamMessageSize)
+		for nc.typ == MessageText && end < len(p) && end > n && !utf8.RuneStart(p[end]) {
+			end-- // each message must be valid UTF-8 on its own
+		}
+		err := nc.c.write(ctx, nc.typ, p[n:end], true)
+		if ie, ok := err.(*interruptedError); err == nil || ok && ie.kept {
+			n = end // sent, or to be sent before anything else
+		}
+		if err != nil {
+			return n, nc.streamError("write", ctx, err)
+		}
+		if n == len(p) {
+			return n, nil
+		}
 	}
-	return len(p), nil
 }
 
 // streamError maps the end of the stream and timeouts to what net.Conn
 // users expect.
 func (nc *netConn) streamError(op string, ctx context.Context, err error) error {
+	if ie, ok := err.(*interruptedError); ok {
+		err = ie.err
+	}
 	if CloseStatus(err) == StatusNormalClosure {
 		nc.eof = op == "read"
 		return io.EOF
@@ -89,7 +118,19 @@ func (nc *netConn) timeout(op string) error {
 	return &net.OpError{Op: op, Net: "websocket", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.ErrDeadlineExceeded}
 }
 
-func (nc *netConn) Close() error { return nc.c.Close(StatusNormalClosure, "") }
+// Close starts the close handshake (1000) and returns: as a TCP
+// connection's Close, it does not wait for the peer. Reads and Writes in
+// progress end with the handshake, within Close's timeouts. Only a second
+// Close fails, even if the peer closed first.
+func (nc *netConn) Close() error {
+	if nc.closed.Swap(true) {
+		return net.ErrClosed
+	}
+	if !nc.c.isClosed() {
+		go nc.c.Close(StatusNormalClosure, "")
+	}
+	return nil
+}
 
 func (nc *netConn) LocalAddr() net.Addr  { return addrOr(nc.c.LocalAddr()) }
 func (nc *netConn) RemoteAddr() net.Addr { return addrOr(nc.c.RemoteAddr()) }

@@ -2,6 +2,7 @@ package starling_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -96,33 +97,64 @@ func TestNetConnReadDeadline(t *testing.T) {
 }
 
 // TestNetConnWriteDeadline checks that a write deadline moved into the
-// past cuts short a Write waiting for a peer that does not read.
+// past cuts short a Write waiting for a peer that does not read, that
+// later Writes fail at once, and that the stream stays whole: once the
+// peer reads, it gets exactly the bytes the Writes reported written, in
+// order, and then what is written after the deadline is cleared.
 func TestNetConnWriteDeadline(t *testing.T) {
 	checkGoroutines(t)
-	done := make(chan struct{})
+	startReading := make(chan struct{})
+	received := make(chan []byte, 1)
 	url := serve(t, nil, func(c *starling.Conn) {
-		defer c.CloseNow()
-		<-done // reads nothing
+		nc := starling.NetConn(context.Background(), c, starling.MessageBinary)
+		defer nc.Close()
+		<-startReading
+		var got bytes.Buffer
+		buf := make([]byte, 32<<10)
+		for !bytes.HasSuffix(got.Bytes(), []byte("end")) {
+			n, err := nc.Read(buf)
+			if err != nil {
+				t.Error(err)
+				break
+			}
+			got.Write(buf[:n])
+		}
+		received <- got.Bytes()
 	})
 	c, _, err := starling.Dial(context.Background(), url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer close(done)
-	defer c.CloseNow()
 	nc := starling.NetConn(context.Background(), c, starling.MessageBinary)
+	defer nc.Close()
 	time.AfterFunc(200*time.Millisecond, func() { nc.SetWriteDeadline(time.Now()) })
+	var sent bytes.Buffer
 	_, err = bounded(t, 10*time.Second, func() (int, error) {
-		chunk := make([]byte, 64<<10)
-		for {
-			if _, err := nc.Write(chunk); err != nil {
+		for i := 0; ; i++ {
+			chunk := bytes.Repeat([]byte{byte(i)}, 64<<10)
+			n, err := nc.Write(chunk)
+			sent.Write(chunk[:n])
+			if err != nil {
 				return 0, err
 			}
 		}
 	})
 	checkTimeout(t, "write whose deadline moved into the past", err)
-	_, err = nc.Write([]byte("x"))
+	n, err := nc.Write([]byte("x"))
 	checkTimeout(t, "write past the deadline", err)
+	if n != 0 {
+		t.Fatalf("write past the deadline wrote %d bytes", n)
+	}
+
+	nc.SetWriteDeadline(time.Time{})
+	close(startReading)
+	if _, err := nc.Write([]byte("end")); err != nil {
+		t.Fatalf("write once the deadline is cleared: %v", err)
+	}
+	sent.WriteString("end")
+	if got := <-received; !bytes.Equal(got, sent.Bytes()) {
+		t.Fatalf("the peer read %d bytes; %d were reported written", len(got), sent.Len())
+	}
 }
 
 // TestNetConnServesHTTP runs an HTTP/1.1 server over a NetConn and shuts it

@@ -444,7 +444,7 @@ func (c *Conn) armIdleDeadline() {
 	}
 	if d := c.deadlines(); d != nil {
 		x.idleArmed = sinceStart()
-		_ = d.SetReadDeadline(time.Now().Add(x.idleTimeout))
+		c.setReadDeadline(d, time.Now().Add(x.idleTimeout))
 	}
 }
 

@@ -32,10 +32,10 @@ func (c *Conn) recv(p []byte) (int, error) {
 		} else {
 			n, err = c.rwc.Read(p)
 		}
-		if err == nil || !c.flags.has(flagInterrupted) {
+		if err == nil || !c.flags.has(flagReadInterrupted) {
 			return n, err
 		}
-		if err = c.takeInterrupt(err); err != nil {
+		if err = c.takeReadInterrupt(err); err != nil {
 			return n, err
 		}
 	}
@@ -47,8 +47,55 @@ func (c *Conn) send(b []byte) error {
 }
 
 // sendv writes a and then b, in one system call when it can: a frame's
-// header and a payload that is not copied next to it.
+// header and a payload that is not copied next to it. What an interrupted
+// write left unsent goes first. If this call is interrupted in turn, it
+// returns an *interruptedError, having kept what is left of a and b to go
+// first next time if it began writing them (interrupt.go).
 func (c *Conn) sendv(a, b []byte) error {
+	if c.batch != nil && c.batch.unsent != nil {
+		rest := c.batch.unsent
+		c.batch.unsent = nil
+		if err := c.sendv(rest, nil); err != nil {
+			if ie, ok := err.(*interruptedError); ok {
+				return &interruptedError{err: ie.err} // a and b not begun
+			}
+			return err
+		}
+	}
+	for {
+		n, err := c.sendvOnce(a, b)
+		if err == nil || !c.flags.has(flagWriteInterrupted) {
+			return err
+		}
+		a, b = unwritten(a, b, n)
+		if err = c.takeWriteInterrupt(err); err != nil {
+			if ie, ok := err.(*interruptedError); ok {
+				c.keepUnsent(a, b)
+				ie.kept = true
+			}
+			return err
+		}
+	}
+}
+
+// unwritten returns what is left of a and b once n bytes are written.
+func unwritten(a, b []byte, n int64) ([]byte, []byte) {
+	if n < int64(len(a)) {
+		return a[n:], b
+	}
+	return b[n-int64(len(a)):], nil
+}
+
+// keepUnsent copies a and b to be sent before anything else.
+func (c *Conn) keepUnsent(a, b []byte) {
+	if c.batch == nil {
+		c.batch = new(batch)
+	}
+	c.batch.unsent = append(append(make([]byte, 0, len(a)+len(b)), a...), b...)
+}
+
+// sendvOnce is sendv's write of a and b, which returns how much it wrote.
+func (c *Conn) sendvOnce(a, b []byte) (int64, error) {
 	var n int64
 	var err error
 	switch {
@@ -63,7 +110,7 @@ func (c *Conn) sendv(a, b []byte) error {
 		n, err = bufs.WriteTo(c.rwc)
 	}
 	c.stats.bytesWritten.Add(n)
-	return err
+	return n, err
 }
 
 // sendSock writes a and b to the socket. The write timeout is armed only
@@ -79,7 +126,7 @@ func (c *Conn) sendSock(a, b []byte) (int64, error) {
 	err := s.write(false)
 	if err == nil && len(s.wa) > 0 {
 		if c.writeTimeout > 0 && !s.armed && !s.deadlineSet {
-			_ = c.rwc.(deadliner).SetWriteDeadline(time.Now().Add(c.writeTimeout))
+			c.setWriteDeadline(c.rwc.(deadliner), time.Now().Add(c.writeTimeout))
 			s.armed = true
 		}
 		err = s.write(true)

@@ -17,8 +17,8 @@ type ctxWatch struct {
 	reg atomic.Pointer[watchReg]
 }
 
-// reads reports whether w is c's read side's, whose ending context
-// interrupts the read rather than closing the connection where it can.
+// reads reports whether w is c's read side's rather than its write
+// side's.
 // (Asked rather than kept: a Conn's every byte counts while it idles.)
 func (w *ctxWatch) reads(c *Conn) bool { return w == &c.rwatch }
 
@@ -32,8 +32,8 @@ type watchReg struct {
 }
 
 // begin marks an operation under ctx as started. It fails if ctx has
-// already ended, closing the connection unless a read can stop there
-// (resumable).
+// already ended, closing the connection unless the operation can stop
+// there (canStop).
 func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 	if ctx != w.ctx {
 		w.release()
@@ -41,7 +41,7 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 		if ctx.Done() != nil {
 			r := new(watchReg)
 			r.stop = context.AfterFunc(ctx, func() {
-				if r.active.Load() && !(w.reads(c) && c.interruptRead()) {
+				if r.active.Load() && !c.interrupt(w) {
 					c.shutdown(fmt.Errorf("starling: %w", context.Cause(ctx)))
 				}
 			})
@@ -54,7 +54,7 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 	if ctx.Err() != nil {
 		w.end(c)
 		err := fmt.Errorf("starling: %w", context.Cause(ctx))
-		if !(w.reads(c) && c.resumable()) {
+		if !c.canStop(w) {
 			c.shutdown(err)
 		}
 		return err

@@ -43,6 +43,13 @@ var maskBuffers = sync.Pool{New: func() any { b := make([]byte, frame.MaxHeaderS
 // If ctx ends before the message is written the connection is closed,
 // because a frame written halfway cannot be taken back.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
+	return c.write(ctx, typ, p, false)
+}
+
+// write is Write. With stream (NetConn's writes), a context that ends
+// while an uncompressed frame is partly written leaves its rest to be sent
+// before the next frame, and write returns an *interruptedError.
+func (c *Conn) write(ctx context.Context, typ MessageType, p []byte, stream bool) error {
 	if err := checkType(typ); err != nil {
 		return err
 	}
@@ -65,6 +72,10 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return w.Close()
 	}
 	defer c.msgMu.unlock()
+	if stream {
+		c.flags.set(flagStreamWrite, true)
+		defer c.flags.set(flagStreamWrite, false)
+	}
 	return c.writeFrame(ctx, true, frame.Opcode(typ), false, p)
 }
 
@@ -159,6 +170,9 @@ func (c *Conn) writeFailed(err error) error {
 	if c.isClosed() {
 		return c.cause()
 	}
+	if _, ok := err.(*interruptedError); ok {
+		return err // the rest of the frame leaves later (sendv)
+	}
 	// The connection ends without a close frame: that is 1006 (RFC 6455
 	// section 7.1.5), as when a read finds it gone.
 	err = fmt.Errorf("starling: write: %w: %w", &CloseError{Code: StatusAbnormalClosure}, err)
@@ -175,7 +189,7 @@ func (c *Conn) armWriteDeadline() {
 	}
 	if d := c.deadlines(); d != nil {
 		c.writeArmed = sinceStart()
-		_ = d.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+		c.setWriteDeadline(d, time.Now().Add(c.writeTimeout))
 	}
 }
 
@@ -184,7 +198,7 @@ func (c *Conn) armWriteDeadline() {
 func (c *Conn) disarmWriteDeadline() {
 	if s := c.sock; s != nil && s.armed {
 		s.armed = false
-		_ = c.rwc.(deadliner).SetWriteDeadline(time.Time{})
+		c.setWriteDeadline(c.rwc.(deadliner), time.Time{})
 	}
 }
 
