@@ -108,6 +108,8 @@ func (c *Conn) poke(d deadliner, flag uint32) bool {
 	return true
 }
 
+// setDeadline sets d's read deadline for flagReadInterrupted, its write
+// deadline for flagWriteInterrupted.
 func setDeadline(d deadliner, flag uint32, t time.Time) {
 	if flag == flagReadInterrupted {
 		_ = d.SetReadDeadline(t)

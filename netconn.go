@@ -12,9 +12,9 @@ import (
 )
 
 // NetConn returns a net.Conn whose Write sends what it is given as
-// messages of type typ and whose Read returns the payloads of incoming messages as one
-// byte stream, for code that wants a stream (TLS, SSH, HTTP, a line
-// protocol) tunnelled over WebSocket. Messages of the other type fail the
+// messages of type typ and whose Read returns the payloads of incoming
+// messages as one byte stream, for code that wants a stream (TLS, SSH,
+// HTTP, a line protocol) tunnelled over WebSocket. Messages of the other type fail the
 // read with 1003 (unsupported data). A normal closure (1000) from the peer
 // reads as io.EOF; Close starts a close handshake with 1000.
 //
