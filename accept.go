@@ -167,6 +167,16 @@ func acceptHijacked(w http.ResponseWriter, r *http.Request, cfg *connConfig, key
 	return nil
 }
 
+// strippedHint explains a request that is a WebSocket handshake but for its
+// Connection or Upgrade header: what is left of one that passed a proxy not
+// set to forward those two hop-by-hop headers (RFC 9110 section 7.6.1).
+func strippedHint(r *http.Request) string {
+	if r.Header.Get(headerKey) == "" {
+		return ""
+	}
+	return " (the request has a Sec-WebSocket-Key: a proxy on its way may have dropped the hop-by-hop Connection and Upgrade headers, and must be set to forward them)"
+}
+
 // checkRequest applies the rules of RFC 6455 section 4.2.1 and returns the
 // client's key.
 func checkRequest(r *http.Request) (string, error) {
@@ -182,9 +192,9 @@ func checkRequest(r *http.Request) (string, error) {
 	case !r.ProtoAtLeast(1, 1):
 		return refuse(http.StatusBadRequest, "%s cannot carry a WebSocket handshake: HTTP/1.1 or later is required", r.Proto)
 	case !hasToken(r.Header, "Connection", "upgrade"):
-		return refuse(http.StatusBadRequest, "missing Connection: Upgrade")
+		return refuse(http.StatusBadRequest, "missing Connection: Upgrade%s", strippedHint(r))
 	case !hasToken(r.Header, "Upgrade", "websocket"):
-		return refuse(http.StatusBadRequest, "missing Upgrade: websocket")
+		return refuse(http.StatusBadRequest, "missing Upgrade: websocket%s", strippedHint(r))
 	case r.Header.Get(headerVersion) != "13":
 		return refuse(http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version %q: only 13 is supported", r.Header.Get(headerVersion))
 	}

@@ -148,6 +148,7 @@ var refusalCases = []struct {
 	{"4.2.1", "no Connection", handshakeRequest("GET / HTTP/1.1", "Connection:"), 400, "missing Connection: Upgrade", [2]string{}},
 	{"4.2.1", "Connection keep-alive only", handshakeRequest("GET / HTTP/1.1", "Connection: keep-alive"), 400, "missing Connection: Upgrade", [2]string{}},
 	{"4.2.1", "Connection upgraded (not a token)", handshakeRequest("GET / HTTP/1.1", "Connection: upgraded"), 400, "missing Connection: Upgrade", [2]string{}},
+	{"4.2.1", "Connection and Upgrade dropped by a proxy", handshakeRequest("GET / HTTP/1.1", "Connection: keep-alive", "Upgrade:"), 400, "a proxy on its way may have dropped the hop-by-hop Connection and Upgrade headers", [2]string{}},
 	{"4.2.1", "no key", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key:"), 400, "want exactly one Sec-WebSocket-Key, got 0", [2]string{}},
 	{"4.2.1", "key not base64", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: not base64!!!!!!!!!!!!"), 400, "is not 16 bytes in base64", [2]string{}},
 	{"4.2.1", "key of 15 bytes", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA"), 400, "is not 16 bytes in base64", [2]string{}},
@@ -171,6 +172,30 @@ func TestAcceptRefusals(t *testing.T) {
 				t.Errorf("Accept returned (%v, %v), want an ErrBadHandshake naming %q", r.c, r.err, tt.reason)
 			}
 		})
+	}
+}
+
+// TestAcceptBlamesStrippingProxy checks that a handshake missing only its
+// hop-by-hop Connection and Upgrade headers, as a proxy not set to forward
+// them leaves it, is refused with a hint at the proxy, and that a plain GET
+// is not.
+func TestAcceptBlamesStrippingProxy(t *testing.T) {
+	const hint = "a proxy on its way may have dropped"
+	for _, tt := range []struct {
+		name    string
+		headers http.Header
+		hint    bool
+	}{
+		{"stripped handshake", http.Header{"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}, "Sec-Websocket-Version": {"13"}}, true},
+		{"Upgrade alone stripped", http.Header{"Connection": {"Upgrade"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}}, true},
+		{"plain GET", http.Header{"Accept": {"text/html"}}, false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header = tt.headers
+		_, err := checkRequest(r)
+		if err == nil || strings.Contains(err.Error(), hint) != tt.hint {
+			t.Errorf("%s: %v; want the hint: %v", tt.name, err, tt.hint)
+		}
 	}
 }
 
