@@ -153,6 +153,11 @@ func acceptHijacked(w http.ResponseWriter, r *http.Request, cfg *connConfig, key
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		http.Error(w, "websocket upgrade not supported", http.StatusInternalServerError)
+		if errors.Is(err, http.ErrNotSupported) {
+			// Most often a middleware's wrapper that hides the server's
+			// ResponseWriter.
+			return fmt.Errorf("starling: cannot take over the connection: the ResponseWriter, a %T, is no http.Hijacker and has no Unwrap() http.ResponseWriter method leading to one: %w", w, err)
+		}
 		return fmt.Errorf("starling: cannot take over the connection: %w", err)
 	}
 	// Hijacked connections may keep the server's deadlines; replace them

@@ -175,6 +175,53 @@ func TestAcceptRefusals(t *testing.T) {
 	}
 }
 
+// TestAcceptThroughMiddleware checks that Accept takes over the connection
+// through a middleware's ResponseWriter wrapper that unwraps (as
+// http.ResponseController does), and that a wrapper that hides the
+// original fails with 500 and an error naming the wrapper's type.
+func TestAcceptThroughMiddleware(t *testing.T) {
+	for _, unwraps := range []bool{true, false} {
+		results := make(chan error, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var ww http.ResponseWriter = &hidingWriter{w}
+			if unwraps {
+				ww = &unwrappingWriter{hidingWriter{w}}
+			}
+			c, err := Accept(ww, r, nil)
+			if err == nil {
+				c.CloseNow()
+			}
+			results <- err
+		}))
+		c, resp, err := Dial(dialCtx(t), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+		acceptErr := receive(t, results, "Accept")
+		srv.Close()
+		if unwraps {
+			if err != nil || acceptErr != nil {
+				t.Fatalf("through an unwrapping wrapper: Dial %v, Accept %v", err, acceptErr)
+			}
+			c.CloseNow()
+			continue
+		}
+		if err == nil || resp == nil || resp.StatusCode != http.StatusInternalServerError {
+			t.Fatalf("through a hiding wrapper: Dial = %v, %v; want a 500", resp, err)
+		}
+		if acceptErr == nil || !strings.Contains(acceptErr.Error(), "*starling.hidingWriter") || !strings.Contains(acceptErr.Error(), "Unwrap") {
+			t.Fatalf("Accept error %v does not name the wrapper and Unwrap", acceptErr)
+		}
+	}
+}
+
+// hidingWriter is a middleware's ResponseWriter wrapper that hides the
+// server's (an embedded interface promotes only its own methods);
+// unwrappingWriter is one that unwraps to it.
+type (
+	hidingWriter     struct{ http.ResponseWriter }
+	unwrappingWriter struct{ hidingWriter }
+)
+
+func (w *unwrappingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // TestAcceptBlamesStrippingProxy checks that a handshake missing only its
 // hop-by-hop Connection and Upgrade headers, as a proxy not set to forward
 // them leaves it, is refused with a hint at the proxy, and that a plain GET
