@@ -169,14 +169,17 @@ func (c *Conn) takeReadInterrupt(err error) error {
 }
 
 // takeWriteInterrupt is takeInterrupt for a write, under frameMu: the
-// write deadline goes back to the write timeout's, which arms again when
-// a write has to wait (sendSock, armWriteDeadline).
+// write deadline goes back to the write timeout's. On a socket, that is
+// none until a write has to wait (sendSock).
 func (c *Conn) takeWriteInterrupt(err error) error {
+	deadline := time.Time{}
 	if s := c.sock; s != nil {
 		s.armed = false
+	} else if c.writeTimeout > 0 {
+		c.writeArmed = sinceStart()
+		deadline = time.Now().Add(c.writeTimeout)
 	}
-	c.writeArmed = 0
-	return c.takeInterrupt(err, &c.wwatch, flagWriteInterrupted, time.Time{})
+	return c.takeInterrupt(err, &c.wwatch, flagWriteInterrupted, deadline)
 }
 
 // resumable reports whether a read that stops here, with nothing

@@ -16,7 +16,8 @@ import (
 // messages as one byte stream, for code that wants a stream (TLS, SSH,
 // HTTP, a line protocol) tunnelled over WebSocket. Messages of the other type fail the
 // read with 1003 (unsupported data). A normal closure (1000) from the peer
-// reads as io.EOF; Close starts a close handshake with 1000.
+// reads as io.EOF; Close starts a close handshake with 1000 and, like a
+// TCP connection's, returns without waiting for the peer.
 //
 // ctx bounds the adapter's life. Deadlines work as on a TCP connection:
 // one that passes, or is moved into the past, cuts short the Reads and
@@ -41,7 +42,7 @@ type netConn struct {
 	c   *Conn
 	typ MessageType
 
-	rd, wd deadline
+	rd, wd netDeadline
 
 	readMu sync.Mutex // net.Conn allows concurrent Reads; the stream has one position
 	eof    bool
@@ -144,11 +145,11 @@ func (nc *netConn) SetDeadline(t time.Time) error {
 func (nc *netConn) SetReadDeadline(t time.Time) error  { nc.rd.set(t); return nil }
 func (nc *netConn) SetWriteDeadline(t time.Time) error { nc.wd.set(t); return nil }
 
-// deadline is one direction's deadline, and the context its operations
+// netDeadline is one direction's deadline, and the context its operations
 // run under, which a timer ends when the deadline passes while one is in
 // progress. The context is kept from one operation to the next until it
 // ends, so operations allocate nothing while no deadline cuts them short.
-type deadline struct {
+type netDeadline struct {
 	mu      sync.Mutex
 	t       time.Time
 	timer   *time.Timer
@@ -159,7 +160,7 @@ type deadline struct {
 
 // begin returns the context for an operation, or an error if the deadline
 // has passed. The caller must call end when the operation is over.
-func (d *deadline) begin(parent context.Context) (context.Context, error) {
+func (d *netDeadline) begin(parent context.Context) (context.Context, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.passed() {
@@ -172,14 +173,14 @@ func (d *deadline) begin(parent context.Context) (context.Context, error) {
 	return d.ctx, nil
 }
 
-func (d *deadline) end() {
+func (d *netDeadline) end() {
 	d.mu.Lock()
 	d.pending--
 	d.mu.Unlock()
 }
 
 // set moves the deadline to t; the zero time means none.
-func (d *deadline) set(t time.Time) {
+func (d *netDeadline) set(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.t = t
@@ -197,7 +198,7 @@ func (d *deadline) set(t time.Time) {
 
 // expire ends the context of the operations in progress once the
 // deadline has passed (the timer may fire for a deadline since moved).
-func (d *deadline) expire() {
+func (d *netDeadline) expire() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.pending > 0 && d.passed() {
@@ -206,7 +207,7 @@ func (d *deadline) expire() {
 }
 
 // passed reports whether the deadline has passed; d.mu must be held.
-func (d *deadline) passed() bool {
+func (d *netDeadline) passed() bool {
 	return !d.t.IsZero() && !time.Now().Before(d.t)
 }
 

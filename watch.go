@@ -7,19 +7,18 @@ import (
 )
 
 // ctxWatch closes the connection when the context of an operation in
-// progress ends, or for reads, interrupts the operation (interrupt.go). It
-// registers with each distinct context once and keeps the
-// registration across calls, so a loop that passes the same context to every
-// Read or Write allocates nothing per call. Operations using one ctxWatch
+// progress ends, or interrupts the operation where it can (interrupt.go).
+// It registers with each distinct context once and keeps the registration
+// across calls, so a loop that passes the same context to every Read or
+// Write allocates nothing per call. Operations using one ctxWatch
 // must be serialized; release may be called at any time.
 type ctxWatch struct {
 	ctx context.Context
 	reg atomic.Pointer[watchReg]
 }
 
-// reads reports whether w is c's read side's rather than its write
-// side's.
-// (Asked rather than kept: a Conn's every byte counts while it idles.)
+// reads reports whether w is c's read side's rather than its write side's
+// (asked rather than kept: a Conn's every byte counts while it idles).
 func (w *ctxWatch) reads(c *Conn) bool { return w == &c.rwatch }
 
 // watchReg is one registration with one context. Its active flag is its
