@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/starling-ws/starling"
 )
@@ -84,4 +85,25 @@ func TestDialRejectsMalformedPin(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not-a-pin") {
 		t.Fatalf("err = %v, want one naming the malformed pin", err)
 	}
+}
+
+// TestReadContextEndsOverTLS checks that a read whose context ends while
+// it waits leaves a wss connection usable: a TLS connection's reads, unlike
+// its writes, survive a deadline that cuts one short.
+func TestReadContextEndsOverTLS(t *testing.T) {
+	checkGoroutines(t)
+	srv := newTLSEchoServer(t)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	c, _, err := starling.Dial(context.Background(), "wss"+strings.TrimPrefix(srv.URL, "https"),
+		&starling.DialOptions{TLSConfig: &tls.Config{RootCAs: roots}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.Read(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Read = %v, want context.DeadlineExceeded in the chain", err)
+	}
+	echoOnce(t, c)
 }
