@@ -2,11 +2,13 @@ package starling_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"time"
 
@@ -175,6 +177,67 @@ func ExampleConn_Read() {
 	// Output:
 	// one message, then goodbye
 	// closed with 4001 status 4001: "bye"
+}
+
+// A read whose context ends while it waits for a message leaves the
+// connection open: a loop can wait a while for the peer, do something
+// else, and read again.
+func ExampleConn_Read_timeout() {
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := starling.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+
+	short, cancelShort := context.WithTimeout(ctx, 20*time.Millisecond)
+	_, _, err = c.Read(short) // the echo server says nothing unasked
+	cancelShort()
+	if errors.Is(err, context.DeadlineExceeded) {
+		fmt.Println("nothing yet; asking")
+	}
+	if err := c.Write(ctx, starling.MessageText, []byte("still there?")); err != nil {
+		log.Fatal(err)
+	}
+	_, msg, err := c.Read(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", msg)
+	// Output:
+	// nothing yet; asking
+	// still there?
+}
+
+// NetConn gives a stream over a connection, as a net.Conn whose deadlines
+// behave as TCP's: a Read cut short by one leaves the stream as it was.
+func ExampleNetConn() {
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+	c, _, err := starling.Dial(context.Background(), srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	nc := starling.NetConn(context.Background(), c, starling.MessageBinary)
+	defer nc.Close()
+	buf := make([]byte, 64)
+	nc.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, err := nc.Read(buf); errors.Is(err, os.ErrDeadlineExceeded) {
+		fmt.Println("timed out")
+	}
+	nc.SetReadDeadline(time.Time{})
+	fmt.Fprintf(nc, "hello, stream")
+	n, err := io.ReadAtLeast(nc, buf, len("hello, stream"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", buf[:n])
+	// Output:
+	// timed out
+	// hello, stream
 }
 
 // A loop that handles each message before it reads the next can read with
