@@ -55,8 +55,8 @@ func (nc *netConn) Read(p []byte) (int, error) {
 	if nc.eof {
 		return 0, io.EOF
 	}
-	ctx, err := nc.rd.begin(nc.ctx)
-	if err != nil {
+	ctx, ok := nc.rd.begin(nc.ctx)
+	if !ok {
 		return 0, nc.timeout("read")
 	}
 	defer nc.rd.end()
@@ -73,8 +73,8 @@ func (nc *netConn) Read(p []byte) (int, error) {
 const streamMessageSize = 128 << 10
 
 func (nc *netConn) Write(p []byte) (int, error) {
-	ctx, err := nc.wd.begin(nc.ctx)
-	if err != nil {
+	ctx, ok := nc.wd.begin(nc.ctx)
+	if !ok {
 		return 0, nc.timeout("write")
 	}
 	defer nc.wd.end()
@@ -158,19 +158,20 @@ type netDeadline struct {
 	pending int // operations in progress
 }
 
-// begin returns the context for an operation, or an error if the deadline
-// has passed. The caller must call end when the operation is over.
-func (d *netDeadline) begin(parent context.Context) (context.Context, error) {
+// begin returns the context for an operation, or false if the deadline
+// has passed. After true, the caller must call end when the operation is
+// over.
+func (d *netDeadline) begin(parent context.Context) (context.Context, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.passed() {
-		return nil, os.ErrDeadlineExceeded
+		return nil, false
 	}
 	if d.ctx == nil || d.ctx.Err() != nil {
 		d.ctx, d.cancel = context.WithCancelCause(parent)
 	}
 	d.pending++
-	return d.ctx, nil
+	return d.ctx, true
 }
 
 func (d *netDeadline) end() {

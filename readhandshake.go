@@ -68,7 +68,7 @@ func ReadHandshake(ctx context.Context, nc net.Conn) (*Handshake, error) {
 	if ctx.Done() != nil {
 		// The end of ctx, deadline or not, interrupts through AfterFunc,
 		// so that ctx.Err is set by the time the read fails.
-		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
 		defer stop()
 	}
 
