@@ -169,11 +169,13 @@ func parseWebSocketURL(rawURL string) (*url.URL, error) {
 	default:
 		return nil, fmt.Errorf("starling: invalid URL %q: scheme must be ws or wss", rawURL)
 	}
-	if u.Host == "" {
+	if u.Hostname() == "" {
+		// "ws://:80/" would reach this machine, which is not what it says.
 		return nil, fmt.Errorf("starling: invalid URL %q: no host", rawURL)
 	}
-	if u.Fragment != "" {
-		// RFC 6455 section 3: fragment identifiers are not allowed.
+	if strings.Contains(rawURL, "#") {
+		// RFC 6455 section 3: fragment identifiers are not allowed, not
+		// even empty ones; a '#' that is not one must be escaped (%23).
 		return nil, fmt.Errorf("starling: invalid URL %q: fragments are not allowed", rawURL)
 	}
 	return u, nil

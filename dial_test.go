@@ -320,7 +320,7 @@ func TestDialPipelined(t *testing.T) {
 
 // TestDialURLs checks the URL rules of RFC 6455 section 3.
 func TestDialURLs(t *testing.T) {
-	for _, u := range []string{"ftp://example.com/", "ws:///nohost", "ws://example.com/#frag", "://bad"} {
+	for _, u := range []string{"ftp://example.com/", "ws:///nohost", "ws://example.com/#frag", "ws://example.com/#", "ws://:80/", "://bad"} {
 		if _, _, err := Dial(dialCtx(t), u, nil); err == nil || !strings.Contains(err.Error(), "invalid URL") {
 			t.Errorf("Dial(%q) error %v, want an invalid URL error", u, err)
 		}

@@ -309,3 +309,24 @@ func FuzzReadHandshake(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseWebSocketURL checks the URL rules of RFC 6455 section 3 on any
+// string: a URL Dial accepts is ws or wss, names a host, and has no
+// fragment; one it refuses gets an error that says the URL is invalid.
+func FuzzParseWebSocketURL(f *testing.F) {
+	for _, s := range []string{"ws://example.com/chat?x=1", "https://[::1]:443/", "ws://:80/", "wss://a/#", "ws://a/%23", "WS://A"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := parseWebSocketURL(s)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "starling: invalid URL") {
+				t.Fatalf("parseWebSocketURL(%q): error %q does not say the URL is invalid", s, err)
+			}
+			return
+		}
+		if u.Scheme != "ws" && u.Scheme != "wss" || u.Hostname() == "" || strings.Contains(u.String(), "#") {
+			t.Fatalf("parseWebSocketURL(%q) accepted %q", s, u)
+		}
+	})
+}

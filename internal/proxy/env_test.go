@@ -190,3 +190,42 @@ func TestFromEnvironmentAgreesWithNetHTTP(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNoProxy checks noProxy's rules on any NO_PROXY value and address:
+// loopback is always direct, an entry "*" or naming the host matches, and
+// adding entries never takes a match away.
+func FuzzNoProxy(f *testing.F) {
+	f.Add("example.com, .dot.org,*.star.net,port.io:8443", "a.dot.org:443", "10.0.0.0/8")
+	f.Add("[2001:db8::1]:443,2001:db9::/32", "[2001:db8::1]:443", ":99")
+	f.Add(",,", "localhost:80", "*")
+	f.Fuzz(func(t *testing.T, value, addr, extra string) {
+		got := noProxy(value, addr)
+		for _, v := range []string{value + "," + extra, extra + "," + value} {
+			if got && !noProxy(v, addr) {
+				t.Fatalf("noProxy(%q, %q) matches, but not with %q added", value, addr, extra)
+			}
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return
+		}
+		if !noProxy(value+",*", addr) {
+			t.Fatalf("noProxy(%q, %q) with * added does not match", value, addr)
+		}
+		ip := net.ParseIP(host)
+		if host == "localhost" || ip != nil && ip.IsLoopback() {
+			if !got {
+				t.Fatalf("noProxy(%q, %q) = false for a loopback address", value, addr)
+			}
+		}
+		// Ports are numbers in the addresses FromEnvironment passes.
+		if host != "" && strings.Trim(strings.ToLower(host), "abcdefghijklmnopqrstuvwxyz0123456789.-") == "" &&
+			strings.Trim(port, "0123456789") == "" {
+			for _, entry := range []string{host, strings.ToUpper(host), host + ":" + port} {
+				if !noProxy(entry, addr) {
+					t.Fatalf("noProxy(%q, %q) = false for an entry naming the host", entry, addr)
+				}
+			}
+		}
+	})
+}
