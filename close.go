@@ -170,7 +170,12 @@ func (c *Conn) fail(err error) error {
 				reason = reason[:len(reason)-1]
 			}
 		}
-		if c.sendClose(f.ce.Code, reason) == nil {
+		// A server's HTTP/2 or HTTP/3 stream ends only when its handler
+		// returns, and no reset can take the close frame with it: there,
+		// waiting for the client's end would wait for a client that waits
+		// for the server's (finishClose).
+		_, onStream := c.rwc.(*stream)
+		if c.sendClose(f.ce.Code, reason) == nil && !onStream {
 			// A server closes TCP first (section 7.1.1); a client waits
 			// for it.
 			if cw, ok := c.rwc.(interface{ CloseWrite() error }); ok && !c.client {

@@ -77,10 +77,12 @@ type DialOptions struct {
 	// HTTP/2 connection, with an extended CONNECT (RFC 8441), through this
 	// transport. It must send a request's ":protocol" header as that
 	// pseudo-header: golang.org/x/net/http2's Transport does, Go 1.26's
-	// http.Transport refuses it. The transport then dials, and does TLS
-	// and proxies: TLSConfig, Proxy and NetDialContext do not apply, and
-	// Pins is an error (pin in the transport's TLS configuration). The
-	// server must have enabled extended CONNECT, or the dial fails.
+	// http.Transport refuses it. For HTTP/3 (RFC 9220), wrap a quic-go
+	// transport with the h3 module's RoundTripper. The transport then
+	// dials, and does TLS and proxies: TLSConfig, Proxy and NetDialContext
+	// do not apply, and Pins is an error (pin in the transport's TLS
+	// configuration). The server must have enabled extended CONNECT, or
+	// the dial fails.
 	HTTP2Transport http.RoundTripper
 
 	// Compression configures permessage-deflate (RFC 7692). Default:

@@ -13,7 +13,7 @@ import (
 )
 
 // dialConn connects to u and performs the opening handshake over TCP (or
-// through a proxy, and TLS for wss), or over HTTP/2 with HTTP2Transport.
+// through a proxy, and TLS for wss), or over HTTP/2 or HTTP/3 with HTTP2Transport.
 func dialConn(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
 	if opts.HTTP2Transport != nil {
 		return dialStream(ctx, u, opts)

@@ -5,9 +5,9 @@
 // Both return a *Conn, which reads and writes whole messages (Read, Write) or
 // streams them (Reader, Writer), answers pings, and performs the close
 // handshake (Close); Stats counts what it carried. Accept also takes
-// WebSockets over HTTP/2 (RFC 8441),
-// and Dial opens them through an HTTP/2 transport it is given
-// (DialOptions.HTTP2Transport).
+// WebSockets over HTTP/2 (RFC 8441) and, behind quic-go's server, HTTP/3
+// (RFC 9220), and Dial opens them through a transport it is given
+// (DialOptions.HTTP2Transport; for HTTP/3, see the h3 module).
 // For an event-driven client with heartbeat and
 // reconnect, in the manner of Swift's Starscream, see the client package;
 // to fan messages out to connections by topic, within a server or across

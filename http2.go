@@ -13,18 +13,30 @@ import (
 	"time"
 )
 
-// WebSockets over HTTP/2 (RFC 8441). A client opens a stream with an
-// extended CONNECT whose :protocol is "websocket"; the server answers 200,
-// and the stream's DATA frames then carry ordinary WebSocket frames, masked
-// as on HTTP/1.1. Go 1.26's server accepts extended CONNECT only when the
-// process starts with GODEBUG=http2xconnect=1 in its environment; Accept
-// handles such requests like any other. The WebSocket lives as long as the
-// handler: on HTTP/2 the handler must not return before the connection is
-// closed, since the stream ends with it. A client dials such a connection
-// through an HTTP/2 transport it is given (DialOptions.HTTP2Transport).
+// WebSockets over HTTP/2 (RFC 8441) and HTTP/3 (RFC 9220). A client opens
+// a stream with an extended CONNECT whose :protocol is "websocket"; the
+// server answers 200, and the stream's DATA frames then carry ordinary
+// WebSocket frames, masked as on HTTP/1.1. Go 1.26's server accepts
+// extended CONNECT only when the process starts with
+// GODEBUG=http2xconnect=1 in its environment; quic-go's HTTP/3 server
+// always does. Accept handles such requests like any other. The WebSocket
+// lives as long as the handler: the handler must not return before the
+// connection is closed, since the stream ends with it. A client dials such
+// a connection through a transport it is given (DialOptions.HTTP2Transport).
+
+// connectProtocol returns the :protocol of an extended CONNECT. net/http
+// reports it as a header; quic-go's HTTP/3 server, which has no such
+// header, as the request's Proto (otherwise "HTTP/3.0").
+func connectProtocol(r *http.Request) string {
+	if p := r.Header.Get(":protocol"); p != "" || r.ProtoMajor != 3 || r.Proto == "HTTP/3.0" {
+		return p
+	}
+	return r.Proto
+}
 
 // checkExtendedConnect applies RFC 8441 section 4 and RFC 6455 section
-// 4.2.1 as it carries over to HTTP/2: no key, no Upgrade or Connection.
+// 4.2.1 as it carries over to HTTP/2 and HTTP/3 (RFC 9220 section 3): no
+// key, no Upgrade or Connection.
 func checkExtendedConnect(r *http.Request) error {
 	refuse := func(status int, format string, args ...any) error {
 		return &handshakeError{status: status, reason: fmt.Sprintf(format, args...)}
@@ -33,8 +45,8 @@ func checkExtendedConnect(r *http.Request) error {
 	case r.Method != http.MethodConnect:
 		return &handshakeError{status: http.StatusMethodNotAllowed, allow: http.MethodConnect,
 			reason: fmt.Sprintf("method %s not allowed: a WebSocket over %s is an extended CONNECT (RFC 8441)", r.Method, r.Proto)}
-	case r.Header.Get(":protocol") != "websocket":
-		return refuse(http.StatusBadRequest, "extended CONNECT for protocol %q: only websocket is spoken here", r.Header.Get(":protocol"))
+	case connectProtocol(r) != "websocket":
+		return refuse(http.StatusBadRequest, "extended CONNECT for protocol %q: only websocket is spoken here", connectProtocol(r))
 	case r.Header.Get(headerVersion) != "13":
 		return refuse(http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version %q: only 13 is supported", r.Header.Get(headerVersion))
 	}
@@ -60,7 +72,7 @@ func acceptStream(w http.ResponseWriter, r *http.Request, cfg *connConfig, subp,
 	return nil
 }
 
-// stream is an HTTP/2 stream as a connection: the request body one way,
+// stream is an HTTP/2 or HTTP/3 stream as a connection: the request body one way,
 // the response the other, each write flushed into DATA frames.
 type stream struct {
 	body io.ReadCloser
@@ -85,8 +97,9 @@ func (s *stream) Close() error { return s.body.Close() }
 func (s *stream) SetReadDeadline(t time.Time) error  { return s.rc.SetReadDeadline(t) }
 func (s *stream) SetWriteDeadline(t time.Time) error { return s.rc.SetWriteDeadline(t) }
 
-// dialStream opens a connection as an HTTP/2 stream with an extended
-// CONNECT (RFC 8441 section 4) through opts.HTTP2Transport, and checks the
+// dialStream opens a connection as an HTTP/2 or HTTP/3 stream with an
+// extended CONNECT (RFC 8441 section 4, RFC 9220) through
+// opts.HTTP2Transport, and checks the
 // answer as RFC 6455 section 4.1 does, less the key: 200, a subprotocol
 // that was offered, extensions that were.
 func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
@@ -129,7 +142,7 @@ func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *htt
 		}
 		return fail(nil, fmt.Errorf("starling: dial %s: %w", u.Redacted(), context.Cause(ctx)))
 	case err != nil:
-		return fail(nil, fmt.Errorf("starling: dial %s over HTTP/2: %w", u.Redacted(), err))
+		return fail(nil, fmt.Errorf("starling: dial %s by extended CONNECT: %w", u.Redacted(), err))
 	case resp.StatusCode != http.StatusOK:
 		return fail(resp, refusal(resp))
 	}
@@ -145,7 +158,8 @@ func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *htt
 	return dialedConn(s, nil, resp.Header.Get(headerProtocol), ext, opts), resp, nil
 }
 
-// clientStream is the client's side of an HTTP/2 stream as a connection:
+// clientStream is the client's side of an HTTP/2 or HTTP/3 stream as a
+// connection:
 // the response body one way, the request body the other. A deadline that
 // passes ends the stream, which is what the Conn does after one anyway.
 type clientStream struct {

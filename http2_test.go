@@ -33,21 +33,41 @@ func TestAcceptHTTP2Refusals(t *testing.T) {
 			if tt.protocol != "" {
 				r.Header.Set(":protocol", tt.protocol)
 			}
-			r.Header.Set("Sec-WebSocket-Version", tt.version)
-			w := httptest.NewRecorder()
-			c, err := starling.Accept(w, r, nil)
-			if err == nil || c != nil {
-				t.Fatal("Accept accepted an invalid extended CONNECT")
-			}
-			if w.Code != tt.status {
-				t.Fatalf("status %d, want %d", w.Code, tt.status)
-			}
-			if tt.header != "" {
-				name, value, _ := strings.Cut(tt.header, ": ")
-				if got := w.Header().Get(name); got != value {
-					t.Fatalf("%s: %q, want %q", name, got, value)
-				}
-			}
+			checkRefusal(t, r, tt.version, tt.status, tt.header)
 		})
+		// quic-go's HTTP/3 server reports :protocol as the request's
+		// Proto. The accepted case runs in the h3 module.
+		t.Run(tt.name+" over HTTP/3", func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, "https://example.com/ws", nil)
+			r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/3.0", 3, 0
+			if tt.protocol != "" {
+				r.Proto = tt.protocol
+			}
+			checkRefusal(t, r, tt.version, tt.status, tt.header)
+		})
+	}
+}
+
+// checkRefusal checks that Accept refuses r, carrying Sec-WebSocket-Version
+// version, with status and, if set, the response header "Name: value".
+func checkRefusal(t *testing.T, r *http.Request, version string, status int, header string) {
+	t.Helper()
+	r.Header.Set("Sec-WebSocket-Version", version)
+	w := httptest.NewRecorder()
+	c, err := starling.Accept(w, r, nil)
+	if err == nil || c != nil {
+		t.Fatal("Accept accepted an invalid extended CONNECT")
+	}
+	if w.Code != status {
+		t.Fatalf("status %d, want %d", w.Code, status)
+	}
+	if header != "" {
+		name, value, _ := strings.Cut(header, ": ")
+		if got := w.Header().Get(name); got != value {
+			t.Fatalf("%s: %q, want %q", name, got, value)
+		}
+	}
+	if status == http.StatusBadRequest && !strings.Contains(w.Body.String(), `"webtransport"`) {
+		t.Fatalf("reason %q does not name the protocol asked for", w.Body.String())
 	}
 }
