@@ -63,17 +63,30 @@ func New(nc *nats.Conn, opts *Options) *Broker {
 
 // ErrBadTopic is returned for a topic that cannot be part of a NATS
 // subject: an empty token ("a..b"), white space, or a wildcard (* or >),
-// which would subscribe to other topics too.
+// which would subscribe to other topics too; or one whose subject, prefix
+// included, is longer than 4032 bytes.
 var ErrBadTopic = errors.New("natsbroker: topic is not a NATS subject")
+
+// maxSubject is the length in bytes of the longest subject a Broker
+// publishes or subscribes to. A NATS server closes a connection that sends
+// a protocol line longer than its max_control_line, 4096 bytes by default,
+// and nats.go does not reconnect after that: one long topic would cut the
+// hub off from every topic. The line holds a few numbers besides the
+// subject.
+const maxSubject = 4096 - 64
 
 // subject returns the NATS subject of topic.
 func (b *Broker) subject(topic string) (string, error) {
+	subject := b.prefix + "." + topic
+	if len(subject) > maxSubject {
+		return "", fmt.Errorf("%w: subject of %d bytes, more than %d", ErrBadTopic, len(subject), maxSubject)
+	}
 	for tok := range strings.SplitSeq(topic, ".") {
 		if tok == "" || strings.ContainsAny(tok, " \t\r\n*>") {
 			return "", fmt.Errorf("%w: %q", ErrBadTopic, topic)
 		}
 	}
-	return b.prefix + "." + topic, nil
+	return subject, nil
 }
 
 // Publish publishes m on topic's subject. NATS buffers the message and

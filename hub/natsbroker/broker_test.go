@@ -318,3 +318,39 @@ func TestSurvivesANATSRestart(t *testing.T) {
 	expect(t, b, starling.MessageText, "after the restart")
 	expect(t, a, starling.MessageText, "after the restart")
 }
+
+// TestLongTopicLeavesNATSUp subscribes and publishes to a topic whose
+// subject is longer than a NATS server takes on a protocol line (4096 bytes
+// by default). The server answers such a line by closing the connection,
+// and nats.go does not reconnect after that error: the broker must refuse
+// the topic rather than send it, or one client choosing a long room name
+// cuts every topic of the server off from the others.
+func TestLongTopicLeavesNATSUp(t *testing.T) {
+	s := runNATS(t)
+	n1, n2 := startNode(t, s), startNode(t, s)
+	a := n1.join(t, "x")
+	b := n2.join(t, "x")
+
+	long := strings.Repeat("a", 5000)
+	if _, err := natsbroker.New(n1.nc, nil).Subscribe(long, func(hub.Message) {}); !errors.Is(err, natsbroker.ErrBadTopic) {
+		t.Errorf("Subscribe to a topic of %d bytes: got %v, want ErrBadTopic", len(long), err)
+	}
+	if err := n1.h.Publish(context.Background(), long, starling.MessageText, []byte("lost")); !errors.Is(err, natsbroker.ErrBadTopic) {
+		t.Errorf("Publish to a topic of %d bytes: got %v, want ErrBadTopic", len(long), err)
+	}
+	if err := n1.nc.Flush(); err != nil {
+		t.Fatalf("the NATS connection failed: %v", err)
+	}
+	// The longest topic allowed goes through.
+	longest := strings.Repeat("b", 4032-len(natsbroker.DefaultPrefix+"."))
+	c := n2.join(t, longest)
+	if err := n1.h.Publish(context.Background(), longest, starling.MessageText, []byte("longest")); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c, starling.MessageText, "longest")
+	if err := a.Write(context.Background(), starling.MessageText, []byte("still here")); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, b, starling.MessageText, "still here")
+	expect(t, a, starling.MessageText, "still here")
+}
