@@ -115,7 +115,7 @@ func (c *Client) dialOptions(cn *connection) *starling.DialOptions {
 
 func (cn *connection) emit(ev Event) {
 	if !cn.muted.Load() {
-		cn.r.emit(ev)
+		cn.emitReading(ev)
 	}
 }
 
@@ -151,9 +151,9 @@ func (cn *connection) readLoop() error {
 		case err != nil:
 			return err
 		case typ == starling.MessageText:
-			cn.r.emit(Text{Data: string(b)})
+			cn.emitReading(Text{Data: string(b)})
 		default:
-			cn.r.emit(Binary{Data: b})
+			cn.emitReading(Binary{Data: b})
 		}
 	}
 }
@@ -201,14 +201,21 @@ func retryCode(code starling.StatusCode) bool {
 }
 
 // dialFailure returns the code for a failed dial and whether the reconnect
-// policy covers it: a refusal is retried only if the server may accept
-// later, and a failed TLS handshake (a bad certificate, a pin that does not
-// match) is not retried.
+// policy covers it: a refusal, by the server or by a proxy, is retried only
+// if it may accept later, and neither a failed TLS handshake (a bad
+// certificate, a pin that does not match) nor a proxy's refusal of the
+// credentials is retried.
 func dialFailure(err error) (starling.StatusCode, bool) {
 	var he *starling.HandshakeError
 	if errors.As(err, &he) {
-		s := he.StatusCode
-		return starling.StatusAbnormalClosure, s >= 500 || s == http.StatusRequestTimeout || s == http.StatusTooManyRequests
+		return starling.StatusAbnormalClosure, retryStatus(he.StatusCode)
+	}
+	var pe *starling.ProxyError
+	if errors.As(err, &pe) {
+		return starling.StatusAbnormalClosure, retryStatus(pe.StatusCode)
+	}
+	if errors.Is(err, starling.ErrProxyAuth) { // SOCKS5
+		return starling.StatusAbnormalClosure, false
 	}
 	var cv *tls.CertificateVerificationError
 	var alert tls.AlertError
@@ -217,6 +224,12 @@ func dialFailure(err error) (starling.StatusCode, bool) {
 		return starling.StatusTLSHandshake, false
 	}
 	return starling.StatusAbnormalClosure, true
+}
+
+// retryStatus reports whether an HTTP refusal with status s may turn into
+// an acceptance later.
+func retryStatus(s int) bool {
+	return s >= 500 || s == http.StatusRequestTimeout || s == http.StatusTooManyRequests
 }
 
 // checkURL rejects a URL that no dial can succeed with, so that it is not

@@ -41,7 +41,8 @@ type Binary struct {
 	Data []byte
 }
 
-// Ping is a ping received. It has already been answered.
+// Ping is a ping received. The client answers it by itself: the pong goes
+// out as the event is delivered, not necessarily before.
 type Ping struct {
 	Data []byte
 }

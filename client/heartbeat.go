@@ -12,9 +12,10 @@ import (
 // viability tracks whether a connection carries traffic (Starscream's
 // "viability", from Network.framework).
 type viability struct {
-	last     atomic.Int64 // when a byte last arrived, in Unix nanoseconds
-	unviable atomic.Bool
-	pinging  atomic.Bool // a heartbeat ping is being written
+	last       atomic.Int64 // when a byte last arrived or reading resumed, in Unix nanoseconds
+	unviable   atomic.Bool
+	pinging    atomic.Bool  // a heartbeat ping is being written
+	delivering atomic.Int32 // reading waits for an event to be taken
 
 	// mu makes each change of state and its event one step, so that the
 	// events come in the order of the changes.
@@ -81,11 +82,24 @@ func (cn *connection) sawTraffic() {
 		return
 	}
 	v.unviable.Store(false)
-	cn.r.emit(ViabilityChanged{Viable: true})
+	cn.emitReading(ViabilityChanged{Viable: true})
 	if v.suggested {
 		v.suggested = false
-		cn.r.emit(ReconnectSuggested{Suggested: false})
+		cn.emitReading(ReconnectSuggested{Suggested: false})
 	}
+}
+
+// emitReading delivers an event on behalf of the connection's reading,
+// which waits meanwhile for as long as the receiver takes. The wait counts
+// as traffic: the bytes the peer sends meanwhile stay unread, and a slow
+// receiver must not make a live connection look unviable, nor have it
+// dropped with what it had received.
+func (cn *connection) emitReading(ev Event) {
+	v := &cn.via
+	v.delivering.Add(1)
+	defer v.delivering.Add(-1)
+	cn.r.emit(ev)
+	v.last.Store(time.Now().UnixNano())
 }
 
 // heartbeat pings every HeartbeatInterval and watches the traffic, until
@@ -155,6 +169,10 @@ func (cn *connection) checkViability(now time.Time, timeout, suggestAfter time.D
 	v := &cn.via
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.delivering.Load() > 0 {
+		// Reading waits for the receiver, not for the network.
+		return false
+	}
 	if !v.unviable.Load() {
 		if now.Sub(time.Unix(0, v.last.Load())) < timeout {
 			return false

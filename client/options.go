@@ -82,8 +82,9 @@ type Options struct {
 	HeartbeatInterval time.Duration
 
 	// HeartbeatTimeout is how long the connection may receive nothing at
-	// all (no message, ping or pong) before it is reported unviable.
-	// Default: twice HeartbeatInterval.
+	// all (no message, ping or pong) before it is reported unviable. The
+	// time reading waits for a slow receiver does not count. Default:
+	// twice HeartbeatInterval.
 	HeartbeatTimeout time.Duration
 
 	// SuggestReconnectAfter is how long a connection may stay unviable
@@ -106,9 +107,9 @@ type Options struct {
 // abnormal closure (1006: a network error, a dropped TCP connection, a
 // failed dial), going away (1001), internal error (1011), service restart
 // (1012), try again later (1013) or a bad gateway (1014), and after a dial
-// refused with an HTTP 5xx, 408 or 429. It never reconnects after a normal
-// closure (1000) or any other code, after a refused handshake otherwise, or
-// after Disconnect or ForceDisconnect.
+// refused, by the server or a proxy, with an HTTP 5xx, 408 or 429. It never
+// reconnects after a normal closure (1000) or any other code, after a
+// refused handshake otherwise, or after Disconnect or ForceDisconnect.
 //
 // The delay before attempt n is drawn uniformly from [MinDelay,
 // min(MaxDelay, MinDelay·2ⁿ)]: exponential backoff with full jitter above

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"log"
 	"net"
@@ -218,5 +219,53 @@ func TestInvalidURL(t *testing.T) {
 		cl.Connect()
 		rec.expect(t, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
 		rec.quiet(t, 50*time.Millisecond) // not retried
+	}
+}
+
+// A proxy that refuses the CONNECT is a refused handshake: retried only if
+// the proxy may accept later (5xx, 408, 429), not for want of credentials
+// or permission, which no retry brings.
+func TestProxyRefused(t *testing.T) {
+	for _, tt := range []struct {
+		status string
+		retry  bool
+	}{
+		{"407 Proxy Authentication Required", false},
+		{"403 Forbidden", false},
+		{"502 Bad Gateway", true},
+	} {
+		t.Run(tt.status, func(t *testing.T) {
+			ln := listen(t)
+			go func() {
+				for {
+					nc, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					if _, err := http.ReadRequest(bufio.NewReader(nc)); err == nil {
+						io.WriteString(nc, "HTTP/1.1 "+tt.status+"\r\nProxy-Authenticate: Basic realm=\"p\"\r\nContent-Length: 0\r\n\r\n")
+					}
+					nc.Close()
+				}
+			}()
+			proxyURL := &url.URL{Scheme: "http", Host: ln.Addr().String()}
+			cl := client.New("ws://127.0.0.1:1", &client.Options{
+				Proxy:     func(*url.URL) (*url.URL, error) { return proxyURL, nil },
+				Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxAttempts: 1},
+			})
+			rec := record(t, cl)
+			cl.Connect()
+			ev := rec.next(t)
+			var pe *starling.ProxyError
+			if e, ok := ev.(client.Error); !ok || !errors.As(e.Err, &pe) {
+				t.Fatalf("got %#v, want Error with a ProxyError", ev)
+			}
+			rec.expect(t, client.Disconnected{Code: starling.StatusAbnormalClosure})
+			if !tt.retry {
+				rec.quiet(t, 100*time.Millisecond)
+				return
+			}
+			rec.expect(t, client.Reconnecting{Attempt: 1, Delay: time.Millisecond}, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+		})
 	}
 }

@@ -238,3 +238,39 @@ func TestViabilityReconnects(t *testing.T) {
 	must(t, cl.WriteString("new", nil))
 	rec.expect(t, client.Text{Data: "new"})
 }
+
+// A receiver slower than the heartbeat's timeouts holds up reading, pongs
+// included, but the peer still answers: the connection is not reported
+// unviable, nor dropped to reconnect, and no message is lost.
+func TestViabilitySlowReceiver(t *testing.T) {
+	const (
+		interval     = 100 * time.Millisecond
+		timeout      = time.Second // see TestViability
+		suggestAfter = 300 * time.Millisecond
+		busy         = 3 * time.Second // longer than timeout+suggestAfter
+	)
+	url := newServer(t, nil, echo)
+	cl := client.New(url, &client.Options{
+		HeartbeatInterval:     interval,
+		HeartbeatTimeout:      timeout,
+		SuggestReconnectAfter: suggestAfter,
+		Reconnect:             &client.ReconnectPolicy{MinDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond},
+	})
+	raw := &recorder{ch: make(chan client.Event, 100000)}
+	t.Cleanup(cl.ForceDisconnect)
+	cl.OnEvent(func(ev client.Event) {
+		if ev == (client.Text{Data: "slow"}) {
+			time.Sleep(busy)
+		}
+		raw.ch <- ev
+	})
+	rec := withoutPongs(t, raw)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	must(t, cl.WriteString("slow", nil))
+	must(t, cl.WriteString("next", nil))
+	rec.expect(t, client.Text{Data: "slow"}, client.Text{Data: "next"})
+	rec.quiet(t, timeout+suggestAfter)
+	must(t, cl.WriteString("last", nil))
+	rec.expect(t, client.Text{Data: "last"})
+}
