@@ -115,8 +115,17 @@ func serveHTTP2Echo(t *testing.T) {
 // startHTTP2Server starts the child process and returns its address.
 func startHTTP2Server(t *testing.T) (string, func()) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHTTP2ExtendedConnect$")
-	cmd.Env = append(os.Environ(), "STARLING_H2_SERVER=1", "GODEBUG=http2xconnect=1")
+	return startChild(t, "TestHTTP2ExtendedConnect", "STARLING_H2_SERVER=1")
+}
+
+// startChild runs this test binary again as a child process for the test
+// named test, with GODEBUG=http2xconnect=1 and env added to its
+// environment, and returns the first line it prints (its server's address)
+// and a function that stops it by closing its stdin.
+func startChild(t *testing.T, test string, env ...string) (string, func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(append(os.Environ(), "GODEBUG=http2xconnect=1"), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +145,7 @@ func startHTTP2Server(t *testing.T) (string, func()) {
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		stop()
-		t.Fatalf("the HTTP/2 server process did not start: %v", err)
+		t.Fatalf("the server process of %s did not start: %v", test, err)
 	}
 	return strings.TrimSpace(line), stop
 }
