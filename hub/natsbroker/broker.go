@@ -52,7 +52,9 @@ type Broker struct {
 var _ hub.Broker = (*Broker)(nil)
 
 // New returns a Broker that publishes and subscribes through nc. opts may
-// be nil.
+// be nil. nc must not have been made with nats.NoEcho: the hub delivers
+// its own publications to its subscribers when they come back from NATS,
+// so without echo a server's subscribers would miss what it published.
 func New(nc *nats.Conn, opts *Options) *Broker {
 	b := &Broker{nc: nc, prefix: DefaultPrefix}
 	if opts != nil && opts.Prefix != "" {
