@@ -142,8 +142,15 @@ func acceptExtensions(h http.Header, o *CompressionOptions) (*extensions, string
 func dialExtensions(h http.Header, o *CompressionOptions) (*extensions, error) {
 	values := h.Values(headerExtensions)
 	if o.Mode == CompressionDisabled {
-		if len(values) > 0 {
-			return nil, fmt.Errorf("starling: invalid handshake response: server chose extension %q, which was not offered", values)
+		// Only an extension named fails the dial (RFC 6455 section 4.1):
+		// an empty header, or empty list elements, name none (RFC 7230
+		// section 7), as ParseResponse also finds when we offered one.
+		offers, err := wsflate.ParseHeader(values)
+		if err != nil {
+			return nil, fmt.Errorf("starling: invalid handshake response: %w", err)
+		}
+		if len(offers) > 0 {
+			return nil, fmt.Errorf("starling: invalid handshake response: server chose extension %q, which was not offered", offers[0].Name)
 		}
 		return nil, nil
 	}

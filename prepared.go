@@ -11,15 +11,18 @@ import (
 
 // PreparedMessage is a message encoded once for many connections, for
 // broadcast: a server writes the same frame bytes to every connection, and
-// compresses the message once rather than once per connection. It is safe
-// for concurrent use.
+// compresses the message once rather than once per connection (once per
+// server_max_window_bits the connections negotiated). It is safe for
+// concurrent use.
 type PreparedMessage struct {
 	typ  MessageType
 	data []byte
 
-	mu     sync.Mutex
-	plain  []byte // the unmasked, uncompressed frame
-	zipped []byte // the unmasked, compressed frame, made on first need
+	mu    sync.Mutex
+	plain []byte // the unmasked, uncompressed frame
+	// zipped holds the unmasked, compressed frames by the window they
+	// were compressed within, each made on first need.
+	zipped [wsflate.MaxWindowBits + 1][]byte
 }
 
 // NewPreparedMessage prepares data as a message of type typ. The message
@@ -34,27 +37,30 @@ func NewPreparedMessage(typ MessageType, data []byte) (*PreparedMessage, error) 
 	return &PreparedMessage{typ: typ, data: data}, nil
 }
 
-// frame returns the encoded frame, compressed or not, encoding it on first
-// use.
-func (pm *PreparedMessage) frame(compressed bool) ([]byte, error) {
+// frame returns the encoded frame, uncompressed if windowBits is 0 and
+// otherwise compressed within a window of 2^windowBits bytes, encoding it
+// on first use. Each connection gets the frame of the window it
+// negotiated: its peer may have only that much window to inflate with
+// (RFC 7692 section 7.1.2.1).
+func (pm *PreparedMessage) frame(windowBits int) ([]byte, error) {
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
-	if !compressed {
+	if windowBits == 0 {
 		if pm.plain == nil {
 			pm.plain = preparedFrame(pm.typ, false, pm.data)
 		}
 		return pm.plain, nil
 	}
-	if pm.zipped == nil {
+	if pm.zipped[windowBits] == nil {
 		// A fresh window: no connection's history is referenced, so any
 		// peer can inflate it whatever its context takeover.
-		comp, err := wsflate.NewCompressor(defaultCompressionLevel, true, wsflate.MaxWindowBits)
+		comp, err := wsflate.NewCompressor(defaultCompressionLevel, true, windowBits)
 		if err != nil {
 			return nil, err
 		}
-		pm.zipped = preparedFrame(pm.typ, true, comp.Append(nil, pm.data))
+		pm.zipped[windowBits] = preparedFrame(pm.typ, true, comp.Append(nil, pm.data))
 	}
-	return pm.zipped, nil
+	return pm.zipped[windowBits], nil
 }
 
 // preparedFrame returns a whole unmasked frame carrying payload.
@@ -74,7 +80,11 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 		return c.Write(ctx, pm.typ, pm.data)
 	}
 	compressed := c.shouldCompress(len(pm.data))
-	b, err := pm.frame(compressed)
+	windowBits := 0
+	if compressed {
+		_, windowBits = c.ext.params.Out(true)
+	}
+	b, err := pm.frame(windowBits)
 	if err != nil {
 		return err
 	}
