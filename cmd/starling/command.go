@@ -29,13 +29,13 @@ func (ss *session) command(line string) {
 	var err error
 	switch name {
 	case "ping":
-		err = ss.client.WritePing([]byte(arg), nil)
+		err = ss.client.WritePing([]byte(arg), ss.written)
 	case "pong":
-		err = ss.client.WritePong([]byte(arg), nil)
+		err = ss.client.WritePong([]byte(arg), ss.written)
 	case "binary":
 		var p []byte
 		if p, err = hex.DecodeString(strings.Join(strings.Fields(arg), "")); err == nil {
-			err = ss.client.WriteData(p, nil)
+			err = ss.client.WriteData(p, ss.written)
 		}
 	case "close":
 		var code starling.StatusCode

@@ -66,7 +66,7 @@ func connectCmd(ctx context.Context, args []string, s stdio) error {
 	if cfg.reconnect {
 		opts.Reconnect = &client.ReconnectPolicy{KeepQueued: true}
 	}
-	sess := &session{url: pos[0], client: client.New(pos[0], opts), reconnect: cfg.reconnect}
+	sess := &session{url: pos[0], client: client.New(pos[0], opts), reconnect: cfg.reconnect, room: make(chan struct{}, 1)}
 	sess.line = sess.send
 	if !cfg.jsonOut && isTerminal(s.in) && isTerminal(s.out) {
 		return sess.interactive(ctx, s, enc)
@@ -90,6 +90,8 @@ type session struct {
 	notice    func(marker, text string) // shows a local message; nil in pipe modes
 
 	pending   atomic.Int64        // writes queued and not yet on the wire
+	room      chan struct{}       // a write has left the queue (see written)
+	held      *string             // a line waiting for room in the queue (see send)
 	closing   bool                // we started the close (end of input, /close, /quit, signal)
 	closeCode starling.StatusCode // the code we sent
 	lastErr   error               // the last Error event
@@ -110,10 +112,14 @@ func (ss *session) run(ctx context.Context, input <-chan string, gate bool) erro
 	var lg *linger
 	var quiet <-chan time.Time // lg's timer, once input has ended
 	for {
+		var room <-chan struct{}
+		if ss.held != nil {
+			room = ss.room
+		}
 		select {
 		case ev := <-events:
 			ss.show(ev)
-			if _, ok := ev.(client.Connected); ok && lg == nil {
+			if _, ok := ev.(client.Connected); ok && lg == nil && ss.held == nil && !ss.closing {
 				lines = input // unless it has already ended
 			}
 			if lg != nil {
@@ -124,7 +130,9 @@ func (ss *session) run(ctx context.Context, input <-chan string, gate bool) erro
 			}
 		case line, ok := <-lines:
 			if ok {
-				ss.line(line)
+				if ss.line(line); ss.held != nil {
+					lines = nil // read on once the held line is queued
+				}
 				continue
 			}
 			lines = nil
@@ -134,6 +142,12 @@ func (ss *session) run(ctx context.Context, input <-chan string, gate bool) erro
 				continue
 			}
 			ss.close(starling.StatusNormalClosure, "")
+		case <-room:
+			line := *ss.held
+			ss.held = nil
+			if ss.send(line); ss.held == nil {
+				lines = input
+			}
 		case <-quiet:
 			if lg.done() {
 				quiet = nil
@@ -141,6 +155,7 @@ func (ss *session) run(ctx context.Context, input <-chan string, gate bool) erro
 			}
 		case <-interrupted:
 			interrupted = nil
+			lines = nil // a line now could only fail to be sent
 			ss.close(starling.StatusNormalClosure, "")
 			giveUp = time.After(5 * time.Second)
 		case <-giveUp:
@@ -232,6 +247,7 @@ func closeText(code starling.StatusCode, reason string) string {
 func (ss *session) close(code starling.StatusCode, reason string) {
 	if !ss.closing {
 		ss.closing, ss.closeCode = true, code
+		ss.held = nil // too late to send it
 		if ss.notice != nil {
 			ss.notice("*", "closing with "+closeText(code, reason))
 		}
@@ -239,23 +255,49 @@ func (ss *session) close(code starling.StatusCode, reason string) {
 	}
 }
 
-// send queues a line as a text message.
+// send queues a line as a text message. When the client's queue is full,
+// the line is held, and run reads no more input until a write has left
+// the queue and the line is queued: a pipe that is faster than the
+// connection must wait for it, not lose lines.
 func (ss *session) send(line string) {
 	ss.pending.Add(1)
-	if err := ss.client.WriteString(line, func(error) { ss.pending.Add(-1) }); err != nil {
+	err := ss.client.WriteString(line, func(err error) {
 		ss.pending.Add(-1)
-		ss.warn(err)
+		ss.written(err)
+	})
+	if err == nil {
+		return
+	}
+	ss.pending.Add(-1)
+	if errors.Is(err, client.ErrQueueFull) {
+		ss.held = &line
+		return
+	}
+	ss.warn(err)
+}
+
+// written is the done function of every write: it tells run that there
+// may be room in the queue for a held line. The queue was not empty when
+// the line was held, so a write's done always follows.
+func (ss *session) written(error) {
+	select {
+	case ss.room <- struct{}{}:
+	default: // a wake-up is already pending
 	}
 }
 
 // warn reports a local problem without ending the session: in the
-// terminal as a notice, in pipes on stderr through lastErr at exit.
+// terminal as a notice, in pipes on stderr through lastErr at exit. A
+// pipe keeps the first: a line refused because the connection has just
+// ended must not hide the Error event that says why it ended.
 func (ss *session) warn(err error) {
 	if ss.notice != nil {
 		ss.notice("!", err.Error())
 		return
 	}
-	ss.lastErr = err
+	if ss.lastErr == nil {
+		ss.lastErr = err
+	}
 }
 
 // readLines sends each line of r (without its line ending) and closes the

@@ -2,12 +2,18 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/starling-ws/starling"
 )
 
 func TestConnectPipe(t *testing.T) {
@@ -16,6 +22,40 @@ func TestConnectPipe(t *testing.T) {
 	r := runStarling(t, strings.NewReader("hello\nworld\n\nno newline at the end"), "connect", "ws://"+s.addr+"/echo")
 	if r.code != 0 || r.stderr != "" || r.stdout != "hello\nworld\n\nno newline at the end\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestConnectPipeWaitsForRoom pipes more than the client's write queue
+// holds (4 MiB) to an echo server that reads nothing for its first second:
+// reading stdin must wait for room in the queue rather than drop lines.
+func TestConnectPipeWaitsForRoom(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		time.Sleep(time.Second) // the client's queue fills meanwhile
+		ctx := context.Background()
+		for {
+			typ, p, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if err := c.Write(ctx, typ, p); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	var in strings.Builder
+	for i := range 120 {
+		fmt.Fprintf(&in, "%03d %s\n", i, strings.Repeat("x", 100<<10))
+	}
+	r := runStarling(t, strings.NewReader(in.String()), "connect", "ws"+strings.TrimPrefix(srv.URL, "http"))
+	if r.code != 0 || r.stderr != "" || r.stdout != in.String() {
+		t.Fatalf("exit %d, stderr %q, %d of 120 lines back", r.code, r.stderr, strings.Count(r.stdout, "\n"))
 	}
 }
 
@@ -145,5 +185,46 @@ func TestConnectSignalClosesNormally(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("connect did not exit after SIGINT")
+	}
+}
+
+// TestConnectSignalWhileSending sends SIGTERM while stdin still streams
+// lines: the lines read after the close has begun must not turn a normal
+// close into a failure.
+func TestConnectSignalWhileSending(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	cmd := exec.Command(binary, "connect", "ws://"+s.addr+"/echo")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	go func() {
+		for {
+			if _, err := io.WriteString(stdin, "more\n"); err != nil {
+				return // connect has exited
+			}
+		}
+	}()
+	out := bufio.NewReader(stdout)
+	if line, _ := out.ReadString('\n'); line != "more\n" {
+		t.Fatalf("first line %q", line)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_, _ = io.Copy(io.Discard, out)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || stderr.String() != "" {
+			t.Fatalf("after SIGTERM: %v, stderr %q", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("connect did not exit after SIGTERM")
 	}
 }

@@ -5,7 +5,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -50,7 +49,8 @@ type Result struct {
 	Latency     *Histogram
 }
 
-// drainGrace is how long, after the last send, echoes may still arrive.
+// drainGrace is how long, after the last send, echoes may still arrive,
+// and how long one echo may take before it counts as lost.
 const drainGrace = 5 * time.Second
 
 // maxErrorSample bounds Result.ErrorSample.
@@ -133,14 +133,20 @@ func (r *run) dialAll(ctx context.Context) ([]*starling.Conn, error) {
 	}
 	wg.Wait()
 	var ok []*starling.Conn
+	var first error
 	for i, c := range conns {
 		if errs[i] != nil {
 			r.fail(errs[i])
+			if first == nil {
+				first = errs[i]
+			}
 			continue
 		}
 		ok = append(ok, c)
 	}
-	return ok, errors.Join(errs...)
+	// Only the first: the others are most often the same refusal,
+	// and the command prints the error as one line.
+	return ok, first
 }
 
 func (r *run) fail(err error) {
@@ -193,25 +199,37 @@ func (r *run) reportProgress(start time.Time) func() {
 }
 
 // work drives one connection. A writer sends while fewer than Window
-// messages are in flight, queueing each send time; the reader takes one
-// echo per queued time, in order, since an echo server answers in order.
+// messages are in flight, holding a token of window for each and queueing
+// its send time; the reader takes one echo per queued time, in order,
+// since an echo server answers in order, and then returns the token.
 func (r *run) work(stop context.Context, c *starling.Conn, h *Histogram) {
 	defer c.CloseNow()
+	// The tokens, not the queue of times, bound the messages in flight:
+	// the reader has taken a time out of the queue while it waits for
+	// that echo.
+	window := make(chan struct{}, r.cfg.Window)
 	inflight := make(chan time.Time, r.cfg.Window)
 	writeErr := make(chan error, 1)
 	go func() {
 		defer close(inflight)
-		writeErr <- r.send(stop, c, inflight)
+		writeErr <- r.send(stop, c, window, inflight)
 	}()
 	readCtx, cancel := r.drainContext(stop)
 	defer cancel()
+	// An echo that is not back within drainGrace is lost even while
+	// sending goes on: with Count, no stop would end the wait for it.
+	lost := time.AfterFunc(drainGrace, cancel)
+	defer lost.Stop()
 	var seq uint64
 	for sent := range inflight {
+		lost.Reset(drainGrace)
 		typ, p, err := c.Read(readCtx)
+		<-window
 		if err != nil {
 			r.fail(fmt.Errorf("read: %w", err))
 			_ = c.CloseNow()
 			for range inflight {
+				<-window
 			}
 			<-writeErr
 			return
@@ -253,17 +271,20 @@ func (r *run) drainContext(stop context.Context) (context.Context, context.Cance
 	return ctx, cancel
 }
 
-// send writes messages until reserve says stop or a write fails.
-func (r *run) send(stop context.Context, c *starling.Conn, inflight chan<- time.Time) error {
+// send writes messages until reserve says stop or a write fails. Each
+// message waits for a token of window, and only then takes its send time,
+// so that waiting for room in the window does not count as latency.
+func (r *run) send(stop context.Context, c *starling.Conn, window chan<- struct{}, inflight chan<- time.Time) error {
 	p := make([]byte, r.cfg.Size)
 	fill(p, r.cfg.Type)
 	ctx := context.Background() // ending a write halfway would kill the connection
 	for seq := uint64(0); r.reserve(stop); seq++ {
 		select {
-		case inflight <- time.Now():
+		case window <- struct{}{}:
 		case <-stop.Done():
 			return nil
 		}
+		inflight <- time.Now() // never blocks: it has room for every token
 		stamp(p, r.cfg.Type, seq)
 		if err := c.Write(ctx, r.cfg.Type, p); err != nil {
 			return err

@@ -93,3 +93,92 @@ func TestRunNoConnection(t *testing.T) {
 		t.Fatalf("Run against a 404 = %v, want the handshake error", err)
 	}
 }
+
+// TestRunWindow checks that no more than Window messages are in flight on
+// a connection, and that a round trip is timed from its own send: with a
+// window of one against a server that answers after delay, every latency
+// is about delay, not the wait for the previous echo as well.
+func TestRunWindow(t *testing.T) {
+	const delay = 100 * time.Millisecond
+	var inflight, most atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		type msg struct {
+			typ starling.MessageType
+			p   []byte
+		}
+		queue := make(chan msg, 100)
+		defer close(queue)
+		go func() {
+			for m := range queue {
+				time.Sleep(delay)
+				inflight.Add(-1) // before the echo, which lets the next message go
+				if err := c.Write(ctx, m.typ, m.p); err != nil {
+					return
+				}
+			}
+		}()
+		for {
+			typ, p, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			n := inflight.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			queue <- msg{typ, p}
+		}
+	}))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	for _, window := range []int{1, 3} {
+		most.Store(0)
+		res, err := Run(context.Background(), Config{URL: url, Size: 16, Window: window, Count: int64(4 * window)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Messages != int64(4*window) || res.Errors != 0 {
+			t.Fatalf("window %d: %d messages, %d errors %q", window, res.Messages, res.Errors, res.ErrorSample)
+		}
+		if got := most.Load(); got != int32(window) {
+			t.Errorf("window %d: the server saw up to %d messages in flight", window, got)
+		}
+		if p50 := res.Latency.Quantile(0.5); window == 1 && p50 > delay*17/10 {
+			t.Errorf("window 1: p50 latency %v against a server answering in %v", p50, delay)
+		}
+	}
+}
+
+// TestRunCountLostEcho checks that a run of -n messages ends drainGrace
+// after the last send when an echo never comes, as a run for a duration
+// does, instead of waiting for it forever.
+func TestRunCountLostEcho(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*drainGrace)
+	defer cancel()
+	start := time.Now()
+	res, err := Run(ctx, Config{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Size: 16, Count: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*drainGrace || res.Messages != 0 || res.Errors != 1 {
+		t.Fatalf("took %v, %d messages, %d errors %q; want an error within %v", took, res.Messages, res.Errors, res.ErrorSample, 2*drainGrace)
+	}
+}
