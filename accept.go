@@ -26,11 +26,13 @@ type AcceptOptions struct {
 
 	// OriginPatterns lists the hosts, beyond the request's own Host, whose
 	// pages may open a WebSocket to this server. Each is matched against
-	// the Origin header's host with path.Match, case-insensitively, e.g.
-	// "example.com" or "*.example.com". Default: none, so only same-origin
-	// requests and requests without Origin (non-browser clients) pass, and
-	// other origins are answered 403, which stops cross-site WebSocket
-	// hijacking.
+	// the Origin header's host, with its port if it has one, with
+	// path.Match, case-insensitively: "*.example.com" matches
+	// https://a.example.com but not https://a.example.com:8443, which
+	// "*.example.com:8443" or "*.example.com:*" does. Default: none, so
+	// only same-origin requests and requests without Origin (non-browser
+	// clients) pass, and other origins are answered 403, which stops
+	// cross-site WebSocket hijacking.
 	OriginPatterns []string
 
 	// InsecureSkipOriginCheck accepts requests from any origin. Use it only

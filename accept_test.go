@@ -318,6 +318,8 @@ func TestAcceptOrigin(t *testing.T) {
 		{"pattern is case-insensitive", &AcceptOptions{OriginPatterns: []string{"*.Example.org"}}, "https://APP.example.org", 101},
 		{"pattern does not match", &AcceptOptions{OriginPatterns: []string{"*.example.org"}}, "https://example.net", 403},
 		{"pattern with port", &AcceptOptions{OriginPatterns: []string{"localhost:*"}}, "http://localhost:5173", 101},
+		{"pattern without port", &AcceptOptions{OriginPatterns: []string{"*.example.org"}}, "https://app.example.org:8443", 403},
+		{"pattern with any port", &AcceptOptions{OriginPatterns: []string{"*.example.org:*"}}, "https://app.example.org:8443", 101},
 		{"skip check", &AcceptOptions{InsecureSkipOriginCheck: true}, "https://anything.example", 101},
 	}
 	for _, tt := range tests {

@@ -42,7 +42,7 @@ func serveCmd(ctx context.Context, args []string, s stdio) error {
 	fs.StringVar(&cfg.keyFile, "tls-key", "", "private key `file` for --tls-cert (PEM)")
 	fs.BoolVar(&cfg.selfSigned, "tls-self-signed", false, "serve TLS with a generated certificate; its pin is logged for connect --pin")
 	fs.BoolVar(&cfg.compress, "compress", false, "accept permessage-deflate (RFC 7692) with context takeover when a client offers it")
-	fs.Var(&cfg.origins, "origin", "allow browser pages from this host `pattern` (path.Match, e.g. *.example.com); repeatable")
+	fs.Var(&cfg.origins, "origin", "allow browser pages from this host `pattern` (path.Match against host[:port], e.g. *.example.com or *.example.com:*); repeatable")
 	fs.Int64Var(&cfg.readLimit, "read-limit", starling.DefaultReadLimit, "largest message accepted, in `bytes`")
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "log JSON records instead of text")
 	pos, err := parseFlags(fs, args)
