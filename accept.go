@@ -45,7 +45,8 @@ type AcceptOptions struct {
 	Compression CompressionOptions
 
 	// ReadLimit is the largest message accepted, in bytes after
-	// decompression. Default: DefaultReadLimit (32 MiB).
+	// decompression. Default: DefaultReadLimit (32 MiB). Negative: no
+	// limit.
 	ReadLimit int64
 
 	// MaxFragments is the most frames a message may span. Default:

@@ -2,6 +2,7 @@ package starling
 
 import (
 	"io"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -181,7 +182,7 @@ func newConn(cfg connConfig) *Conn {
 	if cfg.readLimit == 0 {
 		cfg.readLimit = DefaultReadLimit
 	}
-	c.readLimit.Store(cfg.readLimit)
+	c.SetReadLimit(cfg.readLimit)
 	if c.maxFragments <= 0 {
 		c.maxFragments = DefaultMaxFragments
 	}
@@ -220,8 +221,14 @@ func (c *Conn) RemoteAddr() net.Addr {
 
 // SetReadLimit sets the largest message, in bytes after decompression, that
 // the connection accepts. A larger message fails the connection with 1009
-// (message too big). The default is DefaultReadLimit.
-func (c *Conn) SetReadLimit(n int64) { c.readLimit.Store(n) }
+// (message too big). A negative n removes the limit, for a peer trusted
+// with the memory. The default is DefaultReadLimit.
+func (c *Conn) SetReadLimit(n int64) {
+	if n < 0 {
+		n = math.MaxInt64
+	}
+	c.readLimit.Store(n)
+}
 
 // CloseNow closes the underlying connection without a close handshake.
 func (c *Conn) CloseNow() error {

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -404,6 +407,41 @@ func TestReadLimitExact(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestNoReadLimit checks that a negative read limit removes the limit, from
+// the options or SetReadLimit, for plain and compressed messages alike.
+func TestNoReadLimit(t *testing.T) {
+	for _, deflate := range []bool{false, true} {
+		c, p := newPairDeflate(t, serverRole, pipeTransport, deflate)
+		c.SetReadLimit(-1)
+		if got := c.readLimit.Load(); got != math.MaxInt64 {
+			t.Fatalf("read limit %d after SetReadLimit(-1), want none", got)
+		}
+		in := readInBackground(c)
+		f := rawFrame{fin: true, op: 0x2, payload: make([]byte, 1000)}
+		if deflate {
+			f.rsv, f.payload = 0x40, deflateRaw(t, string(f.payload))
+		}
+		go p.send(f)
+		if m := in.next(t); len(m.data) != 1000 {
+			t.Fatalf("deflate %v: read %d bytes, want 1000", deflate, len(m.data))
+		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := Accept(w, r, nil); err == nil {
+			c.CloseNow()
+		}
+	}))
+	defer srv.Close()
+	c, _, err := Dial(dialCtx(t), "ws"+strings.TrimPrefix(srv.URL, "http"), &DialOptions{ReadLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if got := c.readLimit.Load(); got != math.MaxInt64 {
+		t.Fatalf("read limit %d with DialOptions.ReadLimit -1, want none", got)
+	}
 }
 
 // TestDefaultLimits checks that a Conn starts with the documented limits.
