@@ -324,3 +324,53 @@ func ExampleConn_Stats() {
 	fmt.Printf("wrote %d messages in %d bytes, read %d in %d\n", s.MessagesWritten, s.BytesWritten, s.MessagesRead, s.BytesRead)
 	// Output: wrote 2 messages in 22 bytes, read 2 in 14
 }
+
+// Broadcast: a prepared message is encoded (and compressed) once, and the
+// same bytes go to every connection. The server only writes, so CloseRead
+// answers the clients' pings and close handshakes meanwhile.
+func ExamplePreparedMessage() {
+	accepted := make(chan *starling.Conn)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := starling.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		done := c.CloseRead(r.Context()).Done()
+		accepted <- c
+		<-done // until the client leaves
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var subscribers, clients []*starling.Conn
+	for range 3 {
+		c, _, err := starling.Dial(ctx, srv.URL, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer c.CloseNow()
+		clients = append(clients, c)
+		subscribers = append(subscribers, <-accepted)
+	}
+
+	pm, err := starling.NewPreparedMessage(starling.MessageText, []byte("news for everyone"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range subscribers {
+		if err := s.WritePrepared(ctx, pm); err != nil {
+			log.Print(err)
+		}
+	}
+	for i, c := range clients {
+		_, msg, _ := c.Read(ctx)
+		fmt.Printf("client %d: %s\n", i, msg)
+		c.Close(starling.StatusNormalClosure, "")
+	}
+	// Output:
+	// client 0: news for everyone
+	// client 1: news for everyone
+	// client 2: news for everyone
+}
