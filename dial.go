@@ -24,7 +24,9 @@ import (
 // the limits, timeouts and callbacks apply; see the package doc.
 type DialOptions struct {
 	// HTTPHeader holds extra headers for the handshake request, such as
-	// Authorization or Cookie.
+	// Authorization or Cookie. The fields the handshake sets itself (Host,
+	// Upgrade, Connection and the Sec-WebSocket ones) are refused: Host,
+	// Subprotocols and Compression set them.
 	HTTPHeader http.Header
 
 	// Host overrides the Host header, which defaults to the URL's host.
@@ -37,7 +39,8 @@ type DialOptions struct {
 	Subprotocols []string
 
 	// TLSConfig configures TLS for wss:// URLs (root CAs, client
-	// certificates). ServerName defaults to the URL's host. Default: the
+	// certificates). ServerName defaults to the URL's host. NextProtos is
+	// replaced by http/1.1, the protocol of the handshake. Default: the
 	// system roots.
 	TLSConfig *tls.Config
 
@@ -116,7 +119,9 @@ type DialOptions struct {
 }
 
 // HandshakeError is returned by Dial when the server answers the handshake
-// with something other than 101 Switching Protocols.
+// with something other than 101 Switching Protocols. Dial follows no
+// redirect (RFC 6455 section 4.1 lets a client not follow them): a 3xx is
+// a HandshakeError too, and the response Dial returns has its Location.
 type HandshakeError struct {
 	StatusCode int    // e.g. 403
 	Status     string // e.g. "403 Forbidden"
@@ -145,7 +150,9 @@ const maxErrorBody = 1 << 10
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455
 // section 4.1). The handshake is bounded by ctx; the connection outlives it.
 // The returned response is the server's 101 answer, or its refusal when the
-// error is a *HandshakeError.
+// error is a *HandshakeError; its head may be at most 1 MiB long. User info
+// in the URL (ws://user:pass@host/) is sent as Basic credentials, as
+// net/http's Client sends it, unless HTTPHeader has an Authorization field.
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -154,7 +161,77 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkRequestHeader(opts); err != nil {
+		return nil, nil, err
+	}
+	if u.User != nil {
+		opts = withBasicAuth(opts, u.User)
+	}
 	return dialConn(ctx, u, opts)
+}
+
+// maxResponseHeaderBytes bounds the head of the server's answer. It is
+// roomier than DefaultMaxHeaderBytes, the server's bound on requests: a
+// server may set large cookies as it upgrades, and a client dials few
+// connections.
+const maxResponseHeaderBytes = 1 << 20
+
+// handshakeFields are the request fields the handshake writes itself
+// (RFC 6455 section 4.1), with what sets them. One in HTTPHeader as well
+// would be sent twice, or, for a subprotocol, offered behind the check of
+// the server's choice.
+var handshakeFields = map[string]string{
+	"Host":           "set DialOptions.Host instead",
+	"Upgrade":        "the handshake sets it",
+	"Connection":     "the handshake sets it",
+	headerKey:        "the handshake sets it",
+	headerVersion:    "the handshake sets it",
+	headerProtocol:   "set DialOptions.Subprotocols instead",
+	headerExtensions: "set DialOptions.Compression instead",
+}
+
+// checkRequestHeader refuses what would make the request malformed:
+// handshake fields in HTTPHeader, field names that are not tokens, and a
+// Host with control characters, which could end the field early and start
+// another.
+func checkRequestHeader(opts *DialOptions) error {
+	for k := range opts.HTTPHeader {
+		if !isToken(k) {
+			return fmt.Errorf("starling: invalid header field name %q in DialOptions.HTTPHeader", k)
+		}
+		if why, ok := handshakeFields[http.CanonicalHeaderKey(k)]; ok {
+			name := strings.ReplaceAll(http.CanonicalHeaderKey(k), "Websocket", "WebSocket")
+			return fmt.Errorf("starling: DialOptions.HTTPHeader may not hold %s: %s", name, why)
+		}
+	}
+	if strings.ContainsFunc(opts.Host, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return fmt.Errorf("starling: invalid Host %q in DialOptions", opts.Host)
+	}
+	return nil
+}
+
+// isToken reports whether s is a token (RFC 9110 section 5.6.2), as a
+// field name must be.
+func isToken(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
+	})
+}
+
+// withBasicAuth returns opts with user as Basic credentials (RFC 7617) in
+// a copy of HTTPHeader, unless it has an Authorization field already.
+func withBasicAuth(opts *DialOptions, user *url.Userinfo) *DialOptions {
+	if opts.HTTPHeader.Get("Authorization") != "" {
+		return opts
+	}
+	o := *opts
+	o.HTTPHeader = opts.HTTPHeader.Clone()
+	if o.HTTPHeader == nil {
+		o.HTTPHeader = http.Header{}
+	}
+	pass, _ := user.Password()
+	o.HTTPHeader.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user.Username()+":"+pass)))
+	return &o
 }
 
 // parseWebSocketURL accepts ws and wss URLs, and http and https as their
@@ -239,11 +316,19 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	if err := writeRequest(nc, req); err != nil {
 		return nil, nil, fmt.Errorf("starling: sending the handshake: %w", err)
 	}
-	br := bufio.NewReaderSize(nc, 1024)
+	// The response head is bounded as a server bounds the request's, so
+	// that a server that never ends it cannot fill memory until ctx ends,
+	// if it ever does.
+	lr := &io.LimitedReader{R: nc, N: maxResponseHeaderBytes}
+	br := bufio.NewReaderSize(lr, 1024)
 	resp, err := http.ReadResponse(br, req)
+	if err != nil && lr.N == 0 {
+		return nil, nil, badResponse("the response head exceeds %d bytes", maxResponseHeaderBytes)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("starling: reading the handshake response: %w", err)
 	}
+	lr.N = 1<<63 - 1 // a refusal's body, read through br
 	if err := checkResponse(resp, key, opts.Subprotocols); err != nil {
 		return nil, resp, err
 	}

@@ -367,3 +367,113 @@ func TestDialTLS(t *testing.T) {
 		t.Fatalf("Read %q %v", data, err)
 	}
 }
+
+// TestDialResponseHeadTooLong checks that a server whose 101 answer never
+// ends its header fails the dial once the head passes
+// maxResponseHeaderBytes, rather than filling the client's memory until ctx
+// ends (which, without a deadline, it never does).
+func TestDialResponseHeadTooLong(t *testing.T) {
+	s := newRawServer(t, func(req *http.Request, nc net.Conn, br *bufio.Reader) {
+		io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\n")
+		line := "X-Pad: " + strings.Repeat("a", 1000) + "\r\n"
+		for range 2 << 10 { // 2 MiB, then silence
+			if _, err := io.WriteString(nc, line); err != nil {
+				return
+			}
+		}
+		io.Copy(io.Discard, br)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c, _, err := Dial(ctx, s.url(), nil)
+	if c != nil || err == nil || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "exceeds") {
+		t.Fatalf("Dial = %v, %v; want an error saying the response head exceeds the limit, before ctx ends", c != nil, err)
+	}
+}
+
+// TestDialHeaderCollision checks that HTTPHeader may not set a field the
+// handshake writes itself: sending both would duplicate it (two Host
+// fields, two keys), and a subprotocol offered there would be refused as
+// "not offered" when the server picks it. The dial fails before sending
+// anything, naming the field and the option to use instead.
+func TestDialHeaderCollision(t *testing.T) {
+	s := newRawServer(t, respond101(nil))
+	for _, tt := range []struct {
+		name, field string
+		want        string
+	}{
+		{"Host", "Host", "DialOptions.Host"},
+		{"Upgrade", "Upgrade", "Upgrade"},
+		{"Connection", "Connection", "Connection"},
+		{"key", "Sec-WebSocket-Key", "Sec-WebSocket-Key"},
+		{"version", "Sec-WebSocket-Version", "Sec-WebSocket-Version"},
+		{"subprotocol", "Sec-WebSocket-Protocol", "DialOptions.Subprotocols"},
+		{"extensions", "Sec-WebSocket-Extensions", "DialOptions.Compression"},
+		{"not canonical", "sec-websocket-key", "Sec-WebSocket-Key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{tt.field: {"x"}}
+			c, _, err := Dial(dialCtx(t), s.url(), &DialOptions{HTTPHeader: h})
+			if c != nil || err == nil || !strings.Contains(err.Error(), tt.want) {
+				if c != nil {
+					c.CloseNow()
+					<-s.requests
+				}
+				t.Fatalf("Dial with HTTPHeader[%q] = %v, %v; want an error naming %s", tt.field, c != nil, err, tt.want)
+			}
+		})
+	}
+	for _, h := range []http.Header{{"Bad Name": {"x"}}, {"X-Split\r\nX-Injected": {"x"}}} {
+		if c, _, err := Dial(dialCtx(t), s.url(), &DialOptions{HTTPHeader: h}); err == nil || !strings.Contains(err.Error(), "invalid header field name") {
+			if c != nil {
+				c.CloseNow()
+				<-s.requests
+			}
+			t.Errorf("Dial with HTTPHeader %q = %v; want an invalid header field name error", h, err)
+		}
+	}
+	if c, _, err := Dial(dialCtx(t), s.url(), &DialOptions{Host: "a.example\r\nX-Injected: 1"}); err == nil || !strings.Contains(err.Error(), "invalid Host") {
+		if c != nil {
+			c.CloseNow()
+			<-s.requests
+		}
+		t.Errorf("Dial with a Host holding a line break = %v; want an invalid Host error", err)
+	}
+	select {
+	case req := <-s.requests:
+		t.Fatalf("the server got a request: %v", req.Header)
+	default:
+	}
+}
+
+// TestDialUserinfo checks that user info in the URL is sent as Basic
+// credentials (RFC 7617), unescaped, as net/http's Client sends it, and
+// that an Authorization field in HTTPHeader wins over it.
+func TestDialUserinfo(t *testing.T) {
+	s := newRawServer(t, respond101(nil))
+	u := "ws://al%40ice:p%3Ass%20w@" + s.ln.Addr().String() + "/path"
+	for _, tt := range []struct {
+		header http.Header
+		want   string
+	}{
+		{nil, "Basic " + base64.StdEncoding.EncodeToString([]byte("al@ice:p:ss w"))},
+		{http.Header{"Authorization": {"Bearer t0ken"}}, "Bearer t0ken"},
+	} {
+		opts := &DialOptions{HTTPHeader: tt.header}
+		c, _, err := Dial(dialCtx(t), u, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CloseNow()
+		if len(opts.HTTPHeader) != len(tt.header) {
+			t.Errorf("Dial changed the caller's HTTPHeader to %v", opts.HTTPHeader)
+		}
+		req := <-s.requests
+		if got := req.Header.Values("Authorization"); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("Authorization %q, want %q", got, tt.want)
+		}
+		if req.Host != s.ln.Addr().String() || req.RequestURI != "/path" {
+			t.Errorf("Host %q, request URI %q: the user info leaked", req.Host, req.RequestURI)
+		}
+	}
+}

@@ -31,6 +31,10 @@ func clientTLSConfig(u *url.URL, opts *DialOptions) (*tls.Config, error) {
 	if cfg.ServerName == "" {
 		cfg.ServerName = u.Hostname()
 	}
+	// The handshake is HTTP/1.1 (RFC 6455 section 4.1): a server that
+	// picked h2 from a NextProtos shared with an http.Transport would read
+	// it as a broken HTTP/2 preface.
+	cfg.NextProtos = []string{"http/1.1"}
 	if len(opts.Pins) > 0 {
 		pins, err := pin.New(opts.Pins...)
 		if err != nil {

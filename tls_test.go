@@ -107,3 +107,23 @@ func TestReadContextEndsOverTLS(t *testing.T) {
 	}
 	echoOnce(t, c)
 }
+
+// TestDialTLSOffersHTTP1Only checks that a wss:// dial offers only
+// http/1.1 in ALPN, even with a TLSConfig that lists h2, as one shared
+// with an http.Transport does: a server that picked h2 would read the
+// HTTP/1.1 handshake as a broken HTTP/2 preface.
+func TestDialTLSOffersHTTP1Only(t *testing.T) {
+	srv := httptest.NewUnstartedServer(echoHandler(nil))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	c, _, err := starling.Dial(context.Background(), "wss"+strings.TrimPrefix(srv.URL, "https"), &starling.DialOptions{
+		TLSConfig: &tls.Config{RootCAs: roots, NextProtos: []string{"h2", "http/1.1"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoOnce(t, c)
+}
