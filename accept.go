@@ -155,6 +155,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 func acceptHijacked(w http.ResponseWriter, r *http.Request, cfg *connConfig, key, subp, extResponse string) error {
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
+		if errors.Is(err, http.ErrHijacked) {
+			// Accept was called twice: the connection is no longer the
+			// response's to answer on.
+			return fmt.Errorf("starling: cannot take over the connection: %w", err)
+		}
 		http.Error(w, "websocket upgrade not supported", http.StatusInternalServerError)
 		if errors.Is(err, http.ErrNotSupported) {
 			// Most often a middleware's wrapper that hides the server's
@@ -199,6 +204,10 @@ func checkRequest(r *http.Request) (string, error) {
 		return "", &handshakeError{status: http.StatusMethodNotAllowed, allow: http.MethodGet, reason: fmt.Sprintf("method %s not allowed: a WebSocket handshake is a GET", r.Method)}
 	case !r.ProtoAtLeast(1, 1):
 		return refuse(http.StatusBadRequest, "%s cannot carry a WebSocket handshake: HTTP/1.1 or later is required", r.Proto)
+	case r.Host == "":
+		// net/http lets an empty Host through, and ReadHandshake a missing
+		// one; section 4.2.1 requires the server's authority in it.
+		return refuse(http.StatusBadRequest, "missing Host: a WebSocket handshake must name the server's authority")
 	case !hasToken(r.Header, "Connection", "upgrade"):
 		return refuse(http.StatusBadRequest, "missing Connection: Upgrade%s", strippedHint(r))
 	case !hasToken(r.Header, "Upgrade", "websocket"):

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -141,6 +143,7 @@ var refusalCases = []struct {
 }{
 	{"4.2.1", "POST", handshakeRequest("POST / HTTP/1.1", "Content-Length: 0"), 405, "method POST not allowed", [2]string{"Allow", "GET"}},
 	{"4.2.1", "HTTP/1.0", handshakeRequest("GET / HTTP/1.0"), 400, "HTTP/1.1 or later is required", [2]string{}},
+	{"4.2.1", "empty Host", handshakeRequest("GET / HTTP/1.1", "Host:", "+Host:"), 400, "missing Host", [2]string{}},
 	{"4.4", "version 8", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Version: 8"), 426, `unsupported Sec-WebSocket-Version "8"`, [2]string{"Sec-WebSocket-Version", "13"}},
 	{"4.4", "no version", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Version:"), 426, "unsupported Sec-WebSocket-Version", [2]string{"Sec-WebSocket-Version", "13"}},
 	{"4.2.1", "no Upgrade", handshakeRequest("GET / HTTP/1.1", "Upgrade:"), 400, "missing Upgrade: websocket", [2]string{}},
@@ -450,3 +453,46 @@ func TestAcceptKeyRFCExample(t *testing.T) {
 		t.Fatalf("acceptKey(%q) = %q, want %q", rfcKey, got, rfcAccept)
 	}
 }
+
+// TestAcceptTwice checks that a second Accept on a request already taken
+// over fails without writing to the connection it no longer owns, which
+// net/http would log as a write on a hijacked connection.
+func TestAcceptTwice(t *testing.T) {
+	var logged strings.Builder
+	var mu sync.Mutex
+	second := make(chan error, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, nil)
+		if err != nil {
+			second <- err
+			return
+		}
+		defer c.CloseNow()
+		_, err = Accept(w, r, nil)
+		second <- err
+	}))
+	srv.Config.ErrorLog = log.New(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(p)
+	}), "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	resp, body, _, _ := rawRequest(t, srv.Listener.Addr().String(), handshakeRequest("GET / HTTP/1.1"))
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %s (%q), want 101", resp.Status, body)
+	}
+	if err := receive(t, second, "the second Accept"); !errors.Is(err, http.ErrHijacked) {
+		t.Errorf("second Accept: %v, want http.ErrHijacked in the chain", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if logged.Len() > 0 {
+		t.Errorf("the server logged:\n%s", logged.String())
+	}
+}
+
+// writerFunc is an io.Writer made of a function.
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

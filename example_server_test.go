@@ -40,18 +40,24 @@ func ExampleNewServer() {
 	})
 
 	srv := starling.NewServer(":8443", mux)
-	group.ShutdownWith(srv, 5*time.Second)
+	shutdown := make(chan struct{})
 	go func() {
+		defer close(shutdown)
 		stop := make(chan os.Signal, 1)
 		signal.Notify(stop, os.Interrupt)
 		<-stop
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
+		// srv.Shutdown neither tracks nor waits for hijacked connections.
+		group.Shutdown(ctx)
 	}()
 	if err := srv.ListenAndServeTLS("cert.pem", "key.pem"); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
+	// ListenAndServeTLS returns as soon as Shutdown starts: returning from
+	// main now would end the program before the close handshakes.
+	<-shutdown
 }
 
 // A server for many mostly idle connections accepts TCP connections itself

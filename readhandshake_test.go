@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,10 +59,22 @@ func (s *handshakeServer) result(t *testing.T) handshakeResult {
 	return r
 }
 
+// rawRefusalCases are refusalCases that only a server without net/http
+// sees: net/http answers them itself, before any handler runs.
+var rawRefusalCases = []struct {
+	section, name string
+	request       string
+	status        int
+	reason        string
+	header        [2]string
+}{
+	{"4.2.1", "no Host", handshakeRequest("GET / HTTP/1.1", "Host:"), 400, "missing Host", [2]string{}},
+}
+
 // TestReadHandshakeRefusals checks that a server without net/http refuses
 // every bad handshake as Accept under net/http does.
 func TestReadHandshakeRefusals(t *testing.T) {
-	for _, tt := range refusalCases {
+	for _, tt := range slices.Concat(refusalCases, rawRefusalCases) {
 		t.Run("section"+tt.section+"/"+tt.name, func(t *testing.T) {
 			s := newHandshakeServer(t, context.Background(), nil)
 			resp, body, _, _ := rawRequest(t, s.addr(), tt.request)
