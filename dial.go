@@ -64,8 +64,9 @@ type DialOptions struct {
 	// connection. Proxy URLs may be http:// (CONNECT, with Basic
 	// credentials from the URL's user info), https:// (TLS to the proxy,
 	// then CONNECT) or socks5:// and socks5h:// (RFC 1928, with RFC 1929
-	// credentials). TLS to a wss:// server runs inside the tunnel, end to
-	// end. Default (nil): ProxyFromEnvironment. NoProxy dials directly.
+	// credentials; both let the proxy resolve the server's name, as
+	// net/http does). TLS to a wss:// server runs inside the tunnel, end
+	// to end. Default (nil): ProxyFromEnvironment. NoProxy dials directly.
 	Proxy func(target *url.URL) (*url.URL, error)
 
 	// ProxyTLSConfig configures TLS to https:// proxies. Default: the

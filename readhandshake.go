@@ -25,7 +25,8 @@ import (
 type Handshake struct {
 	// Request is the parsed request: its URL, headers and remote address
 	// are there to route it and to authenticate the client. Its Body is
-	// empty. Request.TLS is set when the connection is a *tls.Conn.
+	// empty: bytes after the request's head belong to the WebSocket.
+	// Request.TLS is set when the connection is a *tls.Conn.
 	Request *http.Request
 
 	nc net.Conn
