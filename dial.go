@@ -171,6 +171,10 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	return dialConn(ctx, u, opts)
 }
 
+// refusalBodyWait bounds the wait for the body of a refusal, which Dial
+// reads (up to maxErrorBody) into its HandshakeError.
+const refusalBodyWait = time.Second
+
 // maxResponseHeaderBytes bounds the head of the server's answer. It is
 // roomier than DefaultMaxHeaderBytes, the server's bound on requests: a
 // server may set large cookies as it upgrades, and a client dials few
@@ -330,6 +334,11 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 		return nil, nil, fmt.Errorf("starling: reading the handshake response: %w", err)
 	}
 	lr.N = 1<<63 - 1 // a refusal's body, read through br
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		// The body only words the error: a server that neither ends nor
+		// sizes it must not hold the dial until ctx ends, if ever.
+		_ = nc.SetReadDeadline(time.Now().Add(refusalBodyWait))
+	}
 	if err := checkResponse(resp, key, opts.Subprotocols); err != nil {
 		return nil, resp, err
 	}

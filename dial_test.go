@@ -391,6 +391,26 @@ func TestDialResponseHeadTooLong(t *testing.T) {
 	}
 }
 
+// TestDialRefusalWithEndlessBody checks that a refusal whose body has no
+// length and never ends (the server keeps the connection open) still ends
+// the dial with its HandshakeError and the body received so far, rather
+// than waiting for ctx.
+func TestDialRefusalWithEndlessBody(t *testing.T) {
+	s := newRawServer(t, func(req *http.Request, nc net.Conn, br *bufio.Reader) {
+		io.WriteString(nc, "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\nnot for you")
+		io.Copy(io.Discard, br) // and never end the body
+	})
+	// No deadline, which the connection would take as its own: a cancel
+	// that comes long after the wait the body is given.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer time.AfterFunc(4*refusalBodyWait, cancel).Stop()
+	_, _, err := Dial(ctx, s.url(), nil)
+	var he *HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden || he.Body != "not for you" {
+		t.Fatalf("Dial = %v; want a HandshakeError with the 403 and the body received", err)
+	}
+}
+
 // TestDialHeaderCollision checks that HTTPHeader may not set a field the
 // handshake writes itself: sending both would duplicate it (two Host
 // fields, two keys), and a subprotocol offered there would be refused as
