@@ -21,7 +21,7 @@ const maxCloseReason = frame.MaxControlPayload - 2
 // the connection. Each step is bounded by a timeout of a few seconds. Close
 // returns nil once the peer has answered.
 //
-// The code must be one that may be sent (1000–1003, 1007–1011, 3000–4999)
+// The code must be one that may be sent (1000–1003, 1007–1014, 3000–4999)
 // and the reason valid UTF-8 of at most 123 bytes.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if !code.validOnWire() {
@@ -69,6 +69,12 @@ func (c *Conn) awaitPeerClose() error {
 	if c.readMu.tryLock() {
 		defer c.readMu.unlock()
 		c.br.detach() // the reader may still be using a ReadSlice
+		if c.rs.inMessage && (c.rs.remaining > 0 || !c.rs.fin) {
+			// A Reader's reader may be partway through this message,
+			// whose rest is discarded below: it must not take the
+			// end of what it got for the end of the message.
+			defer func() { c.rs.cut = true }()
+		}
 		stop := c.deadline(time.Now().Add(closeTimeout))
 		defer stop()
 		for {

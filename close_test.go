@@ -10,11 +10,12 @@ import (
 )
 
 // TestCloseCodesEchoed checks that each close code that may be sent (RFC
-// 6455 section 7.4.1 and 7.4.2) is accepted: Read reports the peer's code
+// 6455 section 7.4.1 and 7.4.2, and 1012–1014 from the IANA registry) is
+// accepted: Read reports the peer's code
 // and reason exactly, and the close frame is echoed with the same code
 // (section 5.5.1).
 func TestCloseCodesEchoed(t *testing.T) {
-	codes := []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4001, 4999}
+	codes := []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4001, 4999}
 	for _, code := range codes {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
@@ -51,7 +52,7 @@ func TestCloseCodesEchoed(t *testing.T) {
 // TestCloseCodesInvalid checks that codes that may not be sent fail the
 // connection with 1002 (RFC 6455 section 7.4).
 func TestCloseCodesInvalid(t *testing.T) {
-	codes := []uint16{0, 999, 1004, 1005, 1006, 1012, 1013, 1014, 1015, 1016, 1100, 2000, 2999, 5000, 65535}
+	codes := []uint16{0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535}
 	for _, code := range codes {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
@@ -157,7 +158,7 @@ func TestCloseHandshakeFromStarling(t *testing.T) {
 // sends nothing for them.
 func TestCloseRefusesLocalCodes(t *testing.T) {
 	c, p := newPair(t, serverRole, pipeTransport)
-	for _, code := range []StatusCode{1005, 1006, 1015, 999, 5000} {
+	for _, code := range []StatusCode{1005, 1006, 1015, 999, 1004, 1016, 2999, 5000} {
 		if err := c.Close(code, ""); !errors.Is(err, ErrInvalidStatus) {
 			t.Errorf("Close(%d) = %v, want ErrInvalidStatus", code, err)
 		}
@@ -259,6 +260,29 @@ func TestCloseTimesOut(t *testing.T) {
 		t.Fatalf("want the close frame, got op %#x, %v", f.op, err)
 	}
 	p.expectEOF()
+}
+
+// TestCloseTimesOutDespiteIdleTimeout checks that the idle timeout, when
+// longer than the close handshake's, does not stretch Close's wait for a
+// peer that never answers.
+func TestCloseTimesOutDespiteIdleTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the close timeout")
+	}
+	c, p := newServerPair(t, tcpTransport, connConfig{idleTimeout: 30 * time.Second})
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(StatusNormalClosure, "") }()
+	select {
+	case err := <-closed:
+		if err == nil {
+			t.Fatal("Close returned nil though the peer never answered")
+		}
+	case <-time.After(closeTimeout + 2*time.Second):
+		t.Fatalf("Close still waits after %v, beyond the close timeout of %v", closeTimeout+2*time.Second, closeTimeout)
+	}
+	if f, err := p.next(); err != nil || f.op != 0x8 {
+		t.Fatalf("want the close frame, got op %#x, %v", f.op, err)
+	}
 }
 
 // TestCloseBetweenStarlings runs the close handshake between a Starling

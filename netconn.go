@@ -50,6 +50,9 @@ type netConn struct {
 }
 
 func (nc *netConn) Read(p []byte) (int, error) {
+	if nc.closed.Load() {
+		return 0, nc.opError("read", net.ErrClosed)
+	}
 	nc.readMu.Lock()
 	defer nc.readMu.Unlock()
 	if nc.eof {
@@ -73,6 +76,11 @@ func (nc *netConn) Read(p []byte) (int, error) {
 const streamMessageSize = 128 << 10
 
 func (nc *netConn) Write(p []byte) (int, error) {
+	if nc.closed.Load() {
+		// The close frame may not have left yet (Close sends it on a
+		// goroutine of its own), so the Conn would still take data.
+		return 0, nc.opError("write", net.ErrClosed)
+	}
 	ctx, ok := nc.wd.begin(nc.ctx)
 	if !ok {
 		return 0, nc.timeout("write")
@@ -116,13 +124,20 @@ func (nc *netConn) streamError(op string, ctx context.Context, err error) error 
 // timeout is the error of an operation a deadline cut short, as the net
 // package reports it.
 func (nc *netConn) timeout(op string) error {
-	return &net.OpError{Op: op, Net: "websocket", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.ErrDeadlineExceeded}
+	return nc.opError(op, os.ErrDeadlineExceeded)
+}
+
+// opError wraps err as the net package wraps the errors of its Read and
+// Write.
+func (nc *netConn) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "websocket", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: err}
 }
 
 // Close starts the close handshake (1000) and returns: as a TCP
 // connection's Close, it does not wait for the peer. Reads and Writes in
-// progress end with the handshake, within Close's timeouts. Only a second
-// Close fails, even if the peer closed first.
+// progress end with the handshake, within Close's timeouts; later ones
+// fail at once with net.ErrClosed. Only a second Close fails, even if the
+// peer closed first.
 func (nc *netConn) Close() error {
 	if nc.closed.Swap(true) {
 		return net.ErrClosed

@@ -284,3 +284,28 @@ func TestNetConnPeerNormalCloseIsEOF(t *testing.T) {
 		t.Fatalf("ReadAll = %q, %v; want the message then a clean EOF", got, err)
 	}
 }
+
+// TestNetConnAfterClose checks the net.Conn contract once Close has
+// returned: Read and Write fail at once with net.ErrClosed, even before the
+// close handshake Close started has sent anything.
+func TestNetConnAfterClose(t *testing.T) {
+	checkGoroutines(t)
+	url := serve(t, nil, func(c *starling.Conn) {
+		c.Read(context.Background())
+	})
+	c, _, err := starling.Dial(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	nc := starling.NetConn(context.Background(), c, starling.MessageBinary)
+	if err := nc.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if n, err := nc.Write([]byte("late")); n != 0 || !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Write after Close = %d, %v; want net.ErrClosed", n, err)
+	}
+	if n, err := nc.Read(make([]byte, 8)); n != 0 || !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Read after Close = %d, %v; want net.ErrClosed", n, err)
+	}
+}

@@ -10,28 +10,37 @@ import (
 
 // Ping sends a ping and waits for the matching pong, returning the round
 // trip time. The pong is seen only while some goroutine reads from the
-// connection (RFC 6455 section 5.5.2 lets a pong answer only the latest
-// ping, so each Ping carries its own payload and waits for that one).
+// connection. Each Ping carries its own payload and waits for the pong
+// with it, or with a later Ping's: RFC 6455 section 5.5.3 lets a peer
+// answer only the latest of several pings.
 func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	done := make(chan struct{})
-	c.closeMu.Lock()
-	if c.pings == nil {
-		c.pings = &pings{waiting: make(map[uint64]chan struct{})}
-	}
-	c.pings.seq++
-	id := c.pings.seq
-	c.pings.waiting[id] = done
-	c.closeMu.Unlock()
+	var id uint64
 	defer func() {
-		c.closeMu.Lock()
-		delete(c.pings.waiting, id)
-		c.closeMu.Unlock()
+		if id != 0 {
+			c.closeMu.Lock()
+			delete(c.pings.waiting, id)
+			c.closeMu.Unlock()
+		}
 	}()
-
-	var p [8]byte
-	binary.BigEndian.PutUint64(p[:], id)
-	start := time.Now()
-	if err := c.writeControl(ctx, frame.OpPing, p[:]); err != nil {
+	var start time.Time
+	err := c.locked(ctx, false, func() error {
+		// The id is drawn under frameMu, so that pings leave in the
+		// order of their ids and a pong answers the lower ids too.
+		c.closeMu.Lock()
+		if c.pings == nil {
+			c.pings = &pings{waiting: make(map[uint64]chan struct{})}
+		}
+		c.pings.seq++
+		id = c.pings.seq
+		c.pings.waiting[id] = done
+		c.closeMu.Unlock()
+		var p [8]byte
+		binary.BigEndian.PutUint64(p[:], id)
+		start = time.Now()
+		return c.writeFrameLocked(true, frame.OpPing, false, p[:])
+	})
+	if err != nil {
 		return 0, err
 	}
 	select {
@@ -92,7 +101,8 @@ type pings struct {
 	seq     uint64
 }
 
-// matchPong wakes the Ping waiting for pong payload p, if any.
+// matchPong wakes the Ping waiting for pong payload p, if any, and the
+// Pings sent before it, which the pong answers too (section 5.5.3).
 func (c *Conn) matchPong(p []byte) {
 	if len(p) != 8 {
 		return
@@ -103,9 +113,13 @@ func (c *Conn) matchPong(p []byte) {
 		c.closeMu.Unlock()
 		return
 	}
-	if done, ok := c.pings.waiting[id]; ok {
-		close(done)
-		delete(c.pings.waiting, id)
+	if _, ok := c.pings.waiting[id]; ok {
+		for n, done := range c.pings.waiting {
+			if n <= id {
+				close(done)
+				delete(c.pings.waiting, n)
+			}
+		}
 	}
 	c.closeMu.Unlock()
 }

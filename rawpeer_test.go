@@ -384,6 +384,23 @@ func newPairDeflate(t testing.TB, r role, tr transport, deflate bool) (*Conn, *r
 	return c, p
 }
 
+// newServerPair is newPair for a server Conn made with cfg (its rwc set
+// here), for options Accept takes only from an http.Server's request, such
+// as the idle timeout. The raw peer is the client.
+func newServerPair(t testing.TB, tr transport, cfg connConfig) (*Conn, *rawPeer) {
+	t.Helper()
+	a, b := connPair(t, tr)
+	cfg.rwc = b
+	c := newConn(cfg)
+	p := &rawPeer{t: t, nc: a, br: bufio.NewReader(a), mask: true}
+	p.startReading()
+	t.Cleanup(func() {
+		c.CloseNow()
+		p.nc.Close()
+	})
+	return c, p
+}
+
 // oneConnListener is a net.Listener that yields one connection, so that a
 // real http.Server can serve over net.Pipe as well as over TCP.
 type oneConnListener struct {

@@ -23,6 +23,7 @@ type readState struct {
 	fragments int
 	key       [4]byte
 	inMessage bool // a data message has started and its last frame has not been read
+	cut       bool // Close discarded the rest of a message a Reader's reader had begun
 	compress  bool // the message has RSV1 set (permessage-deflate)
 	inflating bool // the decompressor has been reset for this message
 	fin       bool // the current frame is the message's last
@@ -256,6 +257,9 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	defer c.readMu.unlock()
+	if c.rs.cut {
+		return 0, c.cause()
+	}
 	if err := c.rwatch.begin(c, ctx); err != nil {
 		return 0, err
 	}
@@ -414,8 +418,14 @@ func (c *Conn) readHeader() (frame.Header, error) {
 }
 
 // readingMore is called before each read from the network: the reader is
-// no longer ahead of its input, so frames gathered for a batch go now.
+// no longer ahead of its input, so frames gathered for a batch go now. The
+// idle deadline moves too, if it is due: a peer whose message is still
+// arriving, or whose reader takes its time between the reads of a
+// message, is not idle.
 func (c *Conn) readingMore() {
+	if c.x != nil {
+		c.armIdleDeadline()
+	}
 	if c.flags.has(flagReadAhead) || c.flags.has(flagBatched) {
 		c.flags.set(flagReadAhead, false)
 		c.flushBatch()
@@ -436,10 +446,12 @@ func (c *Conn) headerError(err error) error {
 
 // armIdleDeadline makes the next frame header fail to arrive after the idle
 // timeout. Like armWriteDeadline, it moves the deadline only when it is
-// due.
+// due. Once our close frame is out, the close handshake's own deadlines
+// bound the reads, and an idle timeout longer than them must not stretch
+// them.
 func (c *Conn) armIdleDeadline() {
 	x := c.x
-	if x == nil || x.idleTimeout <= 0 || !due(x.idleArmed, x.idleTimeout) {
+	if x == nil || x.idleTimeout <= 0 || c.flags.has(flagCloseSent) || !due(x.idleArmed, x.idleTimeout) {
 		return
 	}
 	if d := c.deadlines(); d != nil {

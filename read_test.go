@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // forRoles runs fn for each role in roles over both transports.
@@ -726,6 +727,71 @@ func TestReadSliceOutlivesClose(t *testing.T) {
 		}
 		if !bytes.Equal(got, first) {
 			t.Fatal("Close overwrote the message ReadSlice returned")
+		}
+	})
+}
+
+// TestIdleTimeoutSlowReader checks that the idle timeout ends only a
+// connection on which nothing arrives: a Reader's caller that takes longer
+// than the timeout between two reads of a message the peer has sent whole
+// must still read all of it.
+func TestIdleTimeoutSlowReader(t *testing.T) {
+	const idle = 200 * time.Millisecond
+	for _, tr := range bothTransports {
+		t.Run(string(tr), func(t *testing.T) {
+			c, p := newServerPair(t, tr, connConfig{idleTimeout: idle})
+			msg := randomBytes(64<<10, 8)
+			go p.send(rawFrame{fin: true, op: 0x2, payload: msg})
+			_, rd, err := c.Reader(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, 10)
+			if _, err := io.ReadFull(rd, got); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * idle) // the caller is busy; the peer is not idle
+			rest, err := io.ReadAll(rd)
+			if err != nil || !bytes.Equal(append(got, rest...), msg) {
+				t.Fatalf("read %d of %d bytes, then %v", len(got)+len(rest), len(msg), err)
+			}
+		})
+	}
+}
+
+// TestReaderCutShortByClose checks that a message a Reader's reader had
+// not finished when Close, on another goroutine, read past it to the
+// peer's close frame, ends with the connection's end, not with io.EOF as
+// if the message were whole.
+func TestReaderCutShortByClose(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		go p.send(rawFrame{op: 0x2, payload: []byte("first half, ")})
+		_, rd, err := c.Reader(dialCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 5)
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			t.Fatal(err)
+		}
+		closed := make(chan error, 1)
+		go func() { closed <- c.Close(StatusNormalClosure, "") }()
+		if f, err := p.nextNonPong(); err != nil || f.op != 0x8 {
+			t.Fatalf("got opcode %#x, %v; want the close frame", f.op, err)
+		}
+		go func() {
+			p.send(rawFrame{fin: true, op: 0x0, payload: []byte("second half")})
+			p.sendClose(1000, "")
+			if r == clientRole {
+				p.nc.Close() // as a server does after the handshake
+			}
+		}()
+		if err := <-closed; err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if rest, err := io.ReadAll(rd); err == nil {
+			t.Fatalf("the rest of the message read as %q and a clean end; Close discarded it", rest)
 		}
 	})
 }

@@ -22,6 +22,9 @@ const (
 	StatusMessageTooBig       StatusCode = 1009
 	StatusMandatoryExtension  StatusCode = 1010
 	StatusInternalError       StatusCode = 1011
+	StatusServiceRestart      StatusCode = 1012
+	StatusTryAgainLater       StatusCode = 1013
+	StatusBadGateway          StatusCode = 1014
 	// StatusTLSHandshake reports a failed TLS handshake. It is never sent on
 	// the wire.
 	StatusTLSHandshake StatusCode = 1015
@@ -39,6 +42,9 @@ var statusNames = map[StatusCode]string{
 	StatusMessageTooBig:       "message too big",
 	StatusMandatoryExtension:  "mandatory extension",
 	StatusInternalError:       "internal error",
+	StatusServiceRestart:      "service restart",
+	StatusTryAgainLater:       "try again later",
+	StatusBadGateway:          "bad gateway",
 	StatusTLSHandshake:        "TLS handshake failure",
 }
 
@@ -52,12 +58,14 @@ func (c StatusCode) String() string {
 }
 
 // validOnWire reports whether c may appear in a close frame (RFC 6455 section
-// 7.4.1 and 7.4.2): 1000–1003, 1007–1011 and 3000–4999. 1004 is reserved,
-// 1005, 1006 and 1015 only report conditions locally, and the rest of
-// 0–2999 is reserved for the protocol.
+// 7.4.1 and 7.4.2): 1000–1003, 1007–1014 and 3000–4999. 1012 (service
+// restart), 1013 (try again later) and 1014 (bad gateway) were registered
+// since, in the IANA registry of section 11.7. 1004 is reserved, 1005, 1006
+// and 1015 only report conditions locally, and the rest of 0–2999 is
+// reserved for the protocol.
 func (c StatusCode) validOnWire() bool {
 	switch {
-	case c >= 1000 && c <= 1003, c >= 1007 && c <= 1011:
+	case c >= 1000 && c <= 1003, c >= 1007 && c <= 1014:
 		return true
 	case c >= 3000 && c <= 4999:
 		return true

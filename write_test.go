@@ -455,6 +455,43 @@ func TestPingRoundTrip(t *testing.T) {
 	})
 }
 
+// TestPingAnsweredByLaterPong checks that concurrent Pings all return when
+// the peer answers only the last ping it received, as RFC 6455 section
+// 5.5.3 lets it: that pong answers the earlier pings too.
+func TestPingAnsweredByLaterPong(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		readInBackground(c)
+		const n = 4
+		done := make(chan error, n)
+		for range n {
+			go func() {
+				_, err := c.Ping(dialCtx(t))
+				done <- err
+			}()
+		}
+		var last rawFrame
+		for range n {
+			f, err := p.next()
+			if err != nil || f.op != 0x9 {
+				t.Fatalf("want a ping, got op %#x, %v", f.op, err)
+			}
+			last = f
+		}
+		p.send(rawFrame{fin: true, op: 0xA, payload: last.payload})
+		for range n {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Ping: %v", err)
+				}
+			case <-time.After(testTimeout):
+				t.Fatal("a Ping still waits though the pong to a later ping came")
+			}
+		}
+	})
+}
+
 // TestClientMaskingKeys checks that a client masks every frame with a new
 // key (RFC 6455 section 5.3: unpredictable, fresh for each frame).
 func TestClientMaskingKeys(t *testing.T) {
@@ -574,6 +611,50 @@ func TestWriterAbortMidMessage(t *testing.T) {
 			t.Fatal("Write succeeded after the aborted message closed the connection")
 		}
 	})
+}
+
+// TestWriterClosedTwice checks that closing a Writer again, after another
+// Writer has begun, does nothing: the later message is neither ended early
+// nor cut, as with a deferred Close after an explicit one.
+func TestWriterClosedTwice(t *testing.T) {
+	c, p := newPair(t, serverRole, pipeTransport)
+	ctx := dialCtx(t)
+	first, err := c.Writer(ctx, MessageText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Write([]byte("first"))
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Writer(ctx, MessageText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.Write([]byte("second, "))
+	if err := first.Close(); err != nil {
+		t.Fatalf("closing the first writer again: %v", err)
+	}
+	if _, err := second.Write([]byte("whole")); err != nil {
+		t.Fatalf("the second writer after the first's second Close: %v", err)
+	}
+	go second.Close()
+	for _, want := range []string{"first", "second, whole"} {
+		var got []byte
+		for {
+			f, err := p.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, f.payload...)
+			if f.fin {
+				break
+			}
+		}
+		if string(got) != want {
+			t.Fatalf("message %q, want %q", got, want)
+		}
+	}
 }
 
 // TestCloseNowUnblocksWrite checks that CloseNow ends a Write blocked on a
