@@ -60,7 +60,10 @@ func (c *Conn) write(ctx context.Context, typ MessageType, p []byte, stream bool
 		return c.lockError(err)
 	}
 	if c.shouldCompress(len(p)) {
-		w, err := c.startMessage(ctx, typ, true)
+		if c.mw == nil {
+			c.mw = new(messageWriter)
+		}
+		w, err := c.startMessage(ctx, c.mw, typ, true)
 		if err != nil {
 			return err
 		}
@@ -267,7 +270,7 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 // Writer returns a writer for a message of type typ, for messages too large
 // to hold in memory. The message is sent in fragments as it is written, and
 // ends when the writer is closed; until then other writers wait. Close the
-// writer even after an error.
+// writer even after an error; closing it again does nothing.
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if err := checkType(typ); err != nil {
 		return nil, err
@@ -275,16 +278,16 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := c.msgMu.lock(ctx, c); err != nil {
 		return nil, c.lockError(err)
 	}
-	return c.startMessage(ctx, typ, c.shouldCompress(fragmentSize))
+	// A writer of its own, not the one Write reuses: a second Close of a
+	// handle the caller kept (an explicit Close, then a deferred one) must
+	// find its own message ended, not end the one another goroutine has
+	// begun since.
+	return c.startMessage(ctx, new(messageWriter), typ, c.shouldCompress(fragmentSize))
 }
 
-// startMessage prepares the connection's message writer; msgMu must be
-// held, and is released by the writer's Close (or here, on error).
-func (c *Conn) startMessage(ctx context.Context, typ MessageType, compress bool) (*messageWriter, error) {
-	if c.mw == nil {
-		c.mw = new(messageWriter)
-	}
-	w := c.mw
+// startMessage prepares w for a message; msgMu must be held, and is
+// released by the writer's Close (or here, on error).
+func (c *Conn) startMessage(ctx context.Context, w *messageWriter, typ MessageType, compress bool) (*messageWriter, error) {
 	*w = messageWriter{c: c, ctx: ctx, op: frame.Opcode(typ)}
 	if typ == MessageText {
 		w.utf8 = &c.wutf8

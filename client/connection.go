@@ -194,7 +194,7 @@ func (cn *connection) ending(err error) outcome {
 func retryCode(code starling.StatusCode) bool {
 	switch code {
 	case starling.StatusGoingAway, starling.StatusAbnormalClosure, starling.StatusInternalError,
-		1012, 1013, 1014: // service restart, try again later, bad gateway (IANA registry)
+		starling.StatusServiceRestart, starling.StatusTryAgainLater, starling.StatusBadGateway:
 		return true
 	}
 	return false

@@ -195,7 +195,8 @@ func (ss *session) willReconnect(code starling.StatusCode) bool {
 		return he.StatusCode >= 500 || he.StatusCode == 408 || he.StatusCode == 429
 	}
 	switch code {
-	case starling.StatusAbnormalClosure, starling.StatusGoingAway, starling.StatusInternalError, 1012, 1013, 1014:
+	case starling.StatusAbnormalClosure, starling.StatusGoingAway, starling.StatusInternalError,
+		starling.StatusServiceRestart, starling.StatusTryAgainLater, starling.StatusBadGateway:
 		return true
 	}
 	return false
