@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/starling-ws/starling/internal/frame"
@@ -125,8 +126,13 @@ func (c *Conn) receiveClose(p []byte) error {
 		return c.fail(err)
 	}
 	c.closeRcvd.fire(&c.closeMu)
-	if c.flags.claim(flagCloseSent) {
-		_ = c.sendClose(ce.Code, "")
+	if c.flags.claim(flagCloseSent) && c.sendClose(ce.Code, "") != nil {
+		// The echo failed, most often because the peer closed at once;
+		// the connection still ended with the peer's close frame, not
+		// with the 1006 of the failed write.
+		c.closeMu.Lock()
+		c.closeErr = &ce
+		c.closeMu.Unlock()
 	}
 	c.finishClose(&ce)
 	return &ce
@@ -176,12 +182,11 @@ func (c *Conn) fail(err error) error {
 				reason = reason[:len(reason)-1]
 			}
 		}
-		// A server's HTTP/2 or HTTP/3 stream ends only when its handler
-		// returns, and no reset can take the close frame with it: there,
-		// waiting for the client's end would wait for a client that waits
-		// for the server's (finishClose).
-		_, onStream := c.rwc.(*stream)
-		if c.sendClose(f.ce.Code, reason) == nil && !onStream {
+		// A server on a transport that no reset can take the close frame
+		// from closes at once: it cannot end one side first, so waiting
+		// for the client's end would wait for a client that waits for
+		// the server's (finishClose).
+		if c.sendClose(f.ce.Code, reason) == nil && (c.client || !c.resetProof()) {
 			// A server closes TCP first (section 7.1.1); a client waits
 			// for it.
 			if cw, ok := c.rwc.(interface{ CloseWrite() error }); ok && !c.client {
@@ -194,6 +199,20 @@ func (c *Conn) fail(err error) error {
 	}
 	c.shutdown(err)
 	return err
+}
+
+// resetProof reports whether closing c's transport with input unread
+// loses nothing already written, as closing a TCP connection can (by a
+// reset): net.Pipe's writes end only once read, and an HTTP/2 or HTTP/3
+// stream's two directions end apart, the server's with its handler.
+func (c *Conn) resetProof() bool {
+	switch t := c.rwc.(type) {
+	case *stream:
+		return true
+	case net.Conn:
+		return t.LocalAddr().Network() == "pipe"
+	}
+	return false
 }
 
 // deadline makes reads fail after t, and returns a function that lifts the

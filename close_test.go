@@ -203,6 +203,25 @@ func TestAbnormalClosure(t *testing.T) {
 	}
 }
 
+// TestPeerClosesRightAway checks that a peer that hangs up right after its
+// close frame, so that our echo cannot leave, is still reported with its
+// code, by the read and by later calls, not as the 1006 of the failed echo
+// (a Node user met this against a peer that closed too fast, ws #1134).
+func TestPeerClosesRightAway(t *testing.T) {
+	forRoles(t, bothRoles, func(t *testing.T, r role, tr transport) {
+		c, p := newPair(t, r, tr)
+		in := readInBackground(c)
+		p.send(rawFrame{fin: true, op: 0x8, payload: []byte{0x03, 0xf0, 'b', 'y', 'e'}}) // 1008
+		p.nc.Close()
+		if err := in.wait(t); CloseStatus(err) != StatusPolicyViolation {
+			t.Fatalf("Read error %v, want the peer's 1008", err)
+		}
+		if err := c.Write(dialCtx(t), MessageText, []byte("late")); CloseStatus(err) != StatusPolicyViolation {
+			t.Fatalf("Write after the peer's close: %v, want the peer's 1008", err)
+		}
+	})
+}
+
 // TestCloseDiscardsDataBeforeAnswer checks that data the peer sent before
 // answering our close frame is discarded and the handshake still completes
 // (RFC 6455 section 1.4 and 7.1.2).

@@ -3,7 +3,9 @@ package starlingtest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/starling-ws/starling"
 	"github.com/starling-ws/starling/internal/leakcheck"
@@ -99,5 +101,38 @@ func TestPipeReportsARefusedHandshake(t *testing.T) {
 	}
 	if !errors.Is(err, starling.ErrBadHandshake) {
 		t.Fatalf("got %v, want Accept's error too (ErrBadHandshake)", err)
+	}
+}
+
+// TestPipeServerFailsPromptly checks that a server end failing the
+// connection (here over its read limit) ends both ends at once, as over
+// TCP, with nobody waiting out a timeout: a pipe cannot close one side
+// first, so the server closes it as soon as its close frame is read.
+func TestPipeServerFailsPromptly(t *testing.T) {
+	client, server := pipe(t, &Options{Accept: &starling.AcceptOptions{ReadLimit: 10}})
+	ctx := context.Background()
+	start := time.Now()
+	serverErr := make(chan error, 1)
+	go func() {
+		_, _, err := server.Read(ctx)
+		serverErr <- err
+	}()
+	if err := client.Write(ctx, starling.MessageText, []byte(strings.Repeat("x", 100))); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := client.Read(ctx)
+	if code := starling.CloseStatus(err); code != starling.StatusMessageTooBig {
+		t.Errorf("client end: got %v, want 1009", err)
+	}
+	if err := <-serverErr; starling.CloseStatus(err) != starling.StatusMessageTooBig {
+		t.Errorf("server end: got %v, want 1009", err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("the ends took %v to close", d)
+	}
+	// The client's echo of the close frame found the pipe closed: it
+	// still reports the server's status, not a broken connection.
+	if err := client.Write(ctx, starling.MessageText, []byte("late")); starling.CloseStatus(err) != starling.StatusMessageTooBig {
+		t.Errorf("client write after the close: got %v, want the server's 1009", err)
 	}
 }
