@@ -1,12 +1,16 @@
 package echo_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/starling-ws/starling/bench/echo"
 	"github.com/starling-ws/starling/bench/load"
 )
@@ -65,6 +69,103 @@ func TestEcho(t *testing.T) {
 					}
 				}
 				c.Close()
+			}
+		})
+	}
+}
+
+// TestSplitHeader checks that every implementation echoes a frame larger
+// than the floor's 64 KiB buffer whose header arrives in two parts, the
+// first holding the length but not the whole masking key.
+func TestSplitHeader(t *testing.T) {
+	const size = 1<<20 + 3
+	for _, impl := range echo.Impls() {
+		t.Run(impl, func(t *testing.T) {
+			addr := start(t, impl)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			nc, br, _, err := ws.Dial(ctx, "ws://"+addr+"/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			if br == nil {
+				br = bufio.NewReader(nc)
+			}
+			nc.SetDeadline(time.Now().Add(10 * time.Second))
+			want := load.Payload(size)
+			h := ws.Header{Fin: true, OpCode: ws.OpBinary, Length: size, Masked: true, Mask: [4]byte{1, 2, 3, 4}}
+			var f bytes.Buffer
+			if err := ws.WriteHeader(&f, h); err != nil {
+				t.Fatal(err)
+			}
+			p := bytes.Clone(want)
+			ws.Cipher(p, h.Mask, 0)
+			f.Write(p)
+			b := f.Bytes()
+			if _, err := nc.Write(b[:12]); err != nil { // length, half the key
+				t.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond)
+			if _, err := nc.Write(b[12:]); err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			for {
+				rh, err := ws.ReadHeader(br)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := len(got)
+				got = append(got, make([]byte, rh.Length)...)
+				if _, err := io.ReadFull(br, got[n:]); err != nil {
+					t.Fatal(err)
+				}
+				if rh.Fin {
+					break
+				}
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("echo of %d bytes differs from the %d sent", len(got), size)
+			}
+		})
+	}
+}
+
+// TestBuffersReused checks that no echo server allocates a buffer of the
+// message's size per message: each reuses its buffers as its library's
+// fast path documents (nbio only with ReleaseWebsocketPayload, which an
+// engine of one's own leaves off). The server runs in the test's process,
+// the load client allocates nothing per message.
+func TestBuffersReused(t *testing.T) {
+	const size, msgs = 64 << 10, 200
+	for _, impl := range echo.Impls() {
+		t.Run(impl, func(t *testing.T) {
+			addr := start(t, impl)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			c, err := load.Dial(ctx, addr, nil, size)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			echoN := func(n int) {
+				for range n {
+					if err := c.Send(); err != nil {
+						t.Fatal(err)
+					}
+					if err := c.Receive(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			echoN(20) // warm up pools and buffers
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			echoN(msgs)
+			runtime.ReadMemStats(&after)
+			if per := (after.TotalAlloc - before.TotalAlloc) / msgs; per > size/4 {
+				t.Errorf("%d bytes allocated per %d-byte message", per, size)
 			}
 		})
 	}

@@ -81,9 +81,10 @@ func floorEcho(nc net.Conn) {
 			return
 		}
 		rest := in[used:have]
-		if hdr, size, ok := floorHeader(rest); ok && hdr+4+size > len(in) {
+		if hdr, size, ok := floorHeader(rest); ok && len(rest) >= hdr+4 && hdr+4+size > len(in) {
 			// Too large for in: read the rest of its payload straight
-			// into a buffer of its size, as a library does.
+			// into a buffer of its size, as a library does (once the
+			// masking key is in: until then, read on into in).
 			if len(big) < size {
 				big = make([]byte, size)
 			}

@@ -14,7 +14,10 @@ func init() {
 }
 
 // serveNbio runs nbio's own epoll engine (its default non-blocking mode)
-// rather than net/http.
+// rather than net/http. ReleaseWebsocketPayload returns each message's
+// buffer to nbio's pool once OnMessage returns (WriteMessage has copied
+// it by then), as nbio's DefaultEngine and its examples do; an engine of
+// one's own leaves it off, and every message's buffer is then garbage.
 func serveNbio(ctx context.Context, addr string, ready func(net.Addr)) error {
 	up := websocket.NewUpgrader()
 	up.CheckOrigin = func(*http.Request) bool { return true }
@@ -37,6 +40,8 @@ func serveNbio(ctx context.Context, addr string, ready func(net.Addr)) error {
 		Handler:   mux,
 		MaxLoad:   1 << 20,
 		ReadLimit: ReadLimit + 1<<10,
+
+		ReleaseWebsocketPayload: true,
 	})
 	if err := engine.Start(); err != nil {
 		return err

@@ -2,12 +2,14 @@ package load
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/starling-ws/starling/bench/echo"
 )
 
@@ -98,5 +100,59 @@ func TestRun(t *testing.T) {
 		if r.Msgs == 0 || r.MsgsPerSec <= 0 || r.P50us <= 0 || r.P99us < r.P50us {
 			t.Errorf("window %d: implausible result %+v", w, r)
 		}
+	}
+}
+
+// TestPipelineLatencyFromSend checks that with a window a message's round
+// trip is timed from when it is sent, not from when the writer began to
+// wait for room in the window. Against a server that answers one message
+// every delay, one at a time, window 2 keeps each message 2 delays in
+// flight (Little's law: window / msgs per second); timed from the wait,
+// a round trip would include the delay the writer waited too, 3 in all.
+func TestPipelineLatencyFromSend(t *testing.T) {
+	const delay = 5 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer nc.Close()
+				if _, err := ws.Upgrade(nc); err != nil {
+					return
+				}
+				for {
+					h, err := ws.ReadHeader(nc)
+					if err != nil {
+						return
+					}
+					p := make([]byte, h.Length)
+					if _, err := io.ReadFull(nc, p); err != nil {
+						return
+					}
+					ws.Cipher(p, h.Mask, 0)
+					time.Sleep(delay)
+					if err := ws.WriteFrame(nc, ws.NewFrame(h.OpCode, true, p)); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	const window = 2
+	r, err := Run(context.Background(), Config{Addr: ln.Addr().String(), Conns: 1, Size: 16, Window: window,
+		Warmup: 30 * time.Millisecond, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight := window / r.MsgsPerSec * 1e6 // µs
+	if r.Msgs < 10 || r.P50us > 1.25*inFlight {
+		t.Errorf("%d msgs, %.0f msgs/s: p50 %.0f µs, want about %.0f µs (window / msgs per second)", r.Msgs, r.MsgsPerSec, r.P50us, inFlight)
 	}
 }

@@ -189,15 +189,19 @@ func pingPong(c *Conn, h *Histogram, measuring *atomic.Bool, done chan struct{})
 
 // pipeline keeps window messages in flight: a writer sends whenever fewer
 // are outstanding, and the reader matches each echo with the oldest send
-// time (the server echoes in order).
+// time (the server echoes in order). The writer takes a slot in the
+// window before it reads the clock: a select evaluates its send values
+// on entry, so sending time.Now() on a full channel would time the
+// message from when the writer began to wait, not from when it was sent.
 func pipeline(c *Conn, window int, h *Histogram, measuring *atomic.Bool, done chan struct{}) error {
-	sent := make(chan time.Time, window)
+	slots := make(chan struct{}, window)
+	sent := make(chan time.Time, window) // never full: one entry per slot taken
 	werr := make(chan error, 1)
 	quit := make(chan struct{})
 	go func() {
 		for {
 			select {
-			case sent <- time.Now():
+			case slots <- struct{}{}:
 			case <-done:
 				werr <- nil
 				return
@@ -205,6 +209,7 @@ func pipeline(c *Conn, window int, h *Histogram, measuring *atomic.Bool, done ch
 				werr <- nil
 				return
 			}
+			sent <- time.Now()
 			if err := c.Send(); err != nil {
 				if stopped(done) {
 					err = nil
@@ -224,6 +229,7 @@ func pipeline(c *Conn, window int, h *Histogram, measuring *atomic.Bool, done ch
 			return errors.Join(err, <-werr)
 		}
 		t := <-sent
+		<-slots
 		if measuring.Load() {
 			h.Record(time.Since(t))
 		}
