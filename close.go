@@ -210,7 +210,8 @@ func (c *Conn) resetProof() bool {
 	case *stream:
 		return true
 	case net.Conn:
-		return t.LocalAddr().Network() == "pipe"
+		a := t.LocalAddr() // nil for some wrappers
+		return a != nil && a.Network() == "pipe"
 	}
 	return false
 }

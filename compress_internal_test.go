@@ -1,16 +1,11 @@
 package starling
 
 import (
-	"bufio"
 	"bytes"
 	"compress/flate"
 	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 )
 
 // acceptWithOffer connects a raw client to a Starling server that accepts
@@ -18,50 +13,13 @@ import (
 // server's Conn, the raw peer and the server's answer to the offer.
 func acceptWithOffer(t *testing.T, opts *AcceptOptions, ext string) (*Conn, *rawPeer, string) {
 	t.Helper()
-	accepted := make(chan *Conn, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, opts)
-		if err != nil {
-			t.Errorf("Accept: %v", err)
-		}
-		accepted <- c
-	}))
-	t.Cleanup(srv.Close)
-	nc, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), testTimeout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &rawPeer{t: t, nc: nc, br: bufio.NewReader(nc), mask: true}
-	req := "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + rfcKey + "\r\nSec-WebSocket-Version: 13\r\n" +
-		"Sec-WebSocket-Extensions: " + ext + "\r\n\r\n"
-	_ = nc.SetDeadline(time.Now().Add(testTimeout))
-	if _, err := io.WriteString(nc, req); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(p.br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = nc.SetDeadline(time.Time{})
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("handshake answered %s", resp.Status)
-	}
-	var c *Conn
-	select {
-	case c = <-accepted:
-	case <-time.After(testTimeout):
-		t.Fatal("Accept did not return")
-	}
-	if c == nil {
-		t.FailNow()
-	}
+	a, b := connPair(t, tcpTransport)
+	c, p, answer := serveOne(t, a, b, opts, ext)
 	t.Cleanup(func() {
 		c.CloseNow()
-		nc.Close()
+		p.nc.Close()
 	})
-	p.startReading()
-	return c, p, resp.Header.Get("Sec-WebSocket-Extensions")
+	return c, p, answer
 }
 
 // TestCompressionPreparedHonoursWindowBits checks that a PreparedMessage

@@ -42,8 +42,10 @@ var (
 	// ErrMessageTooBig is in the chain of the error returned when a message
 	// exceeds the read limit (the connection is then failed with 1009).
 	ErrMessageTooBig = errors.New("starling: message exceeds the read limit")
-	// ErrClosed is returned for operations on a connection that is closed.
-	// It wraps net.ErrClosed.
+	// ErrClosed is returned for operations on a connection that is closed,
+	// unless a more precise cause is known: the peer's close frame (a
+	// *CloseError) or the failure that ended it, whose code CloseStatus
+	// reports. It wraps net.ErrClosed.
 	ErrClosed = fmt.Errorf("starling: connection closed: %w", net.ErrClosed)
 	// ErrInvalidStatus is returned by Close for a code that may not be
 	// sent, such as 1005 or 1006.

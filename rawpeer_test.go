@@ -373,7 +373,16 @@ func newPairDeflate(t testing.TB, r role, tr transport, deflate bool) (*Conn, *r
 	var c *Conn
 	var p *rawPeer
 	if r == serverRole {
-		c, p = serveOne(t, a, b, deflate)
+		opts, offer := &AcceptOptions{}, ""
+		if deflate {
+			opts.Compression = CompressionOptions{Mode: CompressionContextTakeover, Threshold: -1}
+			offer = "permessage-deflate"
+		}
+		var answer string
+		c, p, answer = serveOne(t, a, b, opts, offer)
+		if deflate != strings.HasPrefix(answer, "permessage-deflate") {
+			t.Fatalf("Sec-WebSocket-Extensions: %q with deflate %v", answer, deflate)
+		}
 	} else {
 		c, p = dialOne(t, a, b, deflate)
 	}
@@ -432,17 +441,15 @@ func (l *oneConnListener) Close() error {
 
 func (l *oneConnListener) Addr() net.Addr { return l.addr }
 
-// serveOne runs Accept in a real http.Server on server and does the
-// client's handshake by hand on client.
-func serveOne(t testing.TB, client, server net.Conn, deflate bool) (*Conn, *rawPeer) {
+// serveOne runs Accept with opts in a real http.Server on server and does
+// the client's handshake by hand on client, offering the extensions offer
+// if it is not empty. It returns the server's answer to the offer too.
+func serveOne(t testing.TB, client, server net.Conn, opts *AcceptOptions, offer string) (*Conn, *rawPeer, string) {
 	t.Helper()
 	accepted := make(chan *Conn, 1)
-	opts := &AcceptOptions{}
 	ext := ""
-	if deflate {
-		opts.Compression.Mode = CompressionContextTakeover
-		opts.Compression.Threshold = -1
-		ext = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+	if offer != "" {
+		ext = "Sec-WebSocket-Extensions: " + offer + "\r\n"
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, opts)
@@ -470,9 +477,6 @@ func serveOne(t testing.TB, client, server net.Conn, deflate bool) (*Conn, *rawP
 	if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != rfcAccept {
 		t.Fatalf("handshake answered %s with Sec-WebSocket-Accept %q", resp.Status, resp.Header.Get("Sec-WebSocket-Accept"))
 	}
-	if got := resp.Header.Get("Sec-WebSocket-Extensions"); deflate != strings.HasPrefix(got, "permessage-deflate") {
-		t.Fatalf("Sec-WebSocket-Extensions: %q with deflate %v", got, deflate)
-	}
 	var c *Conn
 	select {
 	case c = <-accepted:
@@ -483,7 +487,7 @@ func serveOne(t testing.TB, client, server net.Conn, deflate bool) (*Conn, *rawP
 		t.FailNow()
 	}
 	p.startReading()
-	return c, p
+	return c, p, resp.Header.Get("Sec-WebSocket-Extensions")
 }
 
 // dialOne runs Dial over client and answers its handshake by hand on server.

@@ -144,7 +144,8 @@ func (c *Conn) readSlice() (MessageType, []byte, error) {
 // payload, which returns io.EOF at the message's end. Control frames that
 // arrive meanwhile are handled: pings are answered, and a close frame ends
 // the connection with a *CloseError. A message left unread is discarded by
-// the next call to Reader.
+// the next call to Reader. The reader is the message's only until that
+// call, or Read's or ReadSlice's: it then reads the next message.
 //
 // ctx bounds the reads of the message too. If it ends while Reader waits
 // for a message, Reader returns ctx's error and the connection stays open;
