@@ -144,6 +144,9 @@ func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *htt
 	case err != nil:
 		return fail(nil, fmt.Errorf("starling: dial %s by extended CONNECT: %w", u.Redacted(), err))
 	case resp.StatusCode != http.StatusOK:
+		// The body only words the error, and ctx no longer bounds the
+		// stream: a server that never ends it must not hold the dial.
+		defer time.AfterFunc(refusalBodyWait, cancel).Stop()
 		return fail(resp, refusal(resp))
 	}
 	ext, err := dialExtensions(resp.Header, &opts.Compression)

@@ -352,11 +352,19 @@ func TestWireFormat(t *testing.T) {
 }
 
 // TestRefusals checks what Accept answers on HTTP/3 to requests that are
-// not a WebSocket's extended CONNECT, and what Dial reports for a refusal.
+// not a WebSocket's extended CONNECT, and what Dial reports for a refusal,
+// also one whose body never ends (the body only words the error).
 func TestRefusals(t *testing.T) {
 	s := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/forbidden" {
+		switch r.URL.Path {
+		case "/forbidden":
 			http.Error(w, "not for you", http.StatusForbidden)
+			return
+		case "/endless-refusal": // a body with no length that never ends
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte("not for you"))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
 			return
 		}
 		echo(nil, nil)(w, r)
@@ -370,9 +378,24 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("extended CONNECT for webtransport answered %s %q; want 400 naming the protocol", resp.Status, body)
 	}
 	opts := &starling.DialOptions{HTTP2Transport: h3.RoundTripper(s.transport(t))}
-	_, resp, err := starling.Dial(ctx(t), "wss://"+s.addr+"/forbidden", opts)
-	var he *starling.HandshakeError
-	if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden || !strings.Contains(he.Body, "not for you") || resp == nil {
-		t.Fatalf("Dial to a refusing handler: %v; want a HandshakeError with the 403 and its reason", err)
+	for _, path := range []string{"/forbidden", "/endless-refusal"} {
+		dialed := make(chan error, 1)
+		go func() {
+			_, resp, err := starling.Dial(ctx(t), "wss://"+s.addr+path, opts)
+			if err != nil && resp == nil {
+				err = errors.Join(err, errors.New("no response"))
+			}
+			dialed <- err
+		}()
+		var err error
+		select {
+		case err = <-dialed:
+		case <-time.After(testTimeout / 2):
+			t.Fatalf("Dial to %s has not returned", path)
+		}
+		var he *starling.HandshakeError
+		if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden || !strings.Contains(he.Body, "not for you") {
+			t.Fatalf("Dial to %s: %v; want a HandshakeError with the 403 and its reason", path, err)
+		}
 	}
 }
