@@ -167,6 +167,9 @@ func (h *Hub) fanout(t *topic, pm *starling.PreparedMessage) {
 // topic that is new to this hub is subscribed to at the broker first,
 // which may fail; the topics before the one that failed stay subscribed.
 func (h *Hub) Subscribe(c *starling.Conn, topics ...string) error {
+	if c == nil {
+		return errors.New("hub: nil connection")
+	}
 	h.joinMu.Lock()
 	defer h.joinMu.Unlock()
 	for _, name := range topics {

@@ -486,6 +486,12 @@ func TestPublishRefusesBadMessages(t *testing.T) {
 	if err := h.Subscribe(sa, ""); err == nil {
 		t.Error("an empty topic name was accepted")
 	}
+	if err := h.Subscribe(nil, "x"); err == nil {
+		t.Error("a nil connection was accepted")
+	}
+	if err := h.Publish(ctx, "x", starling.MessageText, []byte("after")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestClose(t *testing.T) {
