@@ -34,6 +34,7 @@ type Options struct {
 	// means DefaultQueueSize.
 	QueueSize int
 	// Overflow says what happens to a connection whose queue is full.
+	// Values other than DropNewest mean CloseSlow, the default.
 	Overflow Overflow
 	// Broker, if set, carries every publication to the hubs of all the
 	// servers that share it, this one included: Publish hands messages
@@ -89,6 +90,9 @@ func New(opts *Options) *Hub {
 	}
 	if h.queue <= 0 {
 		h.queue = DefaultQueueSize
+	}
+	if h.overflow != DropNewest {
+		h.overflow = CloseSlow // an unknown value must not drop uncounted
 	}
 	return h
 }

@@ -324,7 +324,15 @@ func fastAndSlow(t *testing.T, h *hub.Hub) (fast, slow *starling.Conn) {
 }
 
 func TestSlowSubscriberIsClosedWith1008(t *testing.T) {
-	h := hub.New(&hub.Options{QueueSize: 4})
+	// The default, and an Overflow value of no meaning, which defaults too.
+	for _, overflow := range []hub.Overflow{hub.CloseSlow, 7} {
+		t.Run(fmt.Sprint(int(overflow)), func(t *testing.T) {
+			testCloseSlow(t, hub.New(&hub.Options{QueueSize: 4, Overflow: overflow}))
+		})
+	}
+}
+
+func testCloseSlow(t *testing.T, h *hub.Hub) {
 	fast, slow := fastAndSlow(t, h)
 	// slow reads nothing while the fast subscriber keeps up.
 	sent := publishUntil(t, h, fast, 1000, func() bool { return h.Subscribers("x") == 1 })
