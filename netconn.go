@@ -14,10 +14,11 @@ import (
 // NetConn returns a net.Conn whose Write sends what it is given as
 // messages of type typ and whose Read returns the payloads of incoming
 // messages as one byte stream, for code that wants a stream (TLS, SSH,
-// HTTP, a line protocol) tunnelled over WebSocket. Messages of the other type fail the
-// read with 1003 (unsupported data). A normal closure (1000) from the peer
-// reads as io.EOF; Close starts a close handshake with 1000 and, like a
-// TCP connection's, returns without waiting for the peer.
+// HTTP, a line protocol) tunnelled over WebSocket. Messages of the other
+// type fail the read with 1003 (unsupported data). A normal closure (1000)
+// from the peer reads as io.EOF, and fails writes with a *net.OpError;
+// Close starts a close handshake with 1000 and, like a TCP connection's,
+// returns without waiting for the peer.
 //
 // ctx bounds the adapter's life. Deadlines work as on a TCP connection:
 // one that passes, or is moved into the past, cuts short the Reads and
@@ -106,13 +107,17 @@ func (nc *netConn) Write(p []byte) (int, error) {
 }
 
 // streamError maps the end of the stream and timeouts to what net.Conn
-// users expect.
+// users expect: a read that meets the peer's normal closure gets io.EOF,
+// a write a *net.OpError, as on a socket the peer closed.
 func (nc *netConn) streamError(op string, ctx context.Context, err error) error {
 	if ie, ok := err.(*interruptedError); ok {
 		err = ie.err
 	}
 	if CloseStatus(err) == StatusNormalClosure {
-		nc.eof = op == "read"
+		if op == "write" {
+			return nc.opError(op, err)
+		}
+		nc.eof = true
 		return io.EOF
 	}
 	if context.Cause(ctx) == os.ErrDeadlineExceeded {

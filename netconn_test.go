@@ -279,9 +279,17 @@ func TestNetConnPeerNormalCloseIsEOF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := io.ReadAll(starling.NetConn(context.Background(), c, starling.MessageText))
+	nc := starling.NetConn(context.Background(), c, starling.MessageText)
+	got, err := io.ReadAll(nc)
 	if err != nil || string(got) != "last words" {
 		t.Fatalf("ReadAll = %q, %v; want the message then a clean EOF", got, err)
+	}
+	// A write meets the closed stream as on a socket: an error, not the
+	// reader's io.EOF, that still says how the peer closed.
+	_, err = nc.Write([]byte("too late"))
+	var op *net.OpError
+	if !errors.As(err, &op) || errors.Is(err, io.EOF) || starling.CloseStatus(err) != starling.StatusNormalClosure {
+		t.Fatalf("Write after the peer's normal close = %v; want a *net.OpError carrying 1000", err)
 	}
 }
 
