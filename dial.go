@@ -201,7 +201,7 @@ var handshakeFields = map[string]string{
 // another.
 func checkRequestHeader(opts *DialOptions) error {
 	for k := range opts.HTTPHeader {
-		if !isToken(k) {
+		if !wsflate.IsToken(k) { // RFC 9110 section 5.1
 			return fmt.Errorf("starling: invalid header field name %q in DialOptions.HTTPHeader", k)
 		}
 		if why, ok := handshakeFields[http.CanonicalHeaderKey(k)]; ok {
@@ -213,14 +213,6 @@ func checkRequestHeader(opts *DialOptions) error {
 		return fmt.Errorf("starling: invalid Host %q in DialOptions", opts.Host)
 	}
 	return nil
-}
-
-// isToken reports whether s is a token (RFC 9110 section 5.6.2), as a
-// field name must be.
-func isToken(s string) bool {
-	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
-		return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
-	})
 }
 
 // withBasicAuth returns opts with user as Basic credentials (RFC 7617) in

@@ -190,7 +190,6 @@ func (c *Conn) awaitFrame() error {
 	if c.rs.inMessage || c.br.Buffered() > 0 {
 		return nil
 	}
-	c.armIdleDeadline()
 	if err := c.br.fillEmpty(); err != nil {
 		return c.headerError(err)
 	}
@@ -394,7 +393,6 @@ func (c *Conn) wireLimit() int64 {
 
 // readHeader reads and checks one frame header (RFC 6455 section 5.2).
 func (c *Conn) readHeader() (frame.Header, error) {
-	c.armIdleDeadline()
 	b, err := c.br.Peek(2)
 	if err != nil {
 		return frame.Header{}, c.headerError(err)
@@ -445,9 +443,10 @@ func (c *Conn) headerError(err error) error {
 	return c.readError(err)
 }
 
-// armIdleDeadline makes the next frame header fail to arrive after the idle
-// timeout. Like armWriteDeadline, it moves the deadline only when it is
-// due. Once our close frame is out, the close handshake's own deadlines
+// armIdleDeadline makes reads from the network fail once nothing has
+// arrived for the idle timeout; readingMore calls it before each. Like
+// armWriteDeadline, it moves the deadline only when it is due. Once our
+// close frame is out, the close handshake's own deadlines
 // bound the reads, and an idle timeout longer than them must not stretch
 // them.
 func (c *Conn) armIdleDeadline() {

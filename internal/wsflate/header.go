@@ -140,7 +140,7 @@ func (p *headerParser) quoted() (string, error) {
 		switch c {
 		case '"':
 			v := b.String()
-			if v == "" || !isToken(v) {
+			if v == "" || !IsToken(v) {
 				p.pos = start
 				return "", p.errorf("quoted value is not a token")
 			}
@@ -176,7 +176,9 @@ func (p *headerParser) errorf(msg string) error {
 	return fmt.Errorf("%w: %s at offset %d of %q", ErrSyntax, msg, p.pos, p.s)
 }
 
-func isToken(s string) bool {
+// IsToken reports whether s is an HTTP token (RFC 7230 section 3.2.6), as
+// extension names, parameters and header field names must be.
+func IsToken(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if !isTokenChar(s[i]) {
 			return false

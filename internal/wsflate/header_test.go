@@ -101,12 +101,12 @@ func FuzzParseHeader(f *testing.F) {
 		// Every accepted header re-serializes to one that parses the same.
 		var parts []string
 		for _, o := range offers {
-			if !isToken(o.Name) {
+			if !IsToken(o.Name) {
 				t.Fatalf("extension name %q is not a token", o.Name)
 			}
 			part := o.Name
 			for _, p := range o.Params {
-				if !isToken(p.Name) || p.HasValue && !isToken(p.Value) || !p.HasValue && p.Value != "" {
+				if !IsToken(p.Name) || p.HasValue && !IsToken(p.Value) || !p.HasValue && p.Value != "" {
 					t.Fatalf("bad param %#v", p)
 				}
 				part += ";" + p.Name

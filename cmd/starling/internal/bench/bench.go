@@ -49,8 +49,8 @@ type Result struct {
 	Latency     *Histogram
 }
 
-// drainGrace is how long, after the last send, echoes may still arrive,
-// and how long one echo may take before it counts as lost.
+// drainGrace is how long one echo may take before it counts as lost, also
+// after the last send.
 const drainGrace = 5 * time.Second
 
 // maxErrorSample bounds Result.ErrorSample.
@@ -214,10 +214,11 @@ func (r *run) work(stop context.Context, c *starling.Conn, h *Histogram) {
 		defer close(inflight)
 		writeErr <- r.send(stop, c, window, inflight)
 	}()
-	readCtx, cancel := r.drainContext(stop)
+	// An echo that is not back within drainGrace is lost, during the run
+	// and after its last send alike: with Count, no stop would end the
+	// wait for it.
+	readCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// An echo that is not back within drainGrace is lost even while
-	// sending goes on: with Count, no stop would end the wait for it.
 	lost := time.AfterFunc(drainGrace, cancel)
 	defer lost.Stop()
 	var seq uint64
@@ -248,27 +249,6 @@ func (r *run) work(stop context.Context, c *starling.Conn, h *Histogram) {
 	if err := c.Close(starling.StatusNormalClosure, ""); err != nil {
 		r.fail(err)
 	}
-}
-
-// drainContext ends drainGrace after stop, so that a lost echo cannot hang
-// the run.
-func (r *run) drainContext(stop context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		select {
-		case <-stop.Done():
-		case <-ctx.Done():
-			return
-		}
-		t := time.NewTimer(drainGrace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, cancel
 }
 
 // send writes messages until reserve says stop or a write fails. Each
