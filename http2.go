@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -68,21 +69,29 @@ func acceptStream(w http.ResponseWriter, r *http.Request, cfg *connConfig, subp,
 	if err := rc.Flush(); err != nil {
 		return fmt.Errorf("starling: answering the extended CONNECT: %w", err)
 	}
-	cfg.rwc = &stream{w: w, rc: rc, body: r.Body}
+	s := &stream{w: w, rc: rc, body: r.Body}
+	s.writes.expire, s.writes.abort = s.timedOut, s.abort
+	cfg.rwc = s
 	return nil
 }
 
 // stream is an HTTP/2 or HTTP/3 stream as a connection: the request body one way,
 // the response the other, each write flushed into DATA frames.
 type stream struct {
-	body io.ReadCloser
-	w    io.Writer
-	rc   *http.ResponseController
+	body   io.ReadCloser
+	w      io.Writer
+	rc     *http.ResponseController
+	writes streamWrites
+	conn   *Conn // the Conn over the stream, once Accept has set it
 }
 
 func (s *stream) Read(p []byte) (int, error) { return s.body.Read(p) }
 
 func (s *stream) Write(p []byte) (int, error) {
+	if err := s.writes.begin(); err != nil {
+		return 0, err
+	}
+	defer s.writes.end()
 	n, err := s.w.Write(p)
 	if err == nil {
 		err = s.rc.Flush()
@@ -90,12 +99,165 @@ func (s *stream) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close ends the reading side; the stream itself ends when the handler
+// Close ends the reading side, and the writes in progress: net/http's
+// ResponseWriter must not be used once the handler has returned, which it
+// may do as soon as Close has. The stream itself ends when the handler
 // returns.
-func (s *stream) Close() error { return s.body.Close() }
+func (s *stream) Close() error {
+	if drained := s.writes.close(); drained != nil {
+		<-drained
+	}
+	return s.body.Close()
+}
 
-func (s *stream) SetReadDeadline(t time.Time) error  { return s.rc.SetReadDeadline(t) }
-func (s *stream) SetWriteDeadline(t time.Time) error { return s.rc.SetWriteDeadline(t) }
+// abort cuts short the writes in progress by moving the write deadline
+// into the past: net/http's HTTP/2 server resets the stream, quic-go's
+// HTTP/3 server fails the writes. Only streamWrites.cut calls it, while a
+// write is in progress, so the handler has not returned.
+func (s *stream) abort() { _ = s.rc.SetWriteDeadline(aLongTimeAgo) }
+
+// timedOut cuts short the writes that wait past the deadline. On HTTP/2
+// the reset ends the request's context too, and a write under it would
+// fail with that context's error, which says nothing of the peer that
+// stopped reading: the Conn closes first, with the timeout as its cause.
+func (s *stream) timedOut() {
+	if s.conn != nil {
+		s.conn.shutdown(fmt.Errorf("starling: write: %w: %w", &CloseError{Code: StatusAbnormalClosure}, os.ErrDeadlineExceeded))
+	}
+	s.writes.cut()
+}
+
+func (s *stream) SetReadDeadline(t time.Time) error { return s.rc.SetReadDeadline(t) }
+
+// SetWriteDeadline keeps the deadline itself (streamWrites): net/http's
+// HTTP/2 server resets the stream when the deadline passes, even with no
+// write waiting.
+func (s *stream) SetWriteDeadline(t time.Time) error {
+	s.writes.set(t)
+	return nil
+}
+
+// streamWrites tracks the writes to a stream: how many are in progress,
+// and their deadline, kept as a net.Conn keeps one. Once it passes, writes
+// fail, and expire cuts short those still waiting. A deadline that passes
+// while no write waits harms nothing, since the Conn moves it before the
+// next write. The deadlines of the streams' own transports are coarser:
+// net/http's HTTP/2 server resets the stream when its timer fires, and a
+// pipe has none, so a WebSocket that sent nothing for its write timeout
+// would lose its stream.
+type streamWrites struct {
+	expire func() // cuts short the writes in progress, and the stream with them
+	abort  func() // cuts short the writes in progress, for close (if set)
+
+	mu      sync.Mutex
+	timer   *time.Timer
+	gen     int // counts set calls, so that a stale timer does nothing
+	expired bool
+	closed  bool
+	writing int           // writes in progress
+	drained chan struct{} // closed when writing drops to 0, if made
+}
+
+// set moves the deadline to t; the zero time means none.
+func (w *streamWrites) set(t time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+	w.gen++
+	w.expired = false
+	if t.IsZero() || w.closed {
+		return
+	}
+	gen := w.gen
+	w.timer = time.AfterFunc(time.Until(t), func() { w.fire(gen) })
+}
+
+// fire marks the deadline of generation gen passed, and cuts short the
+// writes in progress.
+func (w *streamWrites) fire(gen int) {
+	w.mu.Lock()
+	if gen != w.gen {
+		w.mu.Unlock()
+		return
+	}
+	w.expired = true
+	writing := w.writing > 0
+	w.mu.Unlock()
+	if writing {
+		w.expire()
+	}
+}
+
+// begin counts a write in progress, or fails if the stream is closed or
+// the deadline has passed.
+func (w *streamWrites) begin() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.closed:
+		return net.ErrClosed
+	case w.expired:
+		return os.ErrDeadlineExceeded
+	}
+	w.writing++
+	return nil
+}
+
+// end uncounts a write that begin counted.
+func (w *streamWrites) end() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writing--
+	if w.writing == 0 && w.drained != nil {
+		close(w.drained)
+		w.drained = nil
+	}
+}
+
+// passed reports whether the deadline has passed.
+func (w *streamWrites) passed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.expired
+}
+
+// close makes later writes fail, cuts short those in progress, and returns
+// a channel closed once they have returned, or nil if there are none.
+func (w *streamWrites) close() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	if w.writing == 0 {
+		return nil
+	}
+	if w.drained == nil {
+		w.drained = make(chan struct{})
+	}
+	w.abortLocked()
+	return w.drained
+}
+
+// cut cuts short the writes in progress, if any.
+func (w *streamWrites) cut() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.abortLocked()
+}
+
+// abortLocked calls abort if a write is in progress. Holding mu, it keeps
+// that write from returning meanwhile: once the last write has returned,
+// the handler may return, and a ResponseWriter must not be used after.
+func (w *streamWrites) abortLocked() {
+	if w.writing > 0 && w.abort != nil {
+		w.abort()
+	}
+}
 
 // dialStream opens a connection as an HTTP/2 or HTTP/3 stream with an
 // extended CONNECT (RFC 8441 section 4, RFC 9220) through
@@ -158,6 +320,7 @@ func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *htt
 		return fail(resp, err)
 	}
 	s := &clientStream{body: resp.Body, w: pw, cancel: cancel}
+	s.writes.expire = func() { _ = s.Close() }
 	return dialedConn(s, nil, resp.Header.Get(headerProtocol), ext, opts), resp, nil
 }
 
@@ -170,11 +333,10 @@ type clientStream struct {
 	w      *io.PipeWriter
 	cancel context.CancelFunc
 
-	mu           sync.Mutex
-	rtimer       *time.Timer
-	wtimer       *time.Timer
-	readExpired  atomic.Bool
-	writeExpired atomic.Bool
+	writes      streamWrites // the deadline alone: a closed pipe ends the writes
+	mu          sync.Mutex
+	rtimer      *time.Timer
+	readExpired atomic.Bool
 }
 
 func (s *clientStream) Read(p []byte) (int, error) {
@@ -186,8 +348,12 @@ func (s *clientStream) Read(p []byte) (int, error) {
 }
 
 func (s *clientStream) Write(p []byte) (int, error) {
+	if err := s.writes.begin(); err != nil {
+		return 0, err
+	}
 	n, err := s.w.Write(p)
-	if err != nil && s.writeExpired.Load() {
+	s.writes.end()
+	if err != nil && s.writes.passed() {
 		err = os.ErrDeadlineExceeded
 	}
 	return n, err
@@ -208,10 +374,10 @@ func (s *clientStream) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
+// SetWriteDeadline sets a deadline that ends the stream only if a write
+// waits past it (streamWrites).
 func (s *clientStream) SetWriteDeadline(t time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.wtimer = expire(s.wtimer, t, &s.writeExpired, s.Close)
+	s.writes.set(t)
 	return nil
 }
 

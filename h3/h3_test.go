@@ -399,3 +399,145 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestQuietWriterSurvives checks that a WebSocket over HTTP/3 that writes
+// nothing for longer than its WriteTimeout stays open, on either side: the
+// write timeout bounds a write that waits, not the time between writes.
+func TestQuietWriterSurvives(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	t.Run("client", func(t *testing.T) {
+		s := startServer(t, echo(nil, nil))
+		c, _ := s.dial(t, s.transport(t), "/", starling.DialOptions{WriteTimeout: timeout})
+		quietWriter(t, c, timeout)
+	})
+	t.Run("server", func(t *testing.T) {
+		s := startServer(t, echo(&starling.AcceptOptions{WriteTimeout: timeout}, nil))
+		c, _ := s.dial(t, s.transport(t), "/", starling.DialOptions{})
+		quietWriter(t, c, timeout)
+	})
+}
+
+// TestEndings ends WebSockets over HTTP/3 in the ways other than the close
+// handshake, and checks that the other side hears of it at once with an
+// error, not a hang.
+func TestEndings(t *testing.T) {
+	ended := make(chan error, 1)
+	echoes := echo(nil, ended)
+	s := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/return" { // the handler returns with the WebSocket open
+			if c, err := starling.Accept(w, r, nil); err == nil {
+				_ = c.Write(r.Context(), starling.MessageText, []byte("bye"))
+			}
+			return
+		}
+		echoes(w, r)
+	}))
+	serverEnded := func(t *testing.T) {
+		t.Helper()
+		select {
+		case err := <-ended:
+			if err == nil {
+				t.Fatal("the server's Read ended without an error")
+			}
+		case <-time.After(testTimeout):
+			t.Fatal("the server's Read has not ended")
+		}
+	}
+	t.Run("handler returns", func(t *testing.T) {
+		c, _ := s.dial(t, s.transport(t), "/return", starling.DialOptions{})
+		if _, p, err := c.Read(ctx(t)); err != nil || string(p) != "bye" {
+			t.Fatalf("Read: %q, %v; want bye", p, err)
+		}
+		if _, _, err := c.Read(ctx(t)); starling.CloseStatus(err) != starling.StatusAbnormalClosure {
+			t.Fatalf("Read after the handler returned: %v, want 1006", err)
+		}
+	})
+	t.Run("client CloseNow", func(t *testing.T) {
+		c, _ := s.dial(t, s.transport(t), "/", starling.DialOptions{})
+		roundTrip(t, c, "hello")
+		c.CloseNow()
+		serverEnded(t)
+	})
+	t.Run("client Read's context ends", func(t *testing.T) {
+		c, _ := s.dial(t, s.transport(t), "/", starling.DialOptions{})
+		roundTrip(t, c, "hello")
+		rctx, cancel := context.WithTimeout(ctx(t), 100*time.Millisecond)
+		defer cancel()
+		if _, _, err := c.Read(rctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Read: %v, want the context's error", err)
+		}
+		serverEnded(t)
+	})
+	t.Run("client transport closes", func(t *testing.T) {
+		tr := s.transport(t)
+		c, _ := s.dial(t, tr, "/", starling.DialOptions{})
+		roundTrip(t, c, "hello")
+		tr.Close()
+		if _, _, err := c.Read(ctx(t)); starling.CloseStatus(err) != starling.StatusAbnormalClosure {
+			t.Fatalf("Read after the transport closed: %v, want 1006", err)
+		}
+		serverEnded(t)
+	})
+}
+
+// TestManyStreams runs 100 WebSockets at once on one QUIC connection, each
+// writing messages of mixed sizes up to 1 MiB while it reads their echoes:
+// the stream and connection windows must not stall any of them.
+func TestManyStreams(t *testing.T) {
+	s := startServer(t, echo(nil, nil))
+	tr := s.transport(t)
+	manyStreams(t, 100, func() *starling.Conn {
+		c, _ := s.dial(t, tr, "/", starling.DialOptions{})
+		return c
+	})
+}
+
+// TestStuckStream checks that a WebSocket over HTTP/3 whose peer stops
+// reading fails its writes after the write timeout, with an error that
+// says so, while another WebSocket on the same connection goes on.
+func TestStuckStream(t *testing.T) {
+	serve, dial := h3Peers()
+	stuckStream(t, serve, dial)
+}
+
+// h3Peers returns the serve and dial functions of the tests shared with
+// HTTP/2 (http2_test.go): a server over HTTP/3, and WebSockets that share
+// one QUIC connection to it.
+func h3Peers() (serve func(*testing.T, http.Handler) string, dial func(t *testing.T, addr, path string, opts starling.DialOptions) *starling.Conn) {
+	var s *server
+	var tr *http3.Transport
+	serve = func(t *testing.T, h http.Handler) string {
+		s = startServer(t, h)
+		tr = s.transport(t)
+		return s.addr
+	}
+	dial = func(t *testing.T, _, path string, opts starling.DialOptions) *starling.Conn {
+		c, _ := s.dial(t, tr, path, opts)
+		return c
+	}
+	return serve, dial
+}
+
+// TestCloseNowWhileWriting is TestHTTP2CloseNowWhileWriting over HTTP/3.
+func TestCloseNowWhileWriting(t *testing.T) {
+	serve, dial := h3Peers()
+	closeNowWhileWriting(t, serve, dial)
+}
+
+// TestWriteContextEnds is TestHTTP2WriteContextEnds over HTTP/3.
+func TestWriteContextEnds(t *testing.T) {
+	serve, dial := h3Peers()
+	writeContextEnds(t, serve, dial)
+}
+
+// TestDialContextEnds is TestHTTP2DialContextEnds over HTTP/3.
+func TestDialContextEnds(t *testing.T) {
+	var s *server
+	dialContextEnds(t, func(t *testing.T, h http.Handler) string {
+		s = startServer(t, h)
+		return s.addr
+	}, func(ctx context.Context, addr string) error {
+		_, _, err := starling.Dial(ctx, "wss://"+addr+"/", &starling.DialOptions{HTTP2Transport: h3.RoundTripper(s.transport(t))})
+		return err
+	})
+}
