@@ -112,7 +112,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		var he *handshakeError
 		if errors.As(err, &he) {
 			if he.status == http.StatusUpgradeRequired {
-				w.Header().Set(headerVersion, "13")
+				upgradeRequired(w.Header(), r)
 			}
 			if he.status == http.StatusMethodNotAllowed {
 				w.Header().Set("Allow", he.allow)
@@ -143,11 +143,27 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, err
 	}
 	c := newConn(cfg)
+	if s, ok := cfg.rwc.(*stream); ok {
+		s.conn = c // so that a write timing out closes c with its cause
+	}
 	if opts.Group != nil && !opts.Group.add(c) {
 		_ = c.Close(StatusGoingAway, "server shutting down")
 		return nil, fmt.Errorf("starling: server shutting down: %w", ErrClosed)
 	}
 	return c, nil
+}
+
+// upgradeRequired sets the fields of a 426 answer: the version this server
+// speaks (RFC 6455 section 4.4) and, over HTTP/1.1, the protocol to
+// upgrade to, which RFC 9110 section 15.5.22 requires, with the connection
+// option section 7.8 requires of an Upgrade field. HTTP/2 has neither
+// field (RFC 9113 section 8.2.2).
+func upgradeRequired(h http.Header, r *http.Request) {
+	h.Set(headerVersion, "13")
+	if r.ProtoMajor == 1 {
+		h.Set("Upgrade", "websocket")
+		h.Set("Connection", "Upgrade")
+	}
 }
 
 // acceptHijacked takes over an HTTP/1.1 connection and answers 101
@@ -208,6 +224,11 @@ func checkRequest(r *http.Request) (string, error) {
 		// net/http lets an empty Host through, and ReadHandshake a missing
 		// one; section 4.2.1 requires the server's authority in it.
 		return refuse(http.StatusBadRequest, "missing Host: a WebSocket handshake must name the server's authority")
+	case r.ContentLength != 0 || len(r.TransferEncoding) > 0:
+		// Content would come before the first frame (RFC 9110 section
+		// 7.8: the protocol switches where the request ends), and nothing
+		// would read it but the frame parser.
+		return refuse(http.StatusBadRequest, "a WebSocket handshake request has no content, and this one has a body")
 	case !hasToken(r.Header, "Connection", "upgrade"):
 		return refuse(http.StatusBadRequest, "missing Connection: Upgrade%s", strippedHint(r))
 	case !hasToken(r.Header, "Upgrade", "websocket"):

@@ -26,7 +26,8 @@ type DialOptions struct {
 	// HTTPHeader holds extra headers for the handshake request, such as
 	// Authorization or Cookie. The fields the handshake sets itself (Host,
 	// Upgrade, Connection and the Sec-WebSocket ones) are refused: Host,
-	// Subprotocols and Compression set them.
+	// Subprotocols and Compression set them. So are Content-Length and
+	// Transfer-Encoding, since the request has no content.
 	HTTPHeader http.Header
 
 	// Host overrides the Host header, which defaults to the URL's host.
@@ -36,6 +37,7 @@ type DialOptions struct {
 	Origin string
 
 	// Subprotocols lists the subprotocols to offer, in order of preference.
+	// Each must be an HTTP token, listed once (RFC 6455 section 4.1).
 	Subprotocols []string
 
 	// TLSConfig configures TLS for wss:// URLs (root CAs, client
@@ -193,12 +195,16 @@ var handshakeFields = map[string]string{
 	headerVersion:    "the handshake sets it",
 	headerProtocol:   "set DialOptions.Subprotocols instead",
 	headerExtensions: "set DialOptions.Compression instead",
+	// The request has no content: a server or proxy that believed these
+	// would take the first frames for a body, or wait for one.
+	"Content-Length":    "the handshake request has no content",
+	"Transfer-Encoding": "the handshake request has no content",
 }
 
 // checkRequestHeader refuses what would make the request malformed:
-// handshake fields in HTTPHeader, field names that are not tokens, and a
-// Host with control characters, which could end the field early and start
-// another.
+// handshake fields in HTTPHeader, field names that are not tokens, a Host
+// with control characters, which could end the field early and start
+// another, and invalid subprotocols.
 func checkRequestHeader(opts *DialOptions) error {
 	for k := range opts.HTTPHeader {
 		if !wsflate.IsToken(k) { // RFC 9110 section 5.1
@@ -211,6 +217,22 @@ func checkRequestHeader(opts *DialOptions) error {
 	}
 	if strings.ContainsFunc(opts.Host, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return fmt.Errorf("starling: invalid Host %q in DialOptions", opts.Host)
+	}
+	return checkSubprotocols(opts.Subprotocols)
+}
+
+// checkSubprotocols refuses what RFC 6455 section 4.1 does not allow in
+// Sec-WebSocket-Protocol: an element that is not a token, which would be
+// read as another list than the one given ("a,b" as two), or one given
+// twice.
+func checkSubprotocols(protos []string) error {
+	for i, p := range protos {
+		if !wsflate.IsToken(p) {
+			return fmt.Errorf("starling: invalid subprotocol %q in DialOptions.Subprotocols: not an HTTP token", p)
+		}
+		if slices.Contains(protos[:i], p) {
+			return fmt.Errorf("starling: invalid subprotocol %q in DialOptions.Subprotocols: listed twice", p)
+		}
 	}
 	return nil
 }
@@ -313,19 +335,10 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	if err := writeRequest(nc, req); err != nil {
 		return nil, nil, fmt.Errorf("starling: sending the handshake: %w", err)
 	}
-	// The response head is bounded as a server bounds the request's, so
-	// that a server that never ends it cannot fill memory until ctx ends,
-	// if it ever does.
-	lr := &io.LimitedReader{R: nc, N: maxResponseHeaderBytes}
-	br := bufio.NewReaderSize(lr, 1024)
-	resp, err := http.ReadResponse(br, req)
-	if err != nil && lr.N == 0 {
-		return nil, nil, badResponse("the response head exceeds %d bytes", maxResponseHeaderBytes)
-	}
+	resp, br, err := readHandshakeResponse(nc, req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("starling: reading the handshake response: %w", err)
+		return nil, nil, err
 	}
-	lr.N = 1<<63 - 1 // a refusal's body, read through br
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		// The body only words the error: a server that neither ends nor
 		// sizes it must not hold the dial until ctx ends, if ever.
@@ -340,6 +353,62 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	}
 	resp.Body = http.NoBody
 	return dialedConn(nc, buffered(br), resp.Header.Get(headerProtocol), ext, opts), resp, nil
+}
+
+// readHandshakeResponse reads the server's final answer to req from nc.
+// The bytes past its head stay in the returned reader, through which a
+// refusal's body is read. The head is bounded as a server bounds the
+// request's, so that a server that never ends it cannot fill memory until
+// ctx ends, if it ever does.
+func readHandshakeResponse(nc net.Conn, req *http.Request) (*http.Response, *bufio.Reader, error) {
+	src := &eofReader{r: nc}
+	lr := &io.LimitedReader{R: src, N: maxResponseHeaderBytes}
+	br := bufio.NewReaderSize(lr, 1024)
+	resp, err := readFinalResponse(br, req)
+	switch {
+	case err != nil && lr.N == 0:
+		return nil, nil, badResponse("the response head exceeds %d bytes", maxResponseHeaderBytes)
+	case err != nil && src.eof:
+		// The parser's complaint would be about a line cut short, as if
+		// the server had sent it so.
+		where := "in the middle of its response"
+		if lr.N == maxResponseHeaderBytes {
+			where = "without answering"
+		}
+		return nil, nil, fmt.Errorf("starling: reading the handshake response: the server closed the connection %s: %w", where, io.ErrUnexpectedEOF)
+	case err != nil:
+		return nil, nil, fmt.Errorf("starling: reading the handshake response: %w", err)
+	}
+	lr.N = 1<<63 - 1
+	return resp, br, nil
+}
+
+// eofReader is a reader that remembers whether r has ended.
+type eofReader struct {
+	r   io.Reader
+	eof bool
+}
+
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
+}
+
+// readFinalResponse reads the server's answer, skipping the informational
+// (1xx) responses other than 101 that may come first: RFC 9110 section
+// 15.2 requires a client to parse them even unasked, and a server may send
+// 103 Early Hints (RFC 8297). The caller's bound on the bytes read bounds
+// how many there may be.
+func readFinalResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(br, req)
+		if err != nil || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, err
+		}
+	}
 }
 
 // offer sets the request headers that every opening handshake carries,
@@ -396,6 +465,10 @@ func checkResponse(resp *http.Response, key string, offered []string) error {
 		return badResponse("missing Upgrade: websocket")
 	case !hasToken(resp.Header, "Connection", "upgrade"):
 		return badResponse("missing Connection: Upgrade")
+	case len(resp.Header.Values(headerAccept)) > 1:
+		// Two fields are one list-valued field (RFC 9110 section 5.3),
+		// never the single value section 4.1 requires.
+		return badResponse("Sec-WebSocket-Accept sent %d times", len(resp.Header.Values(headerAccept)))
 	case resp.Header.Get(headerAccept) != acceptKey(key):
 		return badResponse("Sec-WebSocket-Accept %q does not match the key", resp.Header.Get(headerAccept))
 	}

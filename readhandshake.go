@@ -11,8 +11,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/starling-ws/starling/internal/wsflate"
 )
 
 // Handshake is a WebSocket handshake request read straight from a network
@@ -52,6 +55,12 @@ func (hs *Handshake) done() {
 	}
 }
 
+// drop closes the connection unanswered.
+func (hs *Handshake) drop() {
+	hs.done()
+	hs.nc.Close()
+}
+
 // handshakeReadBuffer is the buffer ReadHandshake parses with. Longer
 // header lines still parse, in several reads.
 const handshakeReadBuffer = 1024
@@ -61,42 +70,47 @@ const handshakeReadBuffer = 1024
 // DefaultMaxHeaderBytes. A request that cannot be read is answered with 400
 // (408 when too slow, 431 when too large, 505 for another protocol
 // version), nc is closed, and the error is in the chain of
-// ErrBadHandshake. If ctx ends first, nc is closed unanswered and the error
-// is ctx's. A request that was read is not checked yet: Accept does
-// that.
+// ErrBadHandshake. If ctx ends before ReadHandshake returns, even as the
+// request arrives whole, nc is closed unanswered and the error is ctx's. A
+// request that was read is not checked yet: Accept does that.
 func ReadHandshake(ctx context.Context, nc net.Conn) (*Handshake, error) {
 	_ = nc.SetDeadline(time.Now().Add(DefaultHandshakeTimeout))
+	stop := func() bool { return true }
 	if ctx.Done() != nil {
 		// The end of ctx, deadline or not, interrupts through AfterFunc,
 		// so that ctx.Err is set by the time the read fails.
-		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
-		defer stop()
+		stop = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
 	}
 
 	hs := &Handshake{nc: nc, lr: io.LimitedReader{R: nc, N: DefaultMaxHeaderBytes}}
 	hs.br = handshakeReaders.Get().(*bufio.Reader)
 	hs.br.Reset(&hs.lr)
 	r, err := http.ReadRequest(hs.br)
+	if !stop() {
+		// ctx ended, and its interruption may land on nc at any time from
+		// now, even if the request was read whole: nc can be neither
+		// answered nor handed over.
+		hs.drop()
+		return nil, fmt.Errorf("starling: reading the handshake request: %w", context.Cause(ctx))
+	}
 	hs.Request = r
 	lr := &hs.lr
 	switch {
 	case err != nil && lr.N == 0:
 		return nil, hs.refuse(http.StatusRequestHeaderFieldsTooLarge, "request header exceeds %d bytes", DefaultMaxHeaderBytes)
-	case err != nil && ctx.Err() != nil:
-		hs.done()
-		nc.Close()
-		return nil, fmt.Errorf("starling: reading the handshake request: %w", context.Cause(ctx))
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return nil, hs.refuse(http.StatusRequestTimeout, "no complete request within %v", DefaultHandshakeTimeout)
 	case err == io.EOF:
 		// The client hung up before sending anything: nobody to answer.
-		hs.done()
-		nc.Close()
+		hs.drop()
 		return nil, fmt.Errorf("%w: connection closed before a request", ErrBadHandshake)
 	case err != nil:
 		return nil, hs.refuse(http.StatusBadRequest, "malformed request: %v", err)
 	case r.ProtoMajor != 1:
 		return nil, hs.refuse(http.StatusHTTPVersionNotSupported, "%s cannot carry this WebSocket handshake: HTTP/1.1 is required", r.Proto)
+	}
+	if reason := syntaxError(r); reason != "" {
+		return nil, hs.refuse(http.StatusBadRequest, "malformed request: %s", reason)
 	}
 	lr.N = 1<<63 - 1 // what follows the request is the WebSocket's
 	r.RemoteAddr = nc.RemoteAddr().String()
@@ -105,6 +119,39 @@ func ReadHandshake(ctx context.Context, nc net.Conn) (*Handshake, error) {
 		r.TLS = &state
 	}
 	return hs, nil
+}
+
+// syntaxError returns what makes r a request that RFC 9112 requires a
+// server to refuse with 400, and that http.ReadRequest lets through but
+// net/http's server refuses: whitespace between a field name and its
+// colon (section 5.1), or a Host that is not a host (section 3.2). A front
+// end that reads such a field otherwise than the server would is how
+// requests are smuggled. It returns "" for a sound request.
+func syntaxError(r *http.Request) string {
+	for name := range r.Header {
+		if !wsflate.IsToken(name) {
+			return fmt.Sprintf("invalid header field name %q", name)
+		}
+	}
+	if !validHost(r.Host) {
+		return fmt.Sprintf("invalid Host %q", r.Host)
+	}
+	return ""
+}
+
+// validHost reports whether every byte of host may appear in a uri-host
+// and port (RFC 3986 section 3.2.2), the same leniency as net/http's.
+func validHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			continue
+		}
+		if !strings.ContainsRune("!$%&'()*+,-.:;=[]_~", rune(c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // Accept checks the request and answers it as the package-level Accept
@@ -206,7 +253,8 @@ func (w *rawResponse) finish() error {
 	var head bytes.Buffer
 	fmt.Fprintf(&head, "HTTP/1.1 %03d %s\r\n", w.status, http.StatusText(w.status))
 	h := w.Header()
-	h.Set("Connection", "close")
+	// Close is added to the options Accept named (upgrade, with a 426).
+	h.Set("Connection", strings.Join(append(h.Values("Connection"), "close"), ", "))
 	h.Set("Content-Length", fmt.Sprint(w.buf.Len()))
 	_ = h.Write(&head)
 	head.WriteString("\r\n")

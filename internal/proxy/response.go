@@ -29,13 +29,26 @@ type response struct {
 	header http.Header
 }
 
-// readResponse reads a response head (RFC 9112 sections 4 and 5) from br,
-// leaving anything after the empty line in br. Like most HTTP clients it
-// accepts a bare LF as a line end (RFC 9112 section 2.2). Obsolete line
-// folding is refused.
+// readResponse reads a final response head (RFC 9112 sections 4 and 5)
+// from br, leaving anything after the empty line in br. Informational
+// responses (1xx) other than 101 before it are skipped, as RFC 9110 section
+// 15.2 requires of a client even when it asked for none; their bytes count
+// against the same bound. Like most HTTP clients it accepts a bare LF as a
+// line end (RFC 9112 section 2.2). Obsolete line folding is refused.
 func readResponse(br *bufio.Reader) (*response, error) {
 	budget := maxResponseHead
-	line, err := readLine(br, &budget)
+	for {
+		r, err := readHead(br, &budget)
+		if err != nil || r.code >= 200 || r.code == http.StatusSwitchingProtocols {
+			return r, err
+		}
+	}
+}
+
+// readHead reads one response head from br, charging its length to
+// budget.
+func readHead(br *bufio.Reader, budget *int) (*response, error) {
+	line, err := readLine(br, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +57,7 @@ func readResponse(br *bufio.Reader) (*response, error) {
 		return nil, err
 	}
 	for {
-		line, err := readLine(br, &budget)
+		line, err := readLine(br, budget)
 		if err != nil {
 			return nil, err
 		}
