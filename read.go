@@ -54,12 +54,19 @@ func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte,
 	return c.readAppend(dst)
 }
 
+// maxReadHint bounds the memory a frame header's length claim makes
+// ReadAppend set aside before the payload arrives: without a read limit, a
+// claim of 2^62 bytes would otherwise make it panic.
+const maxReadHint = 4 << 20
+
 // readAppend is ReadAppend once the first frame's header has been read. It
 // is apart so that ReadAppend's own frame stays small (see awaitFrame).
 func (c *Conn) readAppend(dst []byte) (MessageType, []byte, error) {
 	// Size the buffer from the first frame: exact for the usual
-	// single-frame message, a start for the others.
-	hint := c.rs.remaining
+	// single-frame message, a start for the others. The length is only
+	// the peer's claim, so it is trusted with maxReadHint bytes at most;
+	// beyond, the buffer grows as the bytes arrive.
+	hint := min(c.rs.remaining, maxReadHint)
 	if c.rs.compress {
 		hint *= 2
 	}
