@@ -57,11 +57,14 @@ type Hub struct {
 	// joinMu serializes changes of membership, which may wait for the
 	// broker; publishers never take it.
 	joinMu sync.Mutex
-	// mu guards topics, conns, closed, and the members of every topic
-	// and subscriber.
+	// mu guards topics, conns, left, closed, and the members of every
+	// topic and subscriber.
 	mu     sync.RWMutex
 	topics map[string]*topic
 	conns  map[*starling.Conn]*subscriber
+	// left holds the subscribers that left the hub while writing, by
+	// connection, for the connection's next subscriber to wait for.
+	left   map[*starling.Conn]*subscriber
 	closed bool
 
 	stats stats
@@ -87,6 +90,7 @@ func New(opts *Options) *Hub {
 		broker:   opts.Broker,
 		topics:   make(map[string]*topic),
 		conns:    make(map[*starling.Conn]*subscriber),
+		left:     make(map[*starling.Conn]*subscriber),
 	}
 	if h.queue <= 0 {
 		h.queue = DefaultQueueSize
@@ -211,7 +215,8 @@ func (h *Hub) subscribe(c *starling.Conn, name string) error {
 	defer h.mu.Unlock()
 	s := h.conns[c]
 	if s == nil {
-		s = &subscriber{c: c, h: h, topics: make(map[string]*topic)}
+		s = &subscriber{c: c, h: h, topics: make(map[string]*topic), prev: h.left[c]}
+		delete(h.left, c)
 		h.conns[c] = s
 	}
 	h.topics[name] = t
@@ -259,7 +264,9 @@ func (h *Hub) unsubscribeLocked(s *subscriber, name string, cancels []func()) []
 
 // Leave ends all of c's subscriptions and drops the messages still queued
 // for it. Call it when the connection ends: defer it after a successful
-// Accept.
+// Accept. A message the hub is writing to c as Leave is called may still
+// arrive after it returns, but if c subscribes again, before any of those
+// that follow.
 func (h *Hub) Leave(c *starling.Conn) {
 	h.mu.RLock()
 	s := h.conns[c]
@@ -281,10 +288,23 @@ func (h *Hub) forget(s *subscriber) {
 			cancels = h.unsubscribeLocked(s, name, cancels)
 		}
 		delete(h.conns, s.c)
+		if w := s.lastWriter(); w != nil {
+			h.left[s.c] = w
+		}
 	}
 	h.mu.Unlock()
 	for _, cancel := range cancels {
 		cancel()
+	}
+}
+
+// doneWriting forgets s as the last writer of its connection, if it is:
+// s left the hub, and has written its last message.
+func (h *Hub) doneWriting(s *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.left[s.c] == s {
+		delete(h.left, s.c)
 	}
 }
 

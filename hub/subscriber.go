@@ -21,6 +21,15 @@ type subscriber struct {
 	head, n int
 	writing bool // a goroutine drains the queue
 	stopped bool // left the hub: queue nothing more
+
+	// turn is held by the goroutine that drains the queue. prev is the
+	// subscriber the connection had before it left the hub and
+	// subscribed again, if that one was still writing then: it may hold
+	// a message it took off its queue, which must reach the connection
+	// before this subscriber's, or the topics' order would be broken.
+	// prev is guarded by mu; the queue's goroutine clears it.
+	turn sync.Mutex
+	prev *subscriber
 }
 
 // idleRing is the largest queue a subscriber keeps while nothing waits
@@ -84,6 +93,9 @@ func (s *subscriber) pop() *starling.PreparedMessage {
 // drain writes the queued messages until the queue is empty. A connection
 // whose write fails leaves the hub: it has failed, or it is closing.
 func (s *subscriber) drain() {
+	s.turn.Lock()
+	defer s.turn.Unlock()
+	s.awaitPrev()
 	for pm := s.pop(); pm != nil; pm = s.pop() {
 		// The Conn's write timeout bounds a write to a peer that stopped
 		// reading.
@@ -96,9 +108,55 @@ func (s *subscriber) drain() {
 				_ = s.c.CloseNow()
 			}
 			s.h.forget(s)
-			return
+			break
 		}
 	}
+	if s.isStopped() {
+		s.h.doneWriting(s)
+	}
+}
+
+// awaitPrev waits until the connection's previous subscriber, if it still
+// writes, has written its last message. s.turn must be held.
+func (s *subscriber) awaitPrev() {
+	s.mu.Lock()
+	p := s.prev
+	s.prev = nil
+	s.mu.Unlock()
+	if p != nil {
+		p.turn.Lock()
+		p.turn.Unlock()
+	}
+}
+
+// isStopped reports whether s has left the hub.
+func (s *subscriber) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
+}
+
+// isWriting reports whether a goroutine is draining s's queue.
+func (s *subscriber) isWriting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writing
+}
+
+// lastWriter returns the subscriber whose writes the connection's next
+// subscriber must wait for, once s has left the hub: s if its queue's
+// goroutine runs, or else the one s was to wait for if that one still
+// writes, or nil.
+func (s *subscriber) lastWriter() *subscriber {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.writing:
+		return s
+	case s.prev != nil && s.prev.isWriting():
+		return s.prev
+	}
+	return nil
 }
 
 // stop makes s drop what it is given from now on, and reports whether it

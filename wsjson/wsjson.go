@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/starling-ws/starling"
@@ -23,13 +24,18 @@ import (
 var ErrNotText = errors.New("wsjson: binary message, want JSON text")
 
 // Read reads the next message from c and decodes it into v, which must
-// be a pointer, as for json.Unmarshal.
+// be a pointer, as for json.Unmarshal. If v is not a non-nil pointer, Read
+// returns a *json.InvalidUnmarshalError and reads nothing: the mistake is
+// the caller's, and the peer's message must be neither lost nor refused.
 //
 // If the message is binary (ErrNotText) or does not decode into v (an
 // error wrapping encoding/json's, such as *json.SyntaxError), Read closes
 // c with status 1003 before it returns the error. Errors of the
 // connection itself are returned as Conn.Read returns them.
 func Read(ctx context.Context, c *starling.Conn, v any) error {
+	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("wsjson: %w", &json.InvalidUnmarshalError{Type: reflect.TypeOf(v)})
+	}
 	// ReadSlice lends the message until the next read; Unmarshal copies
 	// whatever v keeps of it.
 	typ, p, err := c.ReadSlice(ctx)

@@ -38,7 +38,8 @@ const TypeHeader = "Starling-Type"
 type Options struct {
 	// Prefix starts the subject of every topic, so that the hubs of
 	// several applications can share one NATS server; DefaultPrefix if
-	// empty.
+	// empty. It must be a subject without wildcards, as a topic must
+	// (see ErrBadTopic): Subscribe and Publish refuse any other.
 	Prefix string
 }
 
@@ -83,12 +84,27 @@ func (b *Broker) subject(topic string) (string, error) {
 	if len(subject) > maxSubject {
 		return "", fmt.Errorf("%w: subject of %d bytes, more than %d", ErrBadTopic, len(subject), maxSubject)
 	}
-	for tok := range strings.SplitSeq(topic, ".") {
-		if tok == "" || strings.ContainsAny(tok, " \t\r\n*>") {
-			return "", fmt.Errorf("%w: %q", ErrBadTopic, topic)
-		}
+	if !literal(b.prefix) {
+		// Checked like a topic: a wildcard prefix would subscribe to
+		// other applications' topics, and one the NATS server refuses
+		// may make it close the connection, shared with the program.
+		return "", fmt.Errorf("natsbroker: prefix %q is not a NATS subject without wildcards", b.prefix)
+	}
+	if !literal(topic) {
+		return "", fmt.Errorf("%w: %q", ErrBadTopic, topic)
 	}
 	return subject, nil
+}
+
+// literal reports whether s is a NATS subject without wildcards: tokens
+// separated by dots, none empty, none holding white space, * or >.
+func literal(s string) bool {
+	for tok := range strings.SplitSeq(s, ".") {
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n*>") {
+			return false
+		}
+	}
+	return true
 }
 
 // Publish publishes m on topic's subject. NATS buffers the message and
@@ -109,7 +125,11 @@ func (b *Broker) Publish(ctx context.Context, topic string, m hub.Message) error
 }
 
 // Subscribe subscribes to topic's subject, and returns once the NATS
-// server has the subscription (a round trip).
+// server has the subscription (a round trip). In a NATS cluster, the other
+// servers learn of the subscription a moment later, and no client can tell
+// when: a message published through another server just after Subscribe
+// returns may not reach it. hub.Broker's promise holds for the publishers
+// on the same NATS server.
 func (b *Broker) Subscribe(topic string, deliver func(hub.Message)) (cancel func(), err error) {
 	subject, err := b.subject(topic)
 	if err != nil {
