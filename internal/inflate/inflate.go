@@ -141,9 +141,10 @@ func init() {
 // invalid.
 //
 // Secondary space: a secondary table of 2^k entries covers a complete
-// subtree at least k+1 leaves deep, and k <= 15-root. For 286 literal codes
-// and root 10 that is at most 47 tables of 32 entries and one of 8 (1512);
-// for 30 distance codes and root 8, at most 416. build still checks.
+// subtree with at least k+1 leaves, and k <= 15-root. For 286 literal codes
+// and root 9 that is at most 40 tables of 64 entries (2560); for 30
+// distance codes and root 8, at most 320 (TestTableSpaceWorstCase builds
+// both). build still checks.
 func build(t []uint32, lens []uint8, vals []uint32, root uint) bool {
 	var count [16]int
 	maxLen := 0
