@@ -162,10 +162,10 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	}
 	u, err := parseWebSocketURL(rawURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, invalidRequest{err}
 	}
 	if err := checkRequestHeader(opts); err != nil {
-		return nil, nil, err
+		return nil, nil, invalidRequest{err}
 	}
 	if u.User != nil {
 		opts = withBasicAuth(opts, u.User)

@@ -22,7 +22,7 @@ func dialConn(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.
 	if len(opts.Pins) > 0 {
 		// A browser verifies certificates its own way; ignoring pins
 		// would pass for a check that never happens.
-		return nil, nil, errors.New("starling: certificate pins are not available in a browser")
+		return nil, nil, invalidRequest{errors.New("starling: certificate pins are not available in a browser")}
 	}
 	s, err := openBrowserSocket(ctx, u.String(), opts.Subprotocols)
 	if err != nil {

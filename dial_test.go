@@ -321,9 +321,39 @@ func TestDialPipelined(t *testing.T) {
 // TestDialURLs checks the URL rules of RFC 6455 section 3.
 func TestDialURLs(t *testing.T) {
 	for _, u := range []string{"ftp://example.com/", "ws:///nohost", "ws://example.com/#frag", "ws://example.com/#", "ws://:80/", "://bad"} {
-		if _, _, err := Dial(dialCtx(t), u, nil); err == nil || !strings.Contains(err.Error(), "invalid URL") {
-			t.Errorf("Dial(%q) error %v, want an invalid URL error", u, err)
+		if _, _, err := Dial(dialCtx(t), u, nil); err == nil || !strings.Contains(err.Error(), "invalid URL") || !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("Dial(%q) error %v, want an invalid URL error in the chain of ErrInvalidRequest", u, err)
 		}
+	}
+}
+
+// TestDialInvalidRequest checks that every request Dial refuses before
+// connecting says so with ErrInvalidRequest, which tells a caller that a
+// retry cannot succeed, and that a refusal from the network does not.
+func TestDialInvalidRequest(t *testing.T) {
+	for name, opts := range map[string]*DialOptions{
+		"handshake field": {HTTPHeader: http.Header{"Sec-Websocket-Key": {"x"}}},
+		"field name":      {HTTPHeader: http.Header{"Bad Name": {"x"}}},
+		"body field":      {HTTPHeader: http.Header{"Content-Length": {"5"}}},
+		"host":            {Host: "a\r\nb"},
+		"subprotocol":     {Subprotocols: []string{"a,b"}},
+	} {
+		if _, _, err := Dial(dialCtx(t), "ws://127.0.0.1:1/", opts); !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("%s: Dial error %v, want one in the chain of ErrInvalidRequest", name, err)
+		}
+	}
+	_, _, err := Dial(dialCtx(t), "wss://127.0.0.1:1/", &DialOptions{Pins: []string{"not a pin"}})
+	if !errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("bad pin: Dial error %v, want one in the chain of ErrInvalidRequest", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	if _, _, err := Dial(dialCtx(t), "ws://"+addr+"/", nil); err == nil || errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("Dial to a closed port: error %v, want a network error outside ErrInvalidRequest", err)
 	}
 }
 

@@ -52,6 +52,12 @@ var (
 	ErrInvalidStatus = errors.New("starling: status code may not be sent in a close frame")
 	// ErrControlTooLong is returned for a ping, pong or close payload over 125 bytes.
 	ErrControlTooLong = errors.New("starling: control frame payload exceeds 125 bytes")
+	// ErrInvalidRequest is in the chain of Dial's error when the URL or
+	// DialOptions describe a handshake request that no server could
+	// accept: no host, a fragment, a header field the handshake sets
+	// itself, an invalid subprotocol or pin. Nothing was sent, and a retry
+	// cannot succeed.
+	ErrInvalidRequest = errors.New("starling: invalid handshake request")
 )
 
 // protocolError fails a connection: code goes on the wire and in the error.
@@ -76,3 +82,10 @@ func (f *failure) Unwrap() []error {
 	}
 	return []error{&f.ce}
 }
+
+// invalidRequest is an error of Dial's checks before it connects: its text
+// is err's, and it is in the chain of ErrInvalidRequest too.
+type invalidRequest struct{ err error }
+
+func (e invalidRequest) Error() string   { return e.err.Error() }
+func (e invalidRequest) Unwrap() []error { return []error{e.err, ErrInvalidRequest} }

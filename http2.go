@@ -266,7 +266,7 @@ func (w *streamWrites) abortLocked() {
 // that was offered, extensions that were.
 func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
 	if len(opts.Pins) > 0 {
-		return nil, nil, errors.New("starling: Pins need Starling's own TLS; with HTTP2Transport, pin in the transport's TLS configuration")
+		return nil, nil, invalidRequest{errors.New("starling: Pins need Starling's own TLS; with HTTP2Transport, pin in the transport's TLS configuration")}
 	}
 	target := *u
 	target.Scheme = "http" // u is ws or wss (parseWebSocketURL)

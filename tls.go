@@ -38,7 +38,7 @@ func clientTLSConfig(u *url.URL, opts *DialOptions) (*tls.Config, error) {
 	if len(opts.Pins) > 0 {
 		pins, err := pin.New(opts.Pins...)
 		if err != nil {
-			return nil, fmt.Errorf("starling: %w", err)
+			return nil, invalidRequest{fmt.Errorf("starling: %w", err)}
 		}
 		cfg = pins.Apply(cfg, opts.PinOnly)
 	}

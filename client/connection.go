@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,9 +31,6 @@ type connection struct {
 // attempt dials once and, if that succeeds, serves the connection until it
 // ends.
 func (c *Client) attempt(r *run, reconnect bool) outcome {
-	if err := checkURL(c.url); err != nil {
-		return outcome{tail: []Event{Error{err}, Disconnected{Code: starling.StatusAbnormalClosure}}}
-	}
 	cn := &connection{c: c, r: r, stop: make(chan struct{}), hookDone: make(chan struct{}), closeDone: make(chan struct{})}
 	timeout := c.opts.HandshakeTimeout
 	if timeout <= 0 {
@@ -214,7 +210,7 @@ func dialFailure(err error) (starling.StatusCode, bool) {
 	if errors.As(err, &pe) {
 		return starling.StatusAbnormalClosure, retryStatus(pe.StatusCode)
 	}
-	if errors.Is(err, starling.ErrProxyAuth) { // SOCKS5
+	if errors.Is(err, starling.ErrProxyAuth) || errors.Is(err, starling.ErrInvalidRequest) { // SOCKS5; a URL, header or pin no server takes
 		return starling.StatusAbnormalClosure, false
 	}
 	var cv *tls.CertificateVerificationError
@@ -230,22 +226,4 @@ func dialFailure(err error) (starling.StatusCode, bool) {
 // an acceptance later.
 func retryStatus(s int) bool {
 	return s >= 500 || s == http.StatusRequestTimeout || s == http.StatusTooManyRequests
-}
-
-// checkURL rejects a URL that no dial can succeed with, so that it is not
-// retried.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	switch u.Scheme {
-	case "ws", "wss", "http", "https":
-	default:
-		return errors.New("client: URL scheme must be ws or wss: " + raw)
-	}
-	if u.Host == "" {
-		return errors.New("client: URL has no host: " + raw)
-	}
-	return nil
 }

@@ -109,7 +109,9 @@ type Options struct {
 // (1012), try again later (1013) or a bad gateway (1014), and after a dial
 // refused, by the server or a proxy, with an HTTP 5xx, 408 or 429. It never
 // reconnects after a normal closure (1000) or any other code, after a
-// refused handshake otherwise, or after Disconnect or ForceDisconnect.
+// refused handshake otherwise, after a URL or Options that no dial can
+// succeed with (starling.ErrInvalidRequest), or after Disconnect or
+// ForceDisconnect.
 //
 // The delay before attempt n is drawn uniformly from [MinDelay,
 // min(MaxDelay, MinDelay·2ⁿ)]: exponential backoff with full jitter above

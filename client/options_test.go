@@ -212,8 +212,11 @@ func TestOneReceiver(t *testing.T) {
 	panics("Events after OnEvent", func() { cl.Events() })
 }
 
+// A URL that no dial can succeed with fails once, and is not retried:
+// no scheme or a wrong one, no host name (":80" alone is a port), or a
+// fragment, which RFC 6455 section 3 forbids.
 func TestInvalidURL(t *testing.T) {
-	for _, u := range []string{"ftp://example.com", "ws://", "://"} {
+	for _, u := range []string{"ftp://example.com", "ws://", "://", "ws://:80/", "ws://127.0.0.1:1/#frag", "ws://127.0.0.1:1/#"} {
 		cl := client.New(u, &client.Options{Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond}})
 		rec := record(t, cl)
 		cl.Connect()
@@ -268,4 +271,36 @@ func TestProxyRefused(t *testing.T) {
 			rec.expect(t, client.Reconnecting{Attempt: 1, Delay: time.Millisecond}, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
 		})
 	}
+}
+
+// Options that make every handshake request malformed fail once, and are
+// not retried: a field the handshake sets itself, or a field name that is
+// not a token (RFC 9110 section 5.1).
+func TestInvalidHeader(t *testing.T) {
+	for _, h := range []http.Header{
+		{"Sec-Websocket-Protocol": {"chat"}},
+		{"Upgrade": {"h2c"}},
+		{"Bad Name": {"x"}},
+	} {
+		cl := client.New("ws://127.0.0.1:1", &client.Options{
+			Header:    h,
+			Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond},
+		})
+		rec := record(t, cl)
+		cl.Connect()
+		rec.expect(t, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+		rec.quiet(t, 50*time.Millisecond) // not retried
+	}
+}
+
+// A pin that is not one fails the dial once, and is not retried.
+func TestInvalidPin(t *testing.T) {
+	cl := client.New("WSS://127.0.0.1:1", &client.Options{
+		Pins:      []string{"sha256/not-a-pin"},
+		Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond},
+	})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+	rec.quiet(t, 50*time.Millisecond) // not retried
 }
