@@ -104,6 +104,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
+	if err := opts.Compression.check(); err != nil {
+		// The server's mistake, not the client's: 500, without details.
+		http.Error(w, "the WebSocket endpoint is misconfigured", http.StatusInternalServerError)
+		return nil, fmt.Errorf("starling: invalid AcceptOptions.Compression: %w", err)
+	}
 	key, err := checkRequest(r)
 	if err == nil {
 		err = checkOrigin(r, opts)

@@ -57,7 +57,8 @@ type CompressionOptions struct {
 	// Level is the compress/flate level, from flate.HuffmanOnly (-2) to
 	// flate.BestCompression (9). Default (0): flate.BestSpeed, which
 	// Starling's own encoder implements, faster and in far less memory
-	// than compress/flate; the other levels use compress/flate.
+	// than compress/flate; the other levels use compress/flate. Dial and
+	// Accept refuse a level, window bits or History out of range.
 	Level int
 
 	// Threshold is the size below which a message goes out uncompressed.
@@ -83,6 +84,27 @@ type CompressionOptions struct {
 	// -bench CompressHistory ./internal/wsflate/). Default (0): the whole
 	// window.
 	History int
+}
+
+// check refuses options that cannot be honoured, so that a mistake shows
+// when the connection opens rather than at its first compressed message.
+func (o *CompressionOptions) check() error {
+	if o.Mode == CompressionDisabled {
+		return nil
+	}
+	if o.Level < flate.HuffmanOnly || o.Level > flate.BestCompression {
+		return fmt.Errorf("compression level %d is not between %d and %d", o.Level, flate.HuffmanOnly, flate.BestCompression)
+	}
+	for _, b := range []int{o.ServerMaxWindowBits, o.ClientMaxWindowBits} {
+		if b != 0 && (b < 8 || b > 15) {
+			// RFC 7692 section 7.1.2: window bits are 8 to 15.
+			return fmt.Errorf("window bits %d are not between 8 and 15", b)
+		}
+	}
+	if o.History < 0 {
+		return fmt.Errorf("history of %d bytes is negative", o.History)
+	}
+	return nil
 }
 
 // config returns the negotiation config for these options.

@@ -3,6 +3,7 @@ package starling_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -203,5 +204,45 @@ func TestSetCompressionOffKeepsTheWindowConsistent(t *testing.T) {
 		if _, got, err := c.Read(context.Background()); err != nil || string(got) != msg {
 			t.Fatalf("message %d: %d bytes, %v", i, len(got), err)
 		}
+	}
+}
+
+// TestCompressionOptionsChecked checks that options compression cannot
+// honour fail as the connection opens: Dial refuses them before sending
+// anything, and Accept answers 500, the server's fault. They used to be
+// negotiated, and only the first compressed message failed.
+func TestCompressionOptionsChecked(t *testing.T) {
+	bad := []starling.CompressionOptions{
+		{Mode: starling.CompressionContextTakeover, Level: 10},
+		{Mode: starling.CompressionNoContextTakeover, Level: -3},
+		{Mode: starling.CompressionContextTakeover, ServerMaxWindowBits: 16},
+		{Mode: starling.CompressionContextTakeover, ClientMaxWindowBits: 7},
+		{Mode: starling.CompressionContextTakeover, History: -1},
+	}
+	for _, o := range bad {
+		_, _, err := starling.Dial(context.Background(), "ws://127.0.0.1:1/", &starling.DialOptions{Compression: o})
+		if !errors.Is(err, starling.ErrInvalidRequest) || !strings.Contains(err.Error(), "Compression") {
+			t.Errorf("Dial with %+v: error %v, want an invalid Compression in the chain of ErrInvalidRequest", o, err)
+		}
+
+		accepted := make(chan error, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := starling.Accept(w, r, &starling.AcceptOptions{Compression: o})
+			if err == nil {
+				c.CloseNow()
+			}
+			accepted <- err
+		}))
+		_, _, err = starling.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), &starling.DialOptions{
+			Compression: starling.CompressionOptions{Mode: starling.CompressionContextTakeover},
+		})
+		var he *starling.HandshakeError
+		if !errors.As(err, &he) || he.StatusCode != http.StatusInternalServerError {
+			t.Errorf("Accept with %+v: the client's Dial got %v, want a 500 refusal", o, err)
+		}
+		if err := <-accepted; err == nil || !strings.Contains(err.Error(), "AcceptOptions.Compression") {
+			t.Errorf("Accept with %+v returned %v, want an invalid AcceptOptions.Compression", o, err)
+		}
+		srv.Close()
 	}
 }

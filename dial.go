@@ -167,6 +167,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if err := checkRequestHeader(opts); err != nil {
 		return nil, nil, invalidRequest{err}
 	}
+	if err := opts.Compression.check(); err != nil {
+		return nil, nil, invalidRequest{fmt.Errorf("starling: invalid DialOptions.Compression: %w", err)}
+	}
 	if u.User != nil {
 		opts = withBasicAuth(opts, u.User)
 	}
