@@ -61,7 +61,15 @@ func (c *Conn) sendClose(code StatusCode, reason string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	return c.writeControl(ctx, frame.OpClose, buf[:n])
+	return c.locked(ctx, false, func() error {
+		// A pong still queued answers a ping that came before the
+		// peer's close frame, and must leave before ours (RFC 6455
+		// section 5.5.2); none may follow it.
+		if err := c.writeQueuedPong(); err != nil {
+			return err
+		}
+		return c.writeFrameLocked(true, frame.OpClose, false, buf[:n])
+	})
 }
 
 // awaitPeerClose waits for the peer's answer to our close frame, reading

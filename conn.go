@@ -80,7 +80,7 @@ type Conn struct {
 
 	// closeMu guards the rest, and the events' channels.
 	closeMu   sync.Mutex
-	pings     *pings // made by the first Ping
+	pings     *pings // made by the first Ping, or the first pong that has to wait
 	closeRcvd event  // the peer's close frame arrived
 	closed    event
 	closeErr  error // why the connection ended, for calls after it did
@@ -102,6 +102,8 @@ const (
 	flagWriteInterrupted // the same for a write
 	flagStreamRead       // NetConn's read is in progress: it resumes mid-message
 	flagStreamWrite      // NetConn's write is in progress: a frame cut short is finished later
+	flagPongPending      // a pong waits to be sent (ping.go)
+	flagPongWriter       // a goroutine sends it
 )
 
 func (f *connFlags) has(bit uint32) bool { return f.v.Load()&bit != 0 }

@@ -28,12 +28,13 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 		// The id is drawn under frameMu, so that pings leave in the
 		// order of their ids and a pong answers the lower ids too.
 		c.closeMu.Lock()
-		if c.pings == nil {
-			c.pings = &pings{waiting: make(map[uint64]chan struct{})}
+		ps := c.pingsLocked()
+		if ps.waiting == nil {
+			ps.waiting = make(map[uint64]chan struct{})
 		}
-		c.pings.seq++
-		id = c.pings.seq
-		c.pings.waiting[id] = done
+		ps.seq++
+		id = ps.seq
+		ps.waiting[id] = done
 		c.closeMu.Unlock()
 		var p [8]byte
 		binary.BigEndian.PutUint64(p[:], id)
@@ -75,13 +76,8 @@ func (c *Conn) handleControl(h frame.Header) error {
 		}
 		// Section 5.5.2: answer with the same payload, unless our close
 		// frame has already gone out.
-		// A writer stuck on a peer that does not read holds the frame
-		// lock until the write timeout closes the connection; the pong
-		// waits for it rather than giving up with the connection open.
 		if !c.flags.has(flagCloseSent) {
-			if err := c.writeControl(context.Background(), frame.OpPong, p); err != nil && !c.flags.has(flagCloseSent) {
-				return err
-			}
+			c.queuePong(p)
 		}
 	case frame.OpPong:
 		if c.x != nil && c.x.onPong != nil {
@@ -94,11 +90,76 @@ func (c *Conn) handleControl(h frame.Header) error {
 	return nil
 }
 
-// pings are the Pings waiting for their pong, by payload, guarded by
-// closeMu.
+// pings are the Pings waiting for their pong, by payload, and the pong
+// waiting to be sent, guarded by closeMu.
 type pings struct {
 	waiting map[uint64]chan struct{}
 	seq     uint64
+	pong    []byte // valid while flagPongPending is set
+}
+
+// pingsLocked returns c.pings, making it if needed; closeMu must be held.
+func (c *Conn) pingsLocked() *pings {
+	if c.pings == nil {
+		c.pings = new(pings)
+	}
+	return c.pings
+}
+
+// A pong is written by a goroutine of its own, never by the reader. A
+// reader that wrote it would wait for the write, and so for the peer's
+// reader: two peers whose readers each wrote a pong while the other's
+// wrote one too (net.Pipe buffers nothing; full socket buffers do the
+// same) or waited behind a writer blocked on the other would stop both
+// directions until the write timeout. Only the latest ping's pong is kept
+// while one waits, as RFC 6455 section 5.5.3 allows.
+
+// queuePong makes p the pong to send next, replacing one not yet sent,
+// and starts the goroutine that sends it unless it runs already.
+func (c *Conn) queuePong(p []byte) {
+	c.closeMu.Lock()
+	ps := c.pingsLocked()
+	ps.pong = append(ps.pong[:0], p...)
+	c.flags.set(flagPongPending, true)
+	c.closeMu.Unlock()
+	if c.flags.claim(flagPongWriter) {
+		go c.sendPongs()
+	}
+}
+
+// sendPongs writes the queued pongs until none is left. It is the only
+// goroutine that does while flagPongWriter is set; it looks for a pong
+// queued after it cleared the flag, which no goroutine would send.
+func (c *Conn) sendPongs() {
+	for {
+		closing := false
+		err := c.locked(context.Background(), false, func() error {
+			if closing = c.flags.has(flagCloseSent); closing {
+				// sendClose sends the pong before the close frame, if
+				// it still can; none may follow that frame.
+				return nil
+			}
+			return c.writeQueuedPong()
+		})
+		c.flags.set(flagPongWriter, false)
+		if err != nil || closing || !c.flags.has(flagPongPending) || !c.flags.claim(flagPongWriter) {
+			return
+		}
+	}
+}
+
+// writeQueuedPong writes the queued pong, if any; frameMu must be held.
+func (c *Conn) writeQueuedPong() error {
+	var buf [frame.MaxControlPayload]byte
+	c.closeMu.Lock()
+	if !c.flags.has(flagPongPending) {
+		c.closeMu.Unlock()
+		return nil
+	}
+	p := buf[:copy(buf[:], c.pings.pong)]
+	c.flags.set(flagPongPending, false)
+	c.closeMu.Unlock()
+	return c.writeFrameLocked(true, frame.OpPong, false, p)
 }
 
 // matchPong wakes the Ping waiting for pong payload p, if any, and the
