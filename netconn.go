@@ -249,7 +249,10 @@ func (c *Conn) readStream(ctx context.Context, typ MessageType, p []byte) (int, 
 	defer c.endRead()
 	defer c.flags.set(flagStreamRead, false)
 	for {
-		if !c.rs.inMessage {
+		// A compressed message's last frame may be read while the
+		// decompressor still holds the message's end: the message
+		// lasts until the decompressor has given it all.
+		if !c.rs.inMessage && !c.rs.inflating {
 			if err := c.awaitFrame(); err != nil {
 				return 0, err
 			}
