@@ -362,11 +362,15 @@ func (w *messageWriter) flush(fin bool) error {
 		p = (*w.buf)[:w.n]
 	}
 	err := w.c.writeFrame(w.ctx, fin, w.op, w.rsv1, p)
-	w.op, w.rsv1, w.n = frame.OpContinuation, false, 0
+	w.n = 0
 	if err != nil {
+		// The frame did not leave (a write that fails partway closes
+		// the connection): op still tells abort whether one did.
 		w.err = err
+		return err
 	}
-	return err
+	w.op, w.rsv1 = frame.OpContinuation, false
+	return nil
 }
 
 // Close sends the message's last fragment and lets other writers proceed.
@@ -391,7 +395,7 @@ func (w *messageWriter) Close() error {
 		}
 	}
 	if err := w.flush(true); err != nil {
-		return err
+		return w.abort()
 	}
 	return w.err
 }
@@ -408,9 +412,13 @@ func (w *messageWriter) abort() error {
 	if w.op != frame.OpContinuation || w.c.isClosed() {
 		return w.err
 	}
-	if w.c.flags.claim(flagCloseSent) {
-		_ = w.c.sendClose(StatusInternalError, "message writer aborted")
+	if !w.c.flags.claim(flagCloseSent) {
+		// Our close frame is out, between two of this message's frames:
+		// the close handshake under way ends the connection (RFC 6455
+		// section 5.5.1), and closing the socket now would cut it short.
+		return w.err
 	}
+	_ = w.c.sendClose(StatusInternalError, "message writer aborted")
 	w.c.shutdown(w.err)
 	return w.err
 }
