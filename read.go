@@ -226,17 +226,23 @@ func (c *Conn) nextMessage() error {
 // Close holds the lock to read the peer's close frame: then the reader waits
 // and learns how the connection ended.
 func (c *Conn) lockRead(ctx context.Context) error {
-	if c.readMu.tryLock() {
-		return nil
-	}
-	if !c.flags.has(flagCloseSent) {
-		return ErrConcurrentRead
-	}
-	if err := c.readMu.lock(ctx, c); err != nil {
-		if c.isClosed() {
-			return c.cause()
+	if !c.readMu.tryLock() {
+		if !c.flags.has(flagCloseSent) {
+			return ErrConcurrentRead
 		}
-		return err
+		if err := c.readMu.lock(ctx, c); err != nil {
+			if c.isClosed() {
+				return c.cause()
+			}
+			return err
+		}
+	}
+	if c.isClosed() {
+		// What is left in the buffer may be the middle of a message the
+		// connection was failed in: read as frames, it would report a
+		// violation nobody committed.
+		c.readMu.unlock()
+		return c.cause()
 	}
 	return nil
 }
