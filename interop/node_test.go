@@ -43,11 +43,7 @@ func runOverTLS(t *testing.T, caps matrix.Caps, trustVar string, start func(env 
 	run := func(t *testing.T, env []string, opts matrix.Options, scheme string) {
 		p, err := start(env)
 		matrix.Require(t, err)
-		defer func() {
-			if err := p.Close(); err != nil {
-				t.Errorf("%s peer: %v", p.Name(), err)
-			}
-		}()
+		defer closePeer(t, p)
 		if !strings.HasPrefix(p.ServerURL(), scheme+"://") {
 			t.Fatalf("the peer's server is at %s, want %s", p.ServerURL(), scheme)
 		}
@@ -66,4 +62,12 @@ func runOverTLS(t *testing.T, caps matrix.Caps, trustVar string, start func(env 
 		env := []string{"STARLING_TLS_CERT=" + certFile, "STARLING_TLS_KEY=" + keyFile, trustVar + "=" + caFile}
 		run(t, env, matrix.Options{TLS: &ca.Server, ClientTLS: &tls.Config{RootCAs: ca.Pool()}}, "wss")
 	})
+}
+
+// closePeer stops p, failing t if the peer exited with an error.
+func closePeer(t *testing.T, p *peer.Process) {
+	t.Helper()
+	if err := p.Close(); err != nil {
+		t.Errorf("%s peer: %v", p.Name(), err)
+	}
 }

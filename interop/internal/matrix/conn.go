@@ -63,13 +63,24 @@ func (e *env) open(t *testing.T, ctx context.Context, mode string) *side {
 // openWith is open with Starling's compression options.
 func (e *env) openWith(t *testing.T, ctx context.Context, mode string, comp starling.CompressionOptions) *side {
 	t.Helper()
+	return e.openQuery(t, ctx, mode, comp, "")
+}
+
+// openQuery is openWith with query added to the URL the client dials,
+// which the peer reads in either role (see peer.DeflateParam).
+func (e *env) openQuery(t *testing.T, ctx context.Context, mode string, comp starling.CompressionOptions, query string) *side {
+	t.Helper()
 	id := fmt.Sprintf("c%d", lastID.Add(1))
+	path := "/" + mode + "?id=" + id
+	if query != "" {
+		path += "&" + query
+	}
 	var s *side
 	var err error
 	if e.dir == starlingServer {
-		s, err = e.srv.expect(ctx, e.peer, mode, id, comp)
+		s, err = e.srv.expect(ctx, e.peer, path, mode, id, comp)
 	} else {
-		s, err = dial(ctx, e.peer.ServerURL()+"/"+mode+"?id="+id, id, comp, e.tls)
+		s, err = dial(ctx, e.peer.ServerURL()+path, id, comp, e.tls)
 	}
 	if err != nil {
 		t.Fatalf("open %s connection %s: %v", mode, id, err)
@@ -163,14 +174,14 @@ func (s *server) serveHTTP(page http.Handler) func(http.ResponseWriter, *http.Re
 	}
 }
 
-// expect asks p's client to dial the server in mode and returns
+// expect asks p's client to dial the server at path in mode and returns
 // Starling's side of the connection.
-func (s *server) expect(ctx context.Context, p peer.Peer, mode, id string, comp starling.CompressionOptions) (*side, error) {
+func (s *server) expect(ctx context.Context, p peer.Peer, path, mode, id string, comp starling.CompressionOptions) (*side, error) {
 	ch := make(chan accepted, 1)
 	s.mu.Lock()
 	s.waiting[id] = waiter{ch, comp}
 	s.mu.Unlock()
-	url := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/" + mode + "?id=" + id
+	url := "ws" + strings.TrimPrefix(s.srv.URL, "http") + path
 	if err := p.Connect(ctx, url, mode, id); err != nil {
 		return nil, err
 	}

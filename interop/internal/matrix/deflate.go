@@ -188,7 +188,13 @@ func (e *env) deflatePeerFragments(t *testing.T, ctx context.Context, comp starl
 func (e *env) deflateWire(t *testing.T, ctx context.Context, comp starling.CompressionOptions) {
 	s := e.openWith(t, ctx, peer.ModeEcho, comp)
 	defer s.conn.CloseNow()
-	p := parseDeflate(e.negotiated(t, ctx, s))
+	e.checkWire(t, ctx, s, parseDeflate(e.negotiated(t, ctx, s)))
+	e.finish(t, ctx, s)
+}
+
+// checkWire is deflateWire on an open connection that agreed p.
+func (e *env) checkWire(t *testing.T, ctx context.Context, s *side, p deflateParams) {
+	t.Helper()
 	if !p.on {
 		t.Fatal("permessage-deflate not agreed")
 	}
@@ -220,7 +226,6 @@ func (e *env) deflateWire(t *testing.T, ctx context.Context, comp starling.Compr
 		checkRun(t, "Starling", w1-w0, starlingNoTakeover)
 	}
 	checkRun(t, e.peer.Name(), r1-r0, peerNoTakeover)
-	e.finish(t, ctx, s)
 }
 
 // checkRun checks the wire size of a sender's run of repeatCount identical

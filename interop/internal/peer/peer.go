@@ -10,15 +10,22 @@
 //	drop       drop the TCP connection at once, without a close frame
 //	ping       send a ping with payload "peer-ping", then echo
 //	fragments  send FragmentedText and FragmentedBinary as several frames each, then echo
+//	fragecho   echo every data message as three frames (Node and Python peers)
 //
 // and reports what it saw as Events: the open handshake (subprotocol,
 // header, and as a client the Sec-WebSocket-Extensions of the server's
 // answer), pongs, and the close code and reason it received.
 //
+// The Node and Python peers have further modes for the edge cells of
+// package matrix (blast, fragping, pong, sink), and read the query of the
+// connection's URL for values: DeflateParam; code and reason for close;
+// payload for ping; count and size for blast.
+//
 // Every peer supports permessage-deflate (RFC 7692) where its library
-// does, with the library's defaults: its server accepts an offer, its
-// client makes one. Whether a connection is compressed is therefore
-// Starling's choice, which is what the deflate cells vary.
+// does, with the library's defaults unless the URL carries DeflateParam:
+// its server accepts an offer, its client makes one. Whether a connection
+// is compressed is therefore Starling's choice, which is what the deflate
+// cells vary.
 package peer
 
 import (
@@ -33,7 +40,17 @@ const (
 	ModeDrop      = "drop"
 	ModePing      = "ping"
 	ModeFragments = "fragments"
+	ModeFragEcho  = "fragecho"
 )
+
+// DeflateParam is the query parameter of a connection's URL that sets the
+// Node and Python peers' permessage-deflate options for that connection,
+// in the role each plays: a JSON object of RFC 7692 parameter names, each
+// true or a number of window bits (for a client an offer, for a server
+// what it asks or allows), plus "threshold", the size below which Node's
+// ws sends a message uncompressed; or false to turn compression off.
+// Without it the peer uses its library's defaults.
+const DeflateParam = "deflate"
 
 // What every peer offers, sends and expects, so that the two sides of a
 // cell agree without talking.
