@@ -66,7 +66,7 @@ func TestChatPageInChromium(t *testing.T) {
 	// then reconnect with backoff and join again under their names.
 	srv.stop(t)
 	waitEval(t, ctx, alice, `document.getElementById("status").textContent.startsWith("server went away")`)
-	srv = startStarlingServe(t, bin, srv.addr)
+	startStarlingServe(t, bin, srv.addr) // stopped at the test's cleanup
 	for _, p := range []*browser.Page{alice, bob} {
 		waitEval(t, ctx, p, `document.getElementById("log").innerText.split("You joined as").length === 3`)
 		waitEval(t, ctx, p, `document.getElementById("status").textContent === "connected"`)

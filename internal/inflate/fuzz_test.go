@@ -33,10 +33,10 @@ import (
 // where this package, which sees the stream end there, reports
 // io.ErrUnexpectedEOF, and the other way round; reference's error kinds
 // are only compared when flate failed before the sentinel (see kindsComparable).
-func reference(history, payload []byte) (out []byte, err error, consumed int) {
-	out, err, consumed = runFlate(history, payload, sentinel[:])
+func reference(history, payload []byte) (out []byte, consumed int, err error) {
+	out, consumed, err = runFlate(history, payload, sentinel[:])
 	if err != nil {
-		return out, err, consumed
+		return out, consumed, err
 	}
 	n := len(payload)
 	switch {
@@ -45,7 +45,7 @@ func reference(history, payload []byte) (out []byte, err error, consumed int) {
 		// Either the sentinel was a block of its own, or the payload's
 		// last block ran into it and happened to end with it. A second,
 		// different sentinel tells them apart.
-		out2, err2, consumed2 := runFlate(history, payload, sentinel2[:])
+		out2, consumed2, err2 := runFlate(history, payload, sentinel2[:])
 		if err2 != nil || consumed2 != n+4+len(sentinel2) || !bytes.Equal(out, out2) {
 			err = io.ErrUnexpectedEOF
 		}
@@ -58,7 +58,7 @@ func reference(history, payload []byte) (out []byte, err error, consumed int) {
 	default:
 		err = io.ErrUnexpectedEOF
 	}
-	return out, err, consumed
+	return out, consumed, err
 }
 
 // sentinel is an empty stored block with BFINAL set; sentinel2 an empty
@@ -68,7 +68,7 @@ var (
 	sentinel2 = [2]byte{0x03, 0x00}
 )
 
-func runFlate(history, payload, end []byte) ([]byte, error, int) {
+func runFlate(history, payload, end []byte) ([]byte, int, error) {
 	in := append(bytes.Clone(payload), syncTail[:]...)
 	if len(payload) == 0 {
 		in = nil
@@ -76,7 +76,7 @@ func runFlate(history, payload, end []byte) ([]byte, error, int) {
 	in = append(in, end...)
 	br := bytes.NewReader(in)
 	out, err := io.ReadAll(flate.NewReaderDict(br, history))
-	return out, err, len(in) - br.Len()
+	return out, len(in) - br.Len(), err
 }
 
 // kindsComparable reports whether a failure of reference must be of the
@@ -110,7 +110,7 @@ func compareWithReference(t *testing.T, history, payload []byte, chunk int) {
 	if len(history) > winSize {
 		history = history[len(history)-winSize:]
 	}
-	want, werr, consumed := reference(history, payload)
+	want, consumed, werr := reference(history, payload)
 	got, err := withHistory(history, payload, chunk)
 	n := min(len(got), len(want))
 	if !bytes.Equal(got[:n], want[:n]) {
