@@ -432,17 +432,6 @@ func TestEndings(t *testing.T) {
 		}
 		echoes(w, r)
 	}))
-	serverEnded := func(t *testing.T) {
-		t.Helper()
-		select {
-		case err := <-ended:
-			if err == nil {
-				t.Fatal("the server's Read ended without an error")
-			}
-		case <-time.After(testTimeout):
-			t.Fatal("the server's Read has not ended")
-		}
-	}
 	t.Run("handler returns", func(t *testing.T) {
 		c, _ := s.dial(t, s.transport(t), "/return", starling.DialOptions{})
 		if _, p, err := c.Read(ctx(t)); err != nil || string(p) != "bye" {
@@ -456,7 +445,7 @@ func TestEndings(t *testing.T) {
 		c, _ := s.dial(t, s.transport(t), "/", starling.DialOptions{})
 		roundTrip(t, c, "hello")
 		c.CloseNow()
-		serverEnded(t)
+		serverEnded(t, ended)
 	})
 	t.Run("client Read's context ends", func(t *testing.T) {
 		c, _ := s.dial(t, s.transport(t), "/", starling.DialOptions{})
@@ -466,7 +455,7 @@ func TestEndings(t *testing.T) {
 		if _, _, err := c.Read(rctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Read: %v, want the context's error", err)
 		}
-		serverEnded(t)
+		serverEnded(t, ended)
 	})
 	t.Run("client transport closes", func(t *testing.T) {
 		tr := s.transport(t)
@@ -476,7 +465,7 @@ func TestEndings(t *testing.T) {
 		if _, _, err := c.Read(ctx(t)); starling.CloseStatus(err) != starling.StatusAbnormalClosure {
 			t.Fatalf("Read after the transport closed: %v, want 1006", err)
 		}
-		serverEnded(t)
+		serverEnded(t, ended)
 	})
 }
 
@@ -540,4 +529,18 @@ func TestDialContextEnds(t *testing.T) {
 		_, _, err := starling.Dial(ctx, "wss://"+addr+"/", &starling.DialOptions{HTTP2Transport: h3.RoundTripper(s.transport(t))})
 		return err
 	})
+}
+
+// serverEnded waits for the server's Read to end, with an error, as the
+// echo handler reports it on ended.
+func serverEnded(t *testing.T, ended <-chan error) {
+	t.Helper()
+	select {
+	case err := <-ended:
+		if err == nil {
+			t.Fatal("the server's Read ended without an error")
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("the server's Read has not ended")
+	}
 }

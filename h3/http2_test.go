@@ -320,14 +320,7 @@ func TestHTTP2Endings(t *testing.T) {
 		c := dialH2(t, tr, addr, "/", starling.DialOptions{})
 		roundTrip(t, c, "hello")
 		c.CloseNow()
-		select {
-		case err := <-ended:
-			if err == nil {
-				t.Fatal("the server's Read ended without an error")
-			}
-		case <-time.After(testTimeout):
-			t.Fatal("the server's Read has not ended")
-		}
+		serverEnded(t, ended)
 	})
 	t.Run("client Read's context ends", func(t *testing.T) {
 		c := dialH2(t, tr, addr, "/", starling.DialOptions{})

@@ -373,55 +373,6 @@ func TestStreamPositionWraps(t *testing.T) {
 	}
 }
 
-// FuzzWindow is FuzzEncoder with the tracer: fuzzed data cut into
-// messages and pieces by fuzzed bytes, with a fuzzed window, must
-// inflate back with no back-reference beyond the window, within a
-// message or into the ones before it.
-func FuzzWindow(f *testing.F) {
-	f.Add([]byte("hello hello hello"), []byte{3, 0x80 | 1}, uint8(7), true)
-	f.Add(bytes.Repeat([]byte("abcdefghij"), 100), []byte{0, 1, 0x82}, uint8(0), false)
-	f.Add(bytes.Repeat([]byte("0123456789abcdefghijklmnopqrstuvwxyz"), 30), []byte{0x85, 2}, uint8(130), true)
-	f.Fuzz(func(t *testing.T, data, cuts []byte, bits uint8, keep bool) {
-		window := 1 << (8 + bits%8)
-		if bits >= 128 {
-			window = 1 + int(bits-128)
-		}
-		// Stretch the data so that messages outgrow small windows and
-		// the Encoder's buffers.
-		if len(data) > 0 && len(cuts) > 0 && cuts[0]&0x40 != 0 {
-			data = bytes.Repeat(data, 1+int(cuts[0]&0x3f)*64/len(data))
-		}
-		e := NewEncoder(window, keep)
-		var sent, msg, z []byte
-		for {
-			k, end := len(data), true
-			if len(cuts) > 0 {
-				k, end = min(k, int(cuts[0]&0x7f)*37), cuts[0]&0x80 != 0
-				cuts = cuts[1:]
-			}
-			z = e.Write(z, data[:k])
-			msg = append(msg, data[:k]...)
-			data = data[k:]
-			if end || len(cuts) == 0 {
-				z = e.Flush(z)
-				var history []byte
-				if keep {
-					history = sent[max(0, len(sent)-window):]
-				}
-				got, err := trace(history, z, window)
-				if err != nil || !bytes.Equal(got, msg) {
-					t.Fatalf("window %d, message of %d bytes: %v", window, len(msg), err)
-				}
-				sent = append(sent, msg...)
-				msg, z = msg[:0], z[:0]
-			}
-			if len(data) == 0 && len(cuts) == 0 {
-				return
-			}
-		}
-	})
-}
-
 // TestBufferBoundaries writes pieces of the sizes where the Encoder's
 // buffers, blocks and slides change (around the window, the slack, a
 // longest match, a block's tokens, a stored block's 65535 bytes), of
