@@ -49,8 +49,8 @@ type AcceptOptions struct {
 	// limit.
 	ReadLimit int64
 
-	// MaxFragments is the most frames a message may span. Default:
-	// DefaultMaxFragments.
+	// MaxFragments is the most frames a message may span. Default (0,
+	// and also a negative value, unlike ReadLimit): DefaultMaxFragments.
 	MaxFragments int
 
 	// WriteTimeout bounds how long writing one frame may take; a peer that

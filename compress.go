@@ -58,7 +58,8 @@ type CompressionOptions struct {
 	// flate.BestCompression (9). Default (0): flate.BestSpeed, which
 	// Starling's own encoder implements, faster and in far less memory
 	// than compress/flate; the other levels use compress/flate. Dial and
-	// Accept refuse a level, window bits or History out of range.
+	// Accept refuse a level or window bits out of range, and a negative
+	// History.
 	Level int
 
 	// Threshold is the size below which a message goes out uncompressed.
@@ -73,16 +74,16 @@ type CompressionOptions struct {
 	ServerMaxWindowBits, ClientMaxWindowBits int
 
 	// History, with CompressionContextTakeover, makes a connection keep
-	// only the last History bytes it compressed (at most 32 KiB) between
-	// messages. At flate.BestSpeed this is simply a smaller window: on
-	// 256 B JSON messages a 4 KiB history keeps 18 KB instead of 51 KB
-	// for a ratio of 0.317 instead of 0.306, at the same CPU. At the
-	// compress/flate levels it keeps those bytes instead of a whole writer
-	// (0.8 MB): each compressed message borrows a pooled writer and first
-	// compresses the history into it, discarding the output, which on
-	// 256 B messages costs 8× the CPU of keeping the writer (go test
-	// -bench CompressHistory ./internal/wsflate/). Default (0): the whole
-	// window.
+	// only the last History bytes it compressed between messages; 32 KiB
+	// or more keeps the whole window. At flate.BestSpeed this is simply a
+	// smaller window: on 256 B JSON messages a 4 KiB history keeps 18 KB
+	// instead of 51 KB for a ratio of 0.317 instead of 0.306, at the same
+	// CPU. At the compress/flate levels it keeps those bytes instead of a
+	// whole writer (0.8 MB): each compressed message borrows a pooled
+	// writer and first compresses the history into it, discarding the
+	// output, which on 256 B messages costs 8× the CPU of keeping the
+	// writer (go test -bench CompressHistory ./internal/wsflate/).
+	// Default (0): the whole window.
 	History int
 }
 

@@ -100,8 +100,8 @@ type DialOptions struct {
 	// limit.
 	ReadLimit int64
 
-	// MaxFragments is the most frames a message may span. Default:
-	// DefaultMaxFragments.
+	// MaxFragments is the most frames a message may span. Default (0,
+	// and also a negative value, unlike ReadLimit): DefaultMaxFragments.
 	MaxFragments int
 
 	// WriteTimeout bounds how long writing one frame may take; a peer that
@@ -151,11 +151,12 @@ func firstLine(s string) string {
 const maxErrorBody = 1 << 10
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455
-// section 4.1). The handshake is bounded by ctx; the connection outlives it.
-// The returned response is the server's 101 answer, or its refusal when the
-// error is a *HandshakeError; its head may be at most 1 MiB long. User info
-// in the URL (ws://user:pass@host/) is sent as Basic credentials, as
-// net/http's Client sends it, unless HTTPHeader has an Authorization field.
+// section 4.1); http:// and https:// mean the same. The handshake is
+// bounded by ctx; the connection outlives it. The returned response is the
+// server's 101 answer, or its refusal when the error is a *HandshakeError;
+// its head may be at most 1 MiB long. User info in the URL
+// (ws://user:pass@host/) is sent as Basic credentials, as net/http's
+// Client sends it, unless HTTPHeader has an Authorization field.
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -217,6 +218,14 @@ func checkRequestHeader(opts *DialOptions) error {
 			name := strings.ReplaceAll(http.CanonicalHeaderKey(k), "Websocket", "WebSocket")
 			return fmt.Errorf("starling: DialOptions.HTTPHeader may not hold %s: %s", name, why)
 		}
+		for _, v := range opts.HTTPHeader[k] {
+			if !validFieldValue(v) {
+				return fmt.Errorf("starling: invalid value %q of %s in DialOptions.HTTPHeader", v, k)
+			}
+		}
+	}
+	if !validFieldValue(opts.Origin) {
+		return fmt.Errorf("starling: invalid Origin %q in DialOptions", opts.Origin)
 	}
 	if strings.ContainsFunc(opts.Host, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return fmt.Errorf("starling: invalid Host %q in DialOptions", opts.Host)
@@ -499,4 +508,11 @@ func checkSubprotocol(h http.Header, offered []string) error {
 
 func badResponse(format string, args ...any) error {
 	return fmt.Errorf("starling: invalid handshake response: "+format, args...)
+}
+
+// validFieldValue reports whether v may be sent as a field value: RFC 9110
+// section 5.5 allows no control character but horizontal tab, and a line
+// break would end the field early.
+func validFieldValue(v string) bool {
+	return !strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f })
 }

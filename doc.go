@@ -17,12 +17,12 @@
 //
 // # Concurrency
 //
-// Any number of goroutines may write at once: Write, Writer, WritePing,
-// WritePong, Ping, Close and CloseNow. Messages never interleave; a control
-// frame may go out between the fragments of a streamed message. One
-// goroutine at a time may read; a second concurrent reader gets
-// ErrConcurrentRead. Pings are answered, and pongs matched to Ping, only
-// while some goroutine reads.
+// Any number of goroutines may write at once: Write, WritePrepared,
+// Writer, WritePing, WritePong, Ping, Close and CloseNow. Messages never
+// interleave; a control frame may go out between the fragments of a
+// streamed message. One goroutine at a time may read; a second
+// concurrent reader gets ErrConcurrentRead. Pings are answered, and pongs
+// matched to Ping, only while some goroutine reads.
 //
 // # Protocol errors
 //

@@ -16,7 +16,8 @@ type CloseError struct {
 	Reason string
 }
 
-// Error returns a description such as `status 4001 "bye"`.
+// Error returns a description such as `status 4001: "bye"`, or
+// `status 1001 (going away)` for a close without a reason.
 func (e *CloseError) Error() string {
 	if e.Reason == "" {
 		return fmt.Sprintf("status %v", e.Code)
@@ -54,9 +55,10 @@ var (
 	ErrControlTooLong = errors.New("starling: control frame payload exceeds 125 bytes")
 	// ErrInvalidRequest is in the chain of Dial's error when the URL or
 	// DialOptions describe a handshake request that no server could
-	// accept: no host, a fragment, a header field the handshake sets
-	// itself, an invalid subprotocol or pin. Nothing was sent, and a retry
-	// cannot succeed.
+	// accept: a URL that does not parse, or has another scheme than ws,
+	// wss, http or https, no host or a fragment; a header field the
+	// handshake sets itself; an invalid subprotocol, pin or compression
+	// option. Nothing was sent, and a retry cannot succeed.
 	ErrInvalidRequest = errors.New("starling: invalid handshake request")
 )
 

@@ -63,7 +63,8 @@ func ExampleNewServer() {
 // A server for many mostly idle connections accepts TCP connections itself
 // and reads each handshake with ReadHandshake: no net/http state stays
 // behind a connection, and each is served from a fresh goroutine, whose
-// stack stays at Go's 2 KiB minimum while it waits.
+// stack stays at Go's 2 KiB minimum until its first message, and at 4 KiB
+// after (TestIdleConnectionCost).
 func ExampleReadHandshake() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -16,7 +16,9 @@ import (
 )
 
 // ErrInvalidUTF8 is returned when a text message to be written is not valid
-// UTF-8; nothing is sent.
+// UTF-8. Write then sends nothing; a Writer whose earlier fragments have
+// already left fails the connection with 1011 (internal error), since the
+// peer is mid-message.
 var ErrInvalidUTF8 = errors.New("starling: text message is not valid UTF-8")
 
 // fragmentSize is the payload size of the frames a streaming Writer emits.
