@@ -16,6 +16,11 @@ type MismatchError struct {
 	// Seen holds the digests of the certificates that were checked, leaf
 	// first, in the format New accepts.
 	Seen []string
+
+	// Unchained holds the digests, among Seen, of the pinned keys whose
+	// certificates the server sent without the signatures from the leaf
+	// up to them that pin-only mode requires (see Apply).
+	Unchained []string
 }
 
 // Error implements error.
@@ -23,7 +28,14 @@ func (e *MismatchError) Error() string {
 	if len(e.Seen) == 0 {
 		return ErrMismatch.Error() + "; the server sent no certificate"
 	}
-	return ErrMismatch.Error() + "; seen " + strings.Join(e.Seen, ", ")
+	msg := ErrMismatch.Error() + "; seen " + strings.Join(e.Seen, ", ")
+	if len(e.Unchained) > 0 {
+		// Without this, the message would deny that a key was sent
+		// while listing it.
+		msg += "; pinned, but its certificate does not sign the chain from the leaf in the order sent: " +
+			strings.Join(e.Unchained, ", ")
+	}
+	return msg
 }
 
 // Is makes errors.Is(err, ErrMismatch) true.

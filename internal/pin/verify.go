@@ -28,7 +28,9 @@ import (
 //     CA certificate is public, so matching it without the signatures
 //     would let anyone who copies it impersonate the server;
 //   - every certificate from the leaf up to the pinned one is within its
-//     validity period, at cfg.Time() if set, else now.
+//     validity period, at cfg.Time() if set, else now. Failing that, the
+//     error is the standard verification's for the same fault: an
+//     x509.CertificateInvalidError in a *tls.CertificateVerificationError.
 //
 // The hostname is not checked in pin-only mode, as with Starscream's
 // self-signed mode: the pinned key is the server's identity. Key usages,
@@ -82,16 +84,22 @@ func (p Pins) pinOnlyCheck(now func() time.Time) func(tls.ConnectionState) error
 	}
 	return func(cs tls.ConnectionState) error {
 		certs := cs.PeerCertificates
+		e := &MismatchError{Seen: make([]string, len(certs))}
 		for i, cert := range certs {
-			if p.Match(cert) && signedInOrder(certs[:i+1]) {
-				return checkValidity(certs[:i+1], now())
+			e.Seen[i] = Digest(cert)
+			if !p.Match(cert) {
+				continue
 			}
+			if !signedInOrder(certs[:i+1]) {
+				e.Unchained = append(e.Unchained, e.Seen[i])
+				continue
+			}
+			if err := checkValidity(certs[:i+1], now()); err != nil {
+				return &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+			}
+			return nil
 		}
-		seen := make([]string, len(certs))
-		for i, cert := range certs {
-			seen[i] = Digest(cert)
-		}
-		return &MismatchError{Seen: seen}
+		return e
 	}
 }
 

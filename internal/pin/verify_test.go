@@ -146,6 +146,12 @@ func TestPinOnlyChecksValidity(t *testing.T) {
 	if !errors.As(cerr, &inv) || inv.Reason != x509.Expired {
 		t.Fatalf("client error = %v, want x509.CertificateInvalidError for expiry", cerr)
 	}
+	// The standard verification wraps the same fault so; callers tell a
+	// bad certificate from other failures by it.
+	var cv *tls.CertificateVerificationError
+	if !errors.As(cerr, &cv) || len(cv.UnverifiedCertificates) != 1 {
+		t.Fatalf("client error = %v, want a *tls.CertificateVerificationError with the certificate sent", cerr)
+	}
 
 	// The same certificate is accepted at a time inside its period: the
 	// check reads cfg.Time.
@@ -199,5 +205,25 @@ func TestMismatchErrorWithoutCertificates(t *testing.T) {
 	err := error(&MismatchError{})
 	if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "no certificate") {
 		t.Fatalf("error = %q", err)
+	}
+}
+
+// TestPinOnlyUnchained checks that a pinned certificate sent without the
+// signatures tying it to the leaf is named as such in the error, which
+// otherwise lists a pinned key as seen while denying it was sent.
+func TestPinOnlyUnchained(t *testing.T) {
+	k := newPKI(t)
+	self := newCert(t, leafTemplate("localhost"), nil)
+	cfg := mustNew(t, Digest(k.inter.cert)).Apply(&tls.Config{ServerName: "localhost"}, true)
+	cerr, _ := handshake(t, chain(self, k.inter), cfg)
+	var me *MismatchError
+	if !errors.As(cerr, &me) || !slices.Equal(me.Unchained, []string{Digest(k.inter.cert)}) || !strings.Contains(cerr.Error(), "does not sign") {
+		t.Fatalf("client error = %v, want a *MismatchError naming the pinned intermediate as unchained", cerr)
+	}
+	// A plain mismatch names no pinned key.
+	cfg = mustNew(t, otherPin).Apply(&tls.Config{ServerName: "localhost"}, true)
+	cerr, _ = handshake(t, chain(self, k.inter), cfg)
+	if !errors.As(cerr, &me) || me.Unchained != nil || strings.Contains(cerr.Error(), "does not sign") {
+		t.Fatalf("client error = %v, want a plain mismatch", cerr)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -67,15 +68,39 @@ func getenv(name string) string {
 // a scheme as an http URL.
 func parseProxyURL(v string) (*url.URL, error) {
 	u, err := url.Parse(v)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		if u2, err2 := url.Parse("http://" + v); err2 == nil {
-			return u2, nil
+	if err == nil && u.Scheme != "" && u.Host != "" {
+		return u, nil
+	}
+	u, err2 := url.Parse("http://" + v)
+	if err2 == nil {
+		return u, nil
+	}
+	if err == nil {
+		// "user:pass@host" parsed as a URL of scheme "user", but not
+		// with http:// before it.
+		err = err2
+	}
+	return nil, invalidProxyValue(v, err)
+}
+
+// invalidProxyValue returns the error for a proxy variable's value v that
+// did not parse. It hides the user info, which url.URL.Redacted cannot do
+// for a URL that did not parse, and which the parser's complaint may quote.
+func invalidProxyValue(v string, err error) error {
+	if at := strings.LastIndex(v, "@"); at >= 0 {
+		// The likely cause is a reserved character left raw in the
+		// password.
+		start := 0
+		if i := strings.Index(v[:at], "://"); i >= 0 {
+			start = i + len("://")
 		}
+		return fmt.Errorf("proxy: invalid proxy address %q: percent-encode the reserved characters of the user name and password (RFC 3986 section 3.2.1)", v[:start]+"xxxxx"+v[at:])
 	}
-	if err != nil {
-		return nil, fmt.Errorf("proxy: invalid proxy address %q: %w", v, err)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // without the URL, quoted already
 	}
-	return u, nil
+	return fmt.Errorf("proxy: invalid proxy address %q: %w", v, err)
 }
 
 // noProxy reports whether the host:port addr must be reached directly,
@@ -90,14 +115,20 @@ func parseProxyURL(v string) (*url.URL, error) {
 //     first one also "example.com" itself; "example.com:8080" also
 //     requires the port.
 //
-// Matching is case-insensitive; IP entries match only literal addresses.
+// Matching is case-insensitive; IP entries match only literal addresses,
+// and domain entries only names.
 func noProxy(value, addr string) bool {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return true
 	}
 	host = strings.ToLower(host)
-	ip := net.ParseIP(host)
+	// netip, unlike net.ParseIP, reads an address with a zone ("::1%lo"),
+	// which is an address all the same.
+	var ip net.IP
+	if a, err := netip.ParseAddr(host); err == nil {
+		ip = net.IP(a.AsSlice())
+	}
 	if host == "localhost" || ip != nil && ip.IsLoopback() {
 		return true
 	}
@@ -130,6 +161,11 @@ func matchEntry(entry, host, port string, ip net.IP) bool {
 	}
 	if eip := net.ParseIP(ehost); eip != nil {
 		return ip != nil && eip.Equal(ip)
+	}
+	if ip != nil {
+		// A domain entry names hosts, never an address, even one whose
+		// text it ends ("0.1" and "10.0.0.1").
+		return false
 	}
 	exact := !strings.HasPrefix(ehost, ".") && !strings.HasPrefix(ehost, "*.")
 	suffix := "." + strings.TrimLeft(strings.TrimPrefix(ehost, "*"), ".")

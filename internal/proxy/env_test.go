@@ -53,6 +53,16 @@ func TestNoProxy(t *testing.T) {
 		{"2001:db8::1", "[2001:db8::1]:443", true},
 		{"[2001:db8::1]:443", "[2001:db8::1]:443", true},
 		{"[2001:db8::1]:443", "[2001:db8::1]:80", false},
+		// A domain entry never matches an address, even one it is a
+		// suffix of, as in net/http.
+		{"0.0.1", "10.0.0.1:80", false},
+		{".0.1", "10.0.0.1:80", false},
+		{"db8::1", "[2001:db8::1]:443", false},
+		// Addresses with a zone are addresses: loopback is direct, and IP
+		// entries match them, as in net/http.
+		{"", "[::1%lo]:80", true},
+		{"fe80::1", "[fe80::1%eth0]:80", true},
+		{"fe80::/10", "[fe80::1%eth0]:80", true},
 	}
 	for _, tt := range tests {
 		if got := noProxy(tt.noProxy, tt.addr); got != tt.want {
@@ -87,6 +97,8 @@ func TestFromEnvironment(t *testing.T) {
 		{"NO_PROXY port uses the default", map[string]string{"HTTPS_PROXY": "http://s:1", "NO_PROXY": "example.com:443"}, "wss://example.com/", ""},
 		{"NO_PROXY other port", map[string]string{"HTTPS_PROXY": "http://s:1", "NO_PROXY": "example.com:80"}, "wss://example.com/", "http://s:1"},
 		{"localhost", map[string]string{"HTTP_PROXY": "http://p:1"}, "ws://localhost:8080/", ""},
+		{"loopback with a zone", map[string]string{"HTTP_PROXY": "http://p:1"}, "ws://[::1%25lo]:8080/", ""},
+		{"NO_PROXY domain is not an address suffix", map[string]string{"HTTP_PROXY": "http://p:1", "NO_PROXY": "0.1"}, "ws://10.0.0.1/", "http://p:1"},
 		{"wss_proxy before HTTPS_PROXY", map[string]string{"wss_proxy": "http://w:1", "HTTPS_PROXY": "http://s:1"}, "wss://example.com/", "http://w:1"},
 		{"ws_proxy before HTTP_PROXY", map[string]string{"ws_proxy": "socks5://w:1080", "HTTP_PROXY": "http://p:1"}, "ws://example.com/", "socks5://w:1080"},
 		{"ws_proxy is not for wss", map[string]string{"WS_PROXY": "http://w:1"}, "wss://example.com/", ""},
@@ -171,11 +183,12 @@ func TestFromEnvironmentAgreesWithNetHTTP(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("HTTPS_PROXY", "http://secure.proxy:3128")
 	t.Setenv("HTTP_PROXY", "plain.proxy:8080")
-	t.Setenv("NO_PROXY", "example.com, .dot.org,*.star.net,port.io:8443,10.0.0.0/8,192.168.1.1,[2001:db8::1]:443,2001:db9::/32,:99,,Upper.COM")
+	t.Setenv("NO_PROXY", "example.com, .dot.org,*.star.net,port.io:8443,10.0.0.0/8,192.168.1.1,[2001:db8::1]:443,2001:db9::/32,:99,,Upper.COM,1.2.3,fe80::1")
 	hosts := []string{
 		"example.com", "a.example.com", "notexample.com", "dot.org", "x.dot.org", "star.net", "x.star.net",
 		"port.io", "a.port.io", "10.1.2.3", "11.1.2.3", "192.168.1.1", "192.168.1.2", "[2001:db8::1]",
 		"[2001:db9::7]", "[2001:dba::1]", "localhost", "127.0.0.1", "[::1]", "upper.com", "other.net",
+		"[::1%25lo]", "[fe80::1%25eth0]",
 	}
 	for _, scheme := range []string{"http", "https"} {
 		for _, host := range hosts {
@@ -228,4 +241,25 @@ func FuzzNoProxy(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFromEnvironmentHidesPassword checks that a proxy variable too
+// malformed to parse, typically for a '%' or '/' left unencoded in the
+// password, is refused without showing the password: the error ends up in
+// logs, like those of ProxyError, whose URL is redacted.
+func TestFromEnvironmentHidesPassword(t *testing.T) {
+	for _, v := range []string{
+		"http://bob:50%off@proxy.corp:3128",
+		"bob:50%off@proxy.corp:3128",
+		"socks5://bob:50%off@proxy.corp:1080",
+		"http://bob:50%off\x7f@proxy.corp:3128",
+	} {
+		clearEnv(t)
+		t.Setenv("HTTPS_PROXY", v)
+		_, err := FromEnvironment(mustURL(t, "wss://example.com"))
+		if err == nil || strings.Contains(err.Error(), "50%") || strings.Contains(err.Error(), "off") ||
+			!strings.Contains(err.Error(), "invalid proxy address") || !strings.Contains(err.Error(), "proxy.corp") {
+			t.Errorf("HTTPS_PROXY=%q: error = %v, want one naming the proxy but not the password", v, err)
+		}
+	}
 }

@@ -68,7 +68,7 @@ func socksAuth(conn net.Conn, pu *url.URL) error {
 	}
 	var sel [2]byte
 	if _, err := io.ReadFull(conn, sel[:]); err != nil {
-		return err
+		return unexpected(err)
 	}
 	if sel[0] != socksVersion {
 		return errSOCKSVersion
@@ -101,7 +101,7 @@ func socksUserPassAuth(conn net.Conn, u *url.Userinfo) error {
 	}
 	var st [2]byte
 	if _, err := io.ReadFull(conn, st[:]); err != nil {
-		return err
+		return unexpected(err)
 	}
 	if st[1] != 0 {
 		return fmt.Errorf("rejected the username and password (RFC 1929 status %d): %w", st[1], ErrAuth)
@@ -146,7 +146,7 @@ func socksRequest(addr string) ([]byte, error) {
 func readSOCKSReply(r io.Reader) (byte, error) {
 	var h [4]byte // VER REP RSV ATYP
 	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return 0, err
+		return 0, unexpected(err)
 	}
 	if h[0] != socksVersion {
 		return 0, errSOCKSVersion
@@ -175,8 +175,9 @@ func readSOCKSReply(r io.Reader) (byte, error) {
 	return 0, nil
 }
 
-// unexpected turns io.EOF in the middle of a message into
-// io.ErrUnexpectedEOF.
+// unexpected turns io.EOF in the middle of the exchange into
+// io.ErrUnexpectedEOF: a proxy that closes before its answer is complete
+// has failed, and a bare io.EOF would read as a clean end.
 func unexpected(err error) error {
 	if err == io.EOF {
 		return io.ErrUnexpectedEOF

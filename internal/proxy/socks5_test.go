@@ -53,7 +53,8 @@ func TestReadSOCKSReply(t *testing.T) {
 		{"truncated address", []byte{5, 0, 0, 1, 1, 2}, 0, io.ErrUnexpectedEOF, ""},
 		{"truncated domain length", []byte{5, 0, 0, 3}, 0, io.ErrUnexpectedEOF, ""},
 		{"truncated header", []byte{5, 0}, 0, io.ErrUnexpectedEOF, ""},
-		{"empty", nil, 0, io.EOF, ""},
+		// The reply answers a request: none at all is a failure too.
+		{"empty", nil, 0, io.ErrUnexpectedEOF, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
