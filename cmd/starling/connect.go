@@ -17,8 +17,9 @@ import (
 const connectHelp = `Connects to a ws:// or wss:// URL.
 
 On a terminal: a prompt with line editing and history; each line is sent as
-a text message, received messages print with the time and "<"; /help lists
-the commands (/ping, /pong, /binary, /close, /quit).
+a text message, received messages print with the time and "<", their
+control characters escaped (\x1b, \n); /help lists the commands (/ping,
+/pong, /binary, /close, /quit).
 
 In a pipe: each stdin line is one text message and each received message one
 stdout line (binary as hex or base64); --json prints one object per event.

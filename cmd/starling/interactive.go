@@ -38,7 +38,7 @@ func (ss *session) interactive(ctx context.Context, s stdio, enc func([]byte) st
 		if color {
 			m = markerColor(t, marker) + marker + string(t.Escape.Reset)
 		}
-		fmt.Fprintf(t, "%s %s %s\n", time.Now().Format("15:04:05"), m, text)
+		fmt.Fprintf(t, "%s %s %s\n", time.Now().Format("15:04:05"), m, printable(text))
 	}
 	ss.show = func(ev client.Event) { ss.notice(describeEvent(ev, ss.url, enc)) }
 	ss.line = ss.command

@@ -66,11 +66,13 @@ func run(ctx context.Context, args []string, s stdio) int {
 }
 
 // exitStatus prints err as one plain line and maps it to an exit status.
+// The message may quote the server (a refusal's body), so its control
+// characters are escaped: stderr is most often the user's terminal.
 func exitStatus(err error, w io.Writer) int {
 	if err == nil || errors.Is(err, errHelp) {
 		return 0
 	}
-	msg := err.Error()
+	msg := printable(err.Error())
 	if len(msg) < 10 || msg[:10] != "starling: " {
 		msg = "starling: " + msg
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
+	"path"
 	"time"
 
 	"github.com/starling-ws/starling"
@@ -15,6 +17,9 @@ import (
 
 // shutdownGrace bounds the goodbye to all connections on SIGINT/SIGTERM.
 const shutdownGrace = 10 * time.Second
+
+// pageGrace bounds the wait for plain HTTP requests at shutdown.
+const pageGrace = time.Second
 
 const serveHelp = `Serves, with nothing else to install:
   /        a chat page (open it in two tabs)
@@ -66,6 +71,13 @@ func (cfg *serveConfig) check() error {
 		return usageErrorf("--tls-self-signed and --tls-cert exclude each other")
 	case cfg.readLimit <= 0:
 		return usageErrorf("--read-limit must be positive")
+	}
+	// Accept matches patterns with path.Match and takes a malformed one
+	// for a mismatch: it would refuse the pages the user meant to allow.
+	for _, p := range cfg.origins {
+		if _, err := path.Match(p, ""); err != nil {
+			return usageErrorf("--origin %q is not a valid pattern: %v", p, err)
+		}
 	}
 	return nil
 }
@@ -130,11 +142,25 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	log.Info("shutting down: closing every connection with 1001 going away")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	err = errors.Join(hs.Shutdown(sctx), srv.Shutdown(sctx))
+	err = errors.Join(stopHTTP(sctx, hs), srv.Shutdown(sctx))
 	if err == nil {
 		log.Info("stopped")
 	}
 	return err
+}
+
+// stopHTTP stops hs: it closes the listener, gives the requests under way
+// (the page's files, handshakes) pageGrace to finish, and then closes what
+// is left. Shutdown alone would wait 5s for a connection that has sent no
+// request yet, as browsers open ahead of need. Hijacked connections, the
+// WebSockets, are not hs's: the server's Shutdown closes those.
+func stopHTTP(ctx context.Context, hs *http.Server) error {
+	ctx, cancel := context.WithTimeout(ctx, pageGrace)
+	defer cancel()
+	if err := hs.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return hs.Close()
 }
 
 // tlsConfig loads or generates the certificate, or returns nil for plain
@@ -145,6 +171,10 @@ func (cfg *serveConfig) tlsConfig(log *slog.Logger) (*tls.Config, error) {
 	switch {
 	case cfg.certFile != "":
 		cert, err = tls.LoadX509KeyPair(cfg.certFile, cfg.keyFile)
+		if err != nil {
+			// tls's errors name neither the flag nor the file.
+			return nil, usageErrorf("--tls-cert %s, --tls-key %s: %v", cfg.certFile, cfg.keyFile, err)
+		}
 	case cfg.selfSigned:
 		host, _, _ := net.SplitHostPort(cfg.addr)
 		var pin string

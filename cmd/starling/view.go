@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/starling-ws/starling/client"
 )
@@ -140,4 +143,30 @@ func describeEvent(ev client.Event, url string, enc func([]byte) string) (marker
 		return "*", "reconnect suggestion withdrawn"
 	}
 	return "*", fmt.Sprintf("%T", ev)
+}
+
+// printable escapes the control characters of s (C0, DEL and C1, as Go
+// quotes them: \x1b, \n, \u009b) and its bytes that are not UTF-8, so
+// that text from the server shown to a person cannot move the cursor,
+// clear the screen or set the window title with escape sequences
+// (ECMA-48), and an event stays on one line.
+func printable(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[0])
+		case unicode.IsControl(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[:n])
+		}
+		s = s[n:]
+	}
+	return b.String()
 }

@@ -41,7 +41,7 @@ type Progress struct {
 // Result is the outcome of a run.
 type Result struct {
 	Connections int           // connections that completed the handshake
-	Elapsed     time.Duration // from the first send to the last echo
+	Elapsed     time.Duration // from the first send to the last echo, or to the end if none came
 	Messages    int64         // round trips completed
 	Bytes       int64         // payload bytes echoed back
 	Errors      int64
@@ -53,12 +53,17 @@ type Result struct {
 // after the last send.
 const drainGrace = 5 * time.Second
 
+// errLost is the error of an echo not back within drainGrace.
+var errLost = fmt.Errorf("no echo within %v", drainGrace)
+
 // maxErrorSample bounds Result.ErrorSample.
 const maxErrorSample = 5
 
 // run is the state shared by the workers of one Run.
 type run struct {
 	cfg       Config
+	start     time.Time    // of the first send
+	lastEcho  atomic.Int64 // time of the last echo, in nanoseconds since start
 	remaining atomic.Int64 // round trips still to start, in Count mode
 	messages  atomic.Int64
 	errors    atomic.Int64
@@ -91,17 +96,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		stopCtx, stop = context.WithTimeout(ctx, cfg.Duration)
 		defer stop()
 	}
-	start := time.Now()
+	r.start = time.Now()
 	hists := make([]*Histogram, len(conns))
 	var wg sync.WaitGroup
 	for i, c := range conns {
 		hists[i] = new(Histogram)
 		wg.Go(func() { r.work(stopCtx, c, hists[i]) })
 	}
-	stopProgress := r.reportProgress(start)
+	stopProgress := r.reportProgress(r.start)
 	wg.Wait()
-	elapsed := time.Since(start)
 	stopProgress()
+	// The close handshakes, and the wait for an echo that never came,
+	// are not part of the run: rates are of the echoes' span.
+	elapsed := time.Since(r.start)
+	if r.messages.Load() > 0 {
+		elapsed = time.Duration(r.lastEcho.Load())
+	}
 
 	res := &Result{
 		Connections: len(conns),
@@ -164,6 +174,18 @@ func (r *run) fail(err error) {
 	}
 }
 
+// echoed counts a round trip and moves the time of the last echo on.
+func (r *run) echoed() {
+	now := int64(time.Since(r.start))
+	for {
+		last := r.lastEcho.Load()
+		if now <= last || r.lastEcho.CompareAndSwap(last, now) {
+			break
+		}
+	}
+	r.messages.Add(1)
+}
+
 // reserve reports whether another round trip may start.
 func (r *run) reserve(stop context.Context) bool {
 	if stop.Err() != nil {
@@ -217,9 +239,9 @@ func (r *run) work(stop context.Context, c *starling.Conn, h *Histogram) {
 	// An echo that is not back within drainGrace is lost, during the run
 	// and after its last send alike: with Count, no stop would end the
 	// wait for it.
-	readCtx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	lost := time.AfterFunc(drainGrace, cancel)
+	readCtx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	lost := time.AfterFunc(drainGrace, func() { cancel(errLost) })
 	defer lost.Stop()
 	var seq uint64
 	for sent := range inflight {
@@ -227,6 +249,9 @@ func (r *run) work(stop context.Context, c *starling.Conn, h *Histogram) {
 		typ, p, err := c.Read(readCtx)
 		<-window
 		if err != nil {
+			if context.Cause(readCtx) == errLost {
+				err = errLost // the read was given up, not failed
+			}
 			r.fail(fmt.Errorf("read: %w", err))
 			_ = c.CloseNow()
 			for range inflight {
@@ -236,7 +261,7 @@ func (r *run) work(stop context.Context, c *starling.Conn, h *Histogram) {
 			return
 		}
 		h.Record(time.Since(sent))
-		r.messages.Add(1)
+		r.echoed()
 		if err := check(typ, p, r.cfg, seq); err != nil {
 			r.fail(err)
 		}

@@ -81,7 +81,17 @@ func (rm *Room) Serve(c *starling.Conn, name string) error {
 			_ = c.Close(ce.Code, ce.Reason)
 			return ce
 		}
-		rm.broadcast(ChatEvent{Type: "message", Name: m.name, Text: string(p)}, nil)
+		rm.relay(m, string(p))
+	}
+}
+
+// relay sends m's text to every member, unless m has been dropped: the
+// room has announced its leaving, and it only awaits its close handshake.
+func (rm *Room) relay(m *member, text string) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if _, in := rm.members[m]; in {
+		rm.broadcastLocked(ChatEvent{Type: "message", Name: m.name, Text: text}, nil)
 	}
 }
 
@@ -117,7 +127,7 @@ func (rm *Room) join(m *member, name string) {
 		names = append(names, o.name)
 	}
 	slices.Sort(names)
-	rm.send(m, ChatEvent{Type: "welcome", Name: m.name, Members: names, Count: len(rm.members)})
+	m.queue(encode(ChatEvent{Type: "welcome", Name: m.name, Members: names, Count: len(rm.members)}))
 	rm.broadcastLocked(ChatEvent{Type: "join", Name: m.name}, m)
 }
 
@@ -141,21 +151,17 @@ func (rm *Room) remove(m *member) bool {
 	return true
 }
 
-// broadcast sends ev to every member except skip.
-func (rm *Room) broadcast(ev ChatEvent, skip *member) {
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	rm.broadcastLocked(ev, skip)
-}
-
 // broadcastLocked sends ev to every member except skip, then drops the
 // members whose queue was full: one stalled reader must not hold up the
 // room or make it buffer without bound.
 func (rm *Room) broadcastLocked(ev ChatEvent, skip *member) {
 	ev.Count = len(rm.members)
+	// One encoding shared by every queue: a copy each would multiply a
+	// large message by the members.
+	p := encode(ev)
 	var slow []*member
 	for m := range rm.members {
-		if m != skip && !rm.send(m, ev) {
+		if m != skip && !m.queue(p) {
 			slow = append(slow, m)
 		}
 	}
@@ -169,12 +175,18 @@ func (rm *Room) broadcastLocked(ev ChatEvent, skip *member) {
 	}
 }
 
-// send queues ev for m, and reports false if m's queue is full.
-func (rm *Room) send(m *member, ev ChatEvent) bool {
+// encode stamps ev with the time and marshals it.
+func encode(ev ChatEvent) []byte {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now().UTC()
 	}
 	p, _ := json.Marshal(ev) // a ChatEvent always marshals
+	return p
+}
+
+// queue queues an encoded event for m, and reports false if m's queue is
+// full. The writer only reads p, so members share it.
+func (m *member) queue(p []byte) bool {
 	select {
 	case m.out <- p:
 		return true
