@@ -52,6 +52,11 @@ func (c *Conn) batchFrame(h *frame.Header, p []byte) (bool, error) {
 	fits := !h.Masked && frame.MaxHeaderSize+len(p) <= batchSize
 	if gathered && (!fits || len(*b.buf)+frame.MaxHeaderSize+len(p) > batchSize) {
 		if err := c.writeBatch(); err != nil {
+			if ie, ok := err.(*interruptedError); ok {
+				// The batch's rest leaves later, but this frame was
+				// neither gathered nor begun (sendv).
+				return true, &interruptedError{err: ie.err}
+			}
 			return true, err
 		}
 		gathered = false
@@ -94,6 +99,13 @@ func (c *Conn) writeBatch() error {
 	b.buf = nil
 	c.flags.set(flagBatched, false)
 	err := c.send(*buf)
+	if ie, ok := err.(*interruptedError); ok && !ie.kept {
+		// The rest of an earlier frame was cut short again, before
+		// the batch began. Its frames were counted as written (Write
+		// returned), so they follow that rest, before anything else.
+		b.unsent = append(b.unsent, *buf...)
+		ie.kept = true
+	}
 	*buf = (*buf)[:0]
 	batchBuffers.Put(buf)
 	return err
