@@ -70,7 +70,7 @@ func openBrowserSocket(ctx context.Context, url string, subprotocols []string) (
 		return nil, errors.New("the browser could not open the WebSocket (see its console for why)")
 	case <-ctx.Done():
 		s.Close()
-		return nil, context.Cause(ctx)
+		return nil, ctxError(ctx)
 	}
 }
 

@@ -28,7 +28,7 @@ func dialConn(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.
 	}
 	c, resp, err := handshake(nc, u, opts)
 	if !stop() {
-		err = fmt.Errorf("starling: dial %s: %w", u.Redacted(), context.Cause(ctx))
+		err = fmt.Errorf("starling: dial %s: %w", u.Redacted(), ctxError(ctx))
 	} else if deadline, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(deadline) {
 		// The connection's deadline, which is ctx's, fired before ctx's
 		// own timer did; report it as ctx's end all the same.

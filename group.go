@@ -46,7 +46,9 @@ func (g *Group) Len() int {
 // Shutdown sends Going Away (1001) to every connection, waits for their
 // close handshakes until ctx ends, and then drops the connections that are
 // left. Connections accepted after Shutdown starts are closed at once. It
-// returns ctx's error if it had to drop any.
+// returns ctx's error if it had to drop any (with the cause ctx was
+// canceled with, if any, in its chain), and nil otherwise, even if ctx
+// has ended.
 func (g *Group) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closing = true
@@ -69,11 +71,18 @@ func (g *Group) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		for _, c := range conns {
+	}
+	dropped := false
+	for _, c := range conns {
+		if !c.isClosed() {
+			dropped = true
 			_ = c.CloseNow()
 		}
-		return ctx.Err()
 	}
+	if !dropped {
+		return nil
+	}
+	return ctxError(ctx)
 }
 
 // ShutdownWith makes srv.Shutdown also shut the group down, allowing the

@@ -302,7 +302,7 @@ func dialStream(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *htt
 		if err == nil {
 			resp.Body.Close()
 		}
-		return fail(nil, fmt.Errorf("starling: dial %s: %w", u.Redacted(), context.Cause(ctx)))
+		return fail(nil, fmt.Errorf("starling: dial %s: %w", u.Redacted(), ctxError(ctx)))
 	case err != nil:
 		return fail(nil, fmt.Errorf("starling: dial %s by extended CONNECT: %w", u.Redacted(), err))
 	case resp.StatusCode != http.StatusOK:

@@ -1,7 +1,6 @@
 package starling
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -152,7 +151,7 @@ func (c *Conn) takeInterrupt(err error, w *ctxWatch, flag uint32, deadline time.
 	setDeadline(c.rwc.(deadliner), flag, deadline) // poked, so a deadliner
 	c.closeMu.Unlock()
 	if ctx := w.ctx; ctx != nil && ctx.Err() != nil {
-		return &interruptedError{err: fmt.Errorf("starling: %w", context.Cause(ctx))}
+		return &interruptedError{err: fmt.Errorf("starling: %w", ctxError(ctx))}
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func (m *mutex) lock(ctx context.Context, c *Conn) error {
 		select {
 		case <-wake:
 		case <-ctx.Done():
-			return ctx.Err()
+			return ctxError(ctx)
 		case <-c.closed.done(&c.closeMu):
 			return ErrClosed
 		}

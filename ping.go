@@ -3,6 +3,7 @@ package starling
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"time"
 
 	"github.com/starling-ws/starling/internal/frame"
@@ -48,7 +49,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	case <-done:
 		return time.Since(start), nil
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, fmt.Errorf("starling: %w", ctxError(ctx))
 	case <-c.closed.done(&c.closeMu):
 		return 0, c.cause()
 	}

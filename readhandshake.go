@@ -91,7 +91,7 @@ func ReadHandshake(ctx context.Context, nc net.Conn) (*Handshake, error) {
 		// now, even if the request was read whole: nc can be neither
 		// answered nor handed over.
 		hs.drop()
-		return nil, fmt.Errorf("starling: reading the handshake request: %w", context.Cause(ctx))
+		return nil, fmt.Errorf("starling: reading the handshake request: %w", ctxError(ctx))
 	}
 	hs.Request = r
 	lr := &hs.lr

@@ -41,7 +41,7 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 			r := new(watchReg)
 			r.stop = context.AfterFunc(ctx, func() {
 				if r.active.Load() && !c.interrupt(w) {
-					c.shutdown(fmt.Errorf("starling: %w", context.Cause(ctx)))
+					c.shutdown(fmt.Errorf("starling: %w", ctxError(ctx)))
 				}
 			})
 			w.reg.Store(r)
@@ -52,7 +52,7 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 	}
 	if ctx.Err() != nil {
 		w.end(c)
-		err := fmt.Errorf("starling: %w", context.Cause(ctx))
+		err := fmt.Errorf("starling: %w", ctxError(ctx))
 		if !c.canStop(w) {
 			c.shutdown(err)
 		}
@@ -77,4 +77,15 @@ func (w *ctxWatch) release() {
 	if r := w.reg.Swap(nil); r != nil {
 		r.stop()
 	}
+}
+
+// ctxError returns the error of an operation whose context has ended:
+// ctx's error, and with it the cause ctx was canceled with, if another
+// (context.WithCancelCause), so that errors.Is finds either.
+func ctxError(ctx context.Context) error {
+	err := ctx.Err()
+	if cause := context.Cause(ctx); cause != nil && cause != err {
+		return fmt.Errorf("%w: %w", err, cause)
+	}
+	return err
 }
