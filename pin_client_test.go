@@ -6,6 +6,7 @@ import (
 
 	"github.com/starling-ws/starling"
 	"github.com/starling-ws/starling/client"
+	"github.com/starling-ws/starling/internal/testpki"
 )
 
 // TestPinOnlyExpiredIsATLSFailure checks how the client package reports a
@@ -13,12 +14,12 @@ import (
 // handshake it is (1015, not retried), like the same certificate under
 // the standard verification, not as a network failure (1006, retried).
 func TestPinOnlyExpiredIsATLSFailure(t *testing.T) {
-	tmpl := leafCert("127.0.0.1")
+	tmpl := testpki.Leaf("127.0.0.1")
 	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
-	expired := issue(t, tmpl, nil)
-	addr := startWSS(t, sent(expired))
+	expired := testpki.Issue(t, tmpl, nil)
+	addr := startWSS(t, testpki.Chain(expired))
 	cl := client.New("wss://"+addr+"/", &client.Options{
-		Pins:      []string{starling.PinOf(expired.cert)},
+		Pins:      []string{starling.PinOf(expired.Cert)},
 		PinOnly:   true,
 		Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond, MaxAttempts: 1},
 	})

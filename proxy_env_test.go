@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/internal/testpki"
 )
 
 // clearProxyEnv unsets, for the test, every variable ProxyFromEnvironment
@@ -21,8 +22,8 @@ func clearProxyEnv(t *testing.T) {
 // name (loopback addresses always bypass the proxy) through whichever
 // proxy the environment names, and checks which one was asked.
 func TestDialProxyEnvironmentPrecedence(t *testing.T) {
-	k := newTestPKI(t)
-	wss := startWSS(t, sent(k.leaf, k.inter))
+	k := testpki.New(t)
+	wss := startWSS(t, testpki.Chain(k.Leaf, k.Inter))
 	ws := newEchoServerAddr(t)
 	fleet := startProxyFleet(t, "", "")
 	named := map[string]string{"wss": "env.test:" + portOf(t, wss), "ws": "env.test:" + portOf(t, ws)}
@@ -57,7 +58,7 @@ func TestDialProxyEnvironmentPrecedence(t *testing.T) {
 			err := dialVia(t, tt.target+"://"+named[tt.target]+"/", starling.DialOptions{
 				ProxyTLSConfig: &tls.Config{RootCAs: fleet.roots},
 				// The certificate does not name env.test: pin its key.
-				Pins:    []string{starling.PinOf(k.leaf.cert)},
+				Pins:    []string{starling.PinOf(k.Leaf.Cert)},
 				PinOnly: true,
 			})
 			if err != nil {

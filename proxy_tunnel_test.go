@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/starling-ws/starling"
+	"github.com/starling-ws/starling/internal/testpki"
 )
 
 // tunnelProxy is an HTTP CONNECT (over TCP or TLS) or SOCKS5 proxy that
@@ -255,13 +256,13 @@ type proxyFleet struct {
 var proxySchemes = []string{"http", "https", "socks5", "socks5h"}
 
 func startProxyFleet(t *testing.T, user, pass string) *proxyFleet {
-	k := newTestPKI(t)
-	f := &proxyFleet{roots: k.roots(), proxies: map[string]*tunnelProxy{}, urls: map[string]*url.URL{}}
+	k := testpki.New(t)
+	f := &proxyFleet{roots: k.Roots(), proxies: map[string]*tunnelProxy{}, urls: map[string]*url.URL{}}
 	for _, scheme := range proxySchemes {
 		p := &tunnelProxy{socks: strings.HasPrefix(scheme, "socks"), user: user, pass: pass}
 		var cfg *tls.Config
 		if scheme == "https" {
-			cfg = &tls.Config{Certificates: []tls.Certificate{sent(k.leaf, k.inter)}}
+			cfg = &tls.Config{Certificates: []tls.Certificate{testpki.Chain(k.Leaf, k.Inter)}}
 		}
 		u := startTunnelProxy(t, p, scheme, cfg)
 		if user != "" {
@@ -278,33 +279,33 @@ func startProxyFleet(t *testing.T, user, pass string) *proxyFleet {
 // the server's certificates, not the proxy's.
 func TestPinsThroughProxies(t *testing.T) {
 	checkGoroutines(t)
-	k := newTestPKI(t)
-	addr := startWSS(t, sent(k.leaf, k.inter))
+	k := testpki.New(t)
+	addr := startWSS(t, testpki.Chain(k.Leaf, k.Inter))
 	fleet := startProxyFleet(t, "", "")
 	for _, scheme := range proxySchemes {
 		for _, tt := range []struct {
 			name    string
-			pin     *issued
+			pin     *testpki.Cert
 			pinOnly bool
 			match   bool
 		}{
-			{"leaf", k.leaf, false, true},
-			{"intermediate", k.inter, false, true},
-			{"root", k.root, false, true},
-			{"leaf, pin only", k.leaf, true, true},
-			{"intermediate, pin only", k.inter, true, true},
-			{"other key", issue(t, caCert("Other"), nil), false, false},
-			{"other key, pin only", issue(t, caCert("Other"), nil), true, false},
+			{"leaf", k.Leaf, false, true},
+			{"intermediate", k.Inter, false, true},
+			{"root", k.Root, false, true},
+			{"leaf, pin only", k.Leaf, true, true},
+			{"intermediate, pin only", k.Inter, true, true},
+			{"other key", testpki.Issue(t, testpki.CA("Other"), nil), false, false},
+			{"other key, pin only", testpki.Issue(t, testpki.CA("Other"), nil), true, false},
 		} {
 			t.Run(scheme+"/"+tt.name, func(t *testing.T) {
 				opts := &starling.DialOptions{
 					Proxy:          starling.ProxyURL(fleet.urls[scheme]),
 					ProxyTLSConfig: &tls.Config{RootCAs: fleet.roots},
-					Pins:           []string{starling.PinOf(tt.pin.cert)},
+					Pins:           []string{starling.PinOf(tt.pin.Cert)},
 					PinOnly:        tt.pinOnly,
 				}
 				if !tt.pinOnly {
-					opts.TLSConfig = &tls.Config{RootCAs: k.roots()}
+					opts.TLSConfig = &tls.Config{RootCAs: k.Roots()}
 				}
 				p := fleet.proxies[scheme]
 				before, _, _ := p.relayed()
@@ -314,7 +315,7 @@ func TestPinsThroughProxies(t *testing.T) {
 					t.Fatalf("the proxy was asked for %q; want one more tunnel, to %s", asked, addr)
 				}
 				if !tt.match {
-					checkPinMismatch(t, err, k.leaf, k.inter)
+					checkPinMismatch(t, err, k.Leaf, k.Inter)
 					return
 				}
 				if err != nil {

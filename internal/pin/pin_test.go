@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/starling-ws/starling/internal/testpki"
 )
 
 func TestNew(t *testing.T) {
@@ -58,31 +60,31 @@ func bytesRepeat(b byte, n int) []byte {
 // TestDigest checks Digest against the openssl recipe in the package
 // comment: the DER of the public key, hashed, in base64.
 func TestDigest(t *testing.T) {
-	c := newCert(t, leafTemplate("localhost"), nil)
-	der, err := x509.MarshalPKIXPublicKey(&c.key.PublicKey)
+	c := testpki.Issue(t, testpki.Leaf("localhost", "127.0.0.1"), nil)
+	der, err := x509.MarshalPKIXPublicKey(&c.Key.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(der)
 	want := base64.StdEncoding.EncodeToString(sum[:])
-	if got := Digest(c.cert); got != want {
+	if got := Digest(c.Cert); got != want {
 		t.Fatalf("Digest = %s, want %s", got, want)
 	}
 	p, err := New(want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Match(c.cert) {
+	if !p.Match(c.Cert) {
 		t.Fatal("Match is false for the certificate's own digest")
 	}
-	if other := newCert(t, leafTemplate("localhost"), nil); p.Match(other.cert) {
+	if other := testpki.Issue(t, testpki.Leaf("localhost", "127.0.0.1"), nil); p.Match(other.Cert) {
 		t.Fatal("Match is true for another key")
 	}
 }
 
 func TestZeroPinsMatchNothing(t *testing.T) {
-	c := newCert(t, leafTemplate("localhost"), nil)
-	if (Pins{}).Match(c.cert) {
+	c := testpki.Issue(t, testpki.Leaf("localhost", "127.0.0.1"), nil)
+	if (Pins{}).Match(c.Cert) {
 		t.Fatal("zero Pins matched a certificate")
 	}
 }
@@ -113,14 +115,14 @@ func FuzzNew(f *testing.F) {
 }
 
 func BenchmarkMatch(b *testing.B) {
-	c := newCert(b, leafTemplate("localhost"), nil)
-	p, err := New(otherPin, Digest(c.cert))
+	c := testpki.Issue(b, testpki.Leaf("localhost", "127.0.0.1"), nil)
+	p, err := New(otherPin, Digest(c.Cert))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if !p.Match(c.cert) {
+		if !p.Match(c.Cert) {
 			b.Fatal("no match")
 		}
 	}

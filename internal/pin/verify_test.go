@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/starling-ws/starling/internal/testpki"
 )
 
 func mustNew(t *testing.T, pins ...string) Pins {
@@ -23,20 +25,20 @@ func mustNew(t *testing.T, pins ...string) Pins {
 const otherPin = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 func TestVerifiedChainMatch(t *testing.T) {
-	k := newPKI(t)
+	k := testpki.New(t)
 	tests := []struct {
 		name string
 		pins []string
 	}{
-		{"leaf", []string{Digest(k.leaf.cert)}},
-		{"intermediate", []string{Digest(k.inter.cert)}},
-		{"root not sent by the server", []string{Digest(k.root.cert)}},
-		{"several with one match", []string{otherPin, Digest(k.inter.cert)}},
+		{"leaf", []string{Digest(k.Leaf.Cert)}},
+		{"intermediate", []string{Digest(k.Inter.Cert)}},
+		{"root not sent by the server", []string{Digest(k.Root.Cert)}},
+		{"several with one match", []string{otherPin, Digest(k.Inter.Cert)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := mustNew(t, tt.pins...).Apply(k.clientConfig(), false)
-			if cerr, serr := handshake(t, k.serverChain(), cfg); cerr != nil || serr != nil {
+			cfg := mustNew(t, tt.pins...).Apply(clientConfig(k), false)
+			if cerr, serr := handshake(t, serverChain(k), cfg); cerr != nil || serr != nil {
 				t.Fatalf("client: %v; server: %v", cerr, serr)
 			}
 		})
@@ -44,18 +46,18 @@ func TestVerifiedChainMatch(t *testing.T) {
 }
 
 func TestMismatch(t *testing.T) {
-	k := newPKI(t)
+	k := testpki.New(t)
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(tls.VersionName(v), func(t *testing.T) {
-			base := k.clientConfig()
+			base := clientConfig(k)
 			base.MaxVersion = v
 			testMismatch(t, k, mustNew(t, otherPin).Apply(base, false))
 		})
 	}
 }
 
-func testMismatch(t *testing.T, k *pki, cfg *tls.Config) {
-	cerr, serr := handshake(t, k.serverChain(), cfg)
+func testMismatch(t *testing.T, k *testpki.PKI, cfg *tls.Config) {
+	cerr, serr := handshake(t, serverChain(k), cfg)
 	if !errors.Is(cerr, ErrMismatch) {
 		t.Fatalf("client error = %v, want ErrMismatch", cerr)
 	}
@@ -63,7 +65,7 @@ func testMismatch(t *testing.T, k *pki, cfg *tls.Config) {
 	if !errors.As(cerr, &me) {
 		t.Fatalf("client error %T is not a *MismatchError", cerr)
 	}
-	want := []string{Digest(k.leaf.cert), Digest(k.inter.cert), Digest(k.root.cert)}
+	want := []string{Digest(k.Leaf.Cert), Digest(k.Inter.Cert), Digest(k.Root.Cert)}
 	if !slices.Equal(me.Seen, want) {
 		t.Fatalf("Seen = %q, want %q", me.Seen, want)
 	}
@@ -80,13 +82,13 @@ func testMismatch(t *testing.T, k *pki, cfg *tls.Config) {
 }
 
 func TestNormalModeRejectsSelfSigned(t *testing.T) {
-	self := newCert(t, leafTemplate("localhost"), nil)
+	self := testpki.Issue(t, testpki.Leaf("localhost", "127.0.0.1"), nil)
 	base := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true}
-	cfg := mustNew(t, Digest(self.cert)).Apply(base, false)
+	cfg := mustNew(t, Digest(self.Cert)).Apply(base, false)
 	if cfg.InsecureSkipVerify {
 		t.Fatal("normal mode kept InsecureSkipVerify")
 	}
-	cerr, _ := handshake(t, chain(self), cfg)
+	cerr, _ := handshake(t, testpki.Chain(self), cfg)
 	var ua x509.UnknownAuthorityError
 	if !errors.As(cerr, &ua) {
 		t.Fatalf("client error = %v, want x509.UnknownAuthorityError", cerr)
@@ -97,8 +99,8 @@ func TestNormalModeRejectsSelfSigned(t *testing.T) {
 }
 
 func TestPinOnly(t *testing.T) {
-	k := newPKI(t)
-	self := newCert(t, leafTemplate("localhost"), nil)
+	k := testpki.New(t)
+	self := testpki.Issue(t, testpki.Leaf("localhost", "127.0.0.1"), nil)
 	tests := []struct {
 		name       string
 		serverName string
@@ -106,14 +108,14 @@ func TestPinOnly(t *testing.T) {
 		pins       []string
 		wantErr    error // nil means success
 	}{
-		{"self-signed pinned", "localhost", chain(self), []string{Digest(self.cert)}, nil},
-		{"self-signed, hostname not checked", "other.example", chain(self), []string{otherPin, Digest(self.cert)}, nil},
-		{"self-signed not pinned", "localhost", chain(self), []string{otherPin}, ErrMismatch},
-		{"pinned intermediate signs the leaf", "localhost", k.serverChain(), []string{Digest(k.inter.cert)}, nil},
+		{"self-signed pinned", "localhost", testpki.Chain(self), []string{Digest(self.Cert)}, nil},
+		{"self-signed, hostname not checked", "other.example", testpki.Chain(self), []string{otherPin, Digest(self.Cert)}, nil},
+		{"self-signed not pinned", "localhost", testpki.Chain(self), []string{otherPin}, ErrMismatch},
+		{"pinned intermediate signs the leaf", "localhost", serverChain(k), []string{Digest(k.Inter.Cert)}, nil},
 		// An attacker's own certificate followed by the real, public,
 		// pinned intermediate: the pin matches but the signature does not.
-		{"pinned intermediate appended to a foreign leaf", "localhost", chain(self, k.inter), []string{Digest(k.inter.cert)}, ErrMismatch},
-		{"root not sent by the server", "localhost", k.serverChain(), []string{Digest(k.root.cert)}, ErrMismatch},
+		{"pinned intermediate appended to a foreign leaf", "localhost", testpki.Chain(self, k.Inter), []string{Digest(k.Inter.Cert)}, ErrMismatch},
+		{"root not sent by the server", "localhost", serverChain(k), []string{Digest(k.Root.Cert)}, ErrMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,12 +138,12 @@ func TestPinOnly(t *testing.T) {
 }
 
 func TestPinOnlyChecksValidity(t *testing.T) {
-	tmpl := leafTemplate("localhost")
+	tmpl := testpki.Leaf("localhost", "127.0.0.1")
 	tmpl.NotBefore = time.Now().Add(-48 * time.Hour)
 	tmpl.NotAfter = time.Now().Add(-24 * time.Hour)
-	expired := newCert(t, tmpl, nil)
-	cfg := mustNew(t, Digest(expired.cert)).Apply(&tls.Config{ServerName: "localhost"}, true)
-	cerr, _ := handshake(t, chain(expired), cfg)
+	expired := testpki.Issue(t, tmpl, nil)
+	cfg := mustNew(t, Digest(expired.Cert)).Apply(&tls.Config{ServerName: "localhost"}, true)
+	cerr, _ := handshake(t, testpki.Chain(expired), cfg)
 	var inv x509.CertificateInvalidError
 	if !errors.As(cerr, &inv) || inv.Reason != x509.Expired {
 		t.Fatalf("client error = %v, want x509.CertificateInvalidError for expiry", cerr)
@@ -155,26 +157,26 @@ func TestPinOnlyChecksValidity(t *testing.T) {
 
 	// The same certificate is accepted at a time inside its period: the
 	// check reads cfg.Time.
-	cfg = mustNew(t, Digest(expired.cert)).Apply(&tls.Config{
+	cfg = mustNew(t, Digest(expired.Cert)).Apply(&tls.Config{
 		ServerName: "localhost",
 		Time:       func() time.Time { return time.Now().Add(-36 * time.Hour) },
 	}, true)
-	if cerr, serr := handshake(t, chain(expired), cfg); cerr != nil || serr != nil {
+	if cerr, serr := handshake(t, testpki.Chain(expired), cfg); cerr != nil || serr != nil {
 		t.Fatalf("client: %v; server: %v", cerr, serr)
 	}
 }
 
 func TestApplyKeepsCallerVerifyConnection(t *testing.T) {
-	k := newPKI(t)
+	k := testpki.New(t)
 	errCaller := errors.New("caller's check failed")
 	var calls int
-	base := k.clientConfig()
+	base := clientConfig(k)
 	base.VerifyConnection = func(tls.ConnectionState) error {
 		calls++
 		return errCaller
 	}
-	cfg := mustNew(t, Digest(k.leaf.cert)).Apply(base, false)
-	cerr, _ := handshake(t, k.serverChain(), cfg)
+	cfg := mustNew(t, Digest(k.Leaf.Cert)).Apply(base, false)
+	cerr, _ := handshake(t, serverChain(k), cfg)
 	if !errors.Is(cerr, errCaller) || calls != 1 {
 		t.Fatalf("client error = %v after %d calls, want the caller's error after 1", cerr, calls)
 	}
@@ -182,7 +184,7 @@ func TestApplyKeepsCallerVerifyConnection(t *testing.T) {
 	// On a mismatch the pin check fails first and the caller's is skipped.
 	calls = 0
 	cfg = mustNew(t, otherPin).Apply(base, false)
-	if cerr, _ := handshake(t, k.serverChain(), cfg); !errors.Is(cerr, ErrMismatch) || calls != 0 {
+	if cerr, _ := handshake(t, serverChain(k), cfg); !errors.Is(cerr, ErrMismatch) || calls != 0 {
 		t.Fatalf("client error = %v after %d calls, want ErrMismatch after 0", cerr, calls)
 	}
 }
@@ -212,17 +214,17 @@ func TestMismatchErrorWithoutCertificates(t *testing.T) {
 // signatures tying it to the leaf is named as such in the error, which
 // otherwise lists a pinned key as seen while denying it was sent.
 func TestPinOnlyUnchained(t *testing.T) {
-	k := newPKI(t)
-	self := newCert(t, leafTemplate("localhost"), nil)
-	cfg := mustNew(t, Digest(k.inter.cert)).Apply(&tls.Config{ServerName: "localhost"}, true)
-	cerr, _ := handshake(t, chain(self, k.inter), cfg)
+	k := testpki.New(t)
+	self := testpki.Issue(t, testpki.Leaf("localhost", "127.0.0.1"), nil)
+	cfg := mustNew(t, Digest(k.Inter.Cert)).Apply(&tls.Config{ServerName: "localhost"}, true)
+	cerr, _ := handshake(t, testpki.Chain(self, k.Inter), cfg)
 	var me *MismatchError
-	if !errors.As(cerr, &me) || !slices.Equal(me.Unchained, []string{Digest(k.inter.cert)}) || !strings.Contains(cerr.Error(), "does not sign") {
+	if !errors.As(cerr, &me) || !slices.Equal(me.Unchained, []string{Digest(k.Inter.Cert)}) || !strings.Contains(cerr.Error(), "does not sign") {
 		t.Fatalf("client error = %v, want a *MismatchError naming the pinned intermediate as unchained", cerr)
 	}
 	// A plain mismatch names no pinned key.
 	cfg = mustNew(t, otherPin).Apply(&tls.Config{ServerName: "localhost"}, true)
-	cerr, _ = handshake(t, chain(self, k.inter), cfg)
+	cerr, _ = handshake(t, testpki.Chain(self, k.Inter), cfg)
 	if !errors.As(cerr, &me) || me.Unchained != nil || strings.Contains(cerr.Error(), "does not sign") {
 		t.Fatalf("client error = %v, want a plain mismatch", cerr)
 	}
