@@ -140,11 +140,20 @@ func (e *HandshakeError) Error() string {
 	return s
 }
 
+// firstLine returns the first line of a refusal's body for the error
+// text, with its control characters as '?': the body is the server's, and
+// its escapes could drive the terminal that prints the error, or forge
+// log lines.
 func firstLine(s string) string {
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		return s[:i]
+		s = s[:i]
 	}
-	return s
+	return strings.Map(func(r rune) rune {
+		if r < ' ' && r != '\t' || r == 0x7f || 0x80 <= r && r < 0xa0 {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // maxErrorBody bounds the body read from a refused handshake.

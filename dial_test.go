@@ -78,6 +78,9 @@ func TestDialRefused(t *testing.T) {
 		{"200 no body", "200 OK", "", "", "starling: handshake refused: 200 OK"},
 		{"500 long body", "500 Internal Server Error", long, long[:1024], "starling: handshake refused: 500 Internal Server Error: " + long[:1024]},
 		{"400 two lines", "400 Bad Request", "first line\nsecond line", "first line\nsecond line", "starling: handshake refused: 400 Bad Request: first line"},
+		// The body is the server's: its control characters could drive
+		// the terminal that prints the error, or forge log lines.
+		{"403 escapes", "403 Forbidden", "no\x1b]0;title\a\x1b[2J way \u009b1m", "no\x1b]0;title\a\x1b[2J way \u009b1m", "starling: handshake refused: 403 Forbidden: no?]0;title??[2J way ?1m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
