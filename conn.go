@@ -122,7 +122,7 @@ func (f *connFlags) set(bit uint32, on bool) {
 func (f *connFlags) claim(bit uint32) bool { return f.v.Or(bit)&bit == 0 }
 
 // extras holds what most connections do not use, so that it costs them
-// one pointer. All is set at creation but idleArmed, which is the
+// one pointer. All is set at creation but the idle fields, which are the
 // reader's.
 type extras struct {
 	subprotocol    string
@@ -130,6 +130,11 @@ type extras struct {
 	group          *Group
 	idleTimeout    time.Duration
 	idleArmed      time.Duration // since clockStart
+	// idleHeld says the last read from the network was cut short by its
+	// context when BytesRead was idleBytes: until more input arrives,
+	// the idle deadline stays where it was armed.
+	idleHeld  bool
+	idleBytes int64
 }
 
 // deadliner is what a Conn needs of its transport to bound reads and

@@ -157,12 +157,17 @@ func (c *Conn) takeInterrupt(err error, w *ctxWatch, flag uint32, deadline time.
 }
 
 // takeReadInterrupt is takeInterrupt for a read: the read deadline goes
-// back to the idle timeout's, if there is one.
+// back to the idle timeout's, if there is one, where it was armed. A read
+// cut short by its context is no input: a loop that polls with short
+// contexts must not postpone the idle timeout (see armIdleDeadline).
 func (c *Conn) takeReadInterrupt(err error) error {
 	deadline := time.Time{}
 	if x := c.x; x != nil && x.idleTimeout > 0 {
-		x.idleArmed = sinceStart()
-		deadline = time.Now().Add(x.idleTimeout)
+		if x.idleArmed == 0 {
+			x.idleArmed = sinceStart()
+		}
+		deadline = clockStart.Add(x.idleArmed + x.idleTimeout)
+		x.idleHeld, x.idleBytes = true, c.stats.bytesRead.Load()
 	}
 	return c.takeInterrupt(err, &c.rwatch, flagReadInterrupted, deadline)
 }

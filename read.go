@@ -467,6 +467,12 @@ func (c *Conn) armIdleDeadline() {
 	if x == nil || x.idleTimeout <= 0 || c.flags.has(flagCloseSent) || !due(x.idleArmed, x.idleTimeout) {
 		return
 	}
+	if x.idleHeld {
+		if c.stats.bytesRead.Load() == x.idleBytes {
+			return // nothing has arrived since a read was cut short
+		}
+		x.idleHeld = false
+	}
 	if d := c.deadlines(); d != nil {
 		x.idleArmed = sinceStart()
 		c.setReadDeadline(d, time.Now().Add(x.idleTimeout))
