@@ -7,36 +7,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/starling-ws/starling/internal/testio"
 )
 
-// choppyReader returns its bytes in random pieces, sometimes none at all
-// (which io.Reader allows), and sometimes the last piece together with
-// io.EOF, as a network payload reader may.
-type choppyReader struct {
-	b []byte
-	r *rand.Rand
-}
-
-func (c *choppyReader) Read(p []byte) (int, error) {
-	if len(c.b) == 0 {
-		return 0, io.EOF
-	}
-	if c.r.IntN(10) == 0 {
-		return 0, nil
-	}
-	k := min(len(p), len(c.b), 1+c.r.IntN(max(1, []int{1, 7, 300, 5000}[c.r.IntN(4)])))
-	n := copy(p, c.b[:k])
-	c.b = c.b[n:]
-	if len(c.b) == 0 && c.r.IntN(2) == 0 {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 // readChoppy reads one message with r from payload delivered by a
-// choppyReader, into buffers of random sizes.
+// testio.ChoppyReader, into buffers of random sizes.
 func readChoppy(r *Reader, payload []byte, rnd *rand.Rand) ([]byte, error) {
-	r.Reset(&choppyReader{b: payload, r: rnd})
+	r.Reset(&testio.ChoppyReader{B: payload, R: rnd})
 	var out []byte
 	for {
 		p := make([]byte, []int{1, 3, 100, 4096, 70_000}[rnd.IntN(5)])

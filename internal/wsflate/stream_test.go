@@ -8,6 +8,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/starling-ws/starling/internal/testio"
 )
 
 // streamMessages returns n messages of mixed compressibility: JSON,
@@ -104,28 +106,6 @@ func checkCompressorStream(t *testing.T, level, bits int, noContext bool, histor
 	}
 }
 
-// choppyReader hands out b in random pieces, sometimes none, sometimes
-// the last with io.EOF, as a payload arriving in many frames does.
-type choppyReader struct {
-	b []byte
-	r *rand.Rand
-}
-
-func (c *choppyReader) Read(p []byte) (int, error) {
-	if len(c.b) == 0 {
-		return 0, io.EOF
-	}
-	if c.r.IntN(8) == 0 {
-		return 0, nil
-	}
-	n := copy(p, c.b[:min(len(c.b), 1+c.r.IntN(2000))])
-	c.b = c.b[n:]
-	if len(c.b) == 0 && c.r.IntN(2) == 0 {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 // TestLimitExact reads messages with limits around their size, the
 // payload arriving in random pieces and read into buffers of random
 // sizes: a message of at most the limit must come back whole, and a
@@ -143,7 +123,7 @@ func TestLimitExact(t *testing.T) {
 			if i%7 == 0 {
 				limit = int64(r.IntN(len(m) + 1))
 			}
-			d.Reset(&choppyReader{b: z, r: r}, limit)
+			d.Reset(&testio.ChoppyReader{B: z, R: r}, limit)
 			var got []byte
 			var err error
 			for err == nil {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/starling-ws/starling/internal/deflate"
 	"github.com/starling-ws/starling/internal/inflate"
+
+	"github.com/starling-ws/starling/internal/testio"
 )
 
 // A second, independent DEFLATE implementation checks Starling's own
@@ -58,30 +60,8 @@ func diffMessages(r *rand.Rand, n int) [][]byte {
 	return msgs
 }
 
-// choppy hands out b in random pieces, sometimes none, sometimes the
-// last with io.EOF.
-type choppy struct {
-	b []byte
-	r *rand.Rand
-}
-
-func (c *choppy) Read(p []byte) (int, error) {
-	if len(c.b) == 0 {
-		return 0, io.EOF
-	}
-	if c.r.IntN(10) == 0 {
-		return 0, nil
-	}
-	n := copy(p, c.b[:min(len(c.b), 1+c.r.IntN(3000))])
-	c.b = c.b[n:]
-	if len(c.b) == 0 && c.r.IntN(2) == 0 {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 func inflateMessage(r *inflate.Reader, z []byte, rnd *rand.Rand) ([]byte, error) {
-	r.Reset(&choppy{b: z, r: rnd})
+	r.Reset(&testio.ChoppyReader{B: z, R: rnd})
 	var out []byte
 	p := make([]byte, 1+rnd.IntN(40_000))
 	for {

@@ -156,7 +156,7 @@ func TestRunWindow(t *testing.T) {
 
 // TestRunCountLostEcho checks that a run of -n messages ends drainGrace
 // after the last send when an echo never comes, as a run for a duration
-// does, instead of waiting for it forever.
+// does, instead of waiting for it forever, and says the echo was lost.
 func TestRunCountLostEcho(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := starling.Accept(w, r, nil)
@@ -180,5 +180,10 @@ func TestRunCountLostEcho(t *testing.T) {
 	}
 	if took := time.Since(start); took > 2*drainGrace || res.Messages != 0 || res.Errors != 1 {
 		t.Fatalf("took %v, %d messages, %d errors %q; want an error within %v", took, res.Messages, res.Errors, res.ErrorSample, 2*drainGrace)
+	}
+	// Reported as a lost echo, not as the "context canceled" of the read
+	// given up.
+	if want := "read: no echo within " + drainGrace.String(); len(res.ErrorSample) != 1 || res.ErrorSample[0] != want {
+		t.Fatalf("errors %q; want %q", res.ErrorSample, want)
 	}
 }
