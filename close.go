@@ -22,6 +22,10 @@ const maxCloseReason = frame.MaxControlPayload - 2
 // the connection. Each step is bounded by a timeout of a few seconds. Close
 // returns nil once the peer has answered.
 //
+// The messages the peer sends before its close frame go to the goroutine
+// reading, if there is one; otherwise, or once that reader gives up (its
+// context ends), Close reads them itself and discards them.
+//
 // The code must be one that may be sent (1000–1003, 1007–1014, 3000–4999)
 // and the reason valid UTF-8 of at most 123 bytes.
 func (c *Conn) Close(code StatusCode, reason string) error {
@@ -73,43 +77,60 @@ func (c *Conn) sendClose(code StatusCode, reason string) error {
 }
 
 // awaitPeerClose waits for the peer's answer to our close frame, reading
-// and discarding data if no other goroutine is reading.
+// and discarding data if no other goroutine is reading. If another is, it
+// reads the answer; should that reader give up first (its context ends),
+// Close reads in its place.
 func (c *Conn) awaitPeerClose() error {
+	deadline := time.Now().Add(closeTimeout)
 	if c.readMu.tryLock() {
-		defer c.readMu.unlock()
-		c.br.detach() // the reader may still be using a ReadSlice
-		if c.rs.inMessage && (c.rs.remaining > 0 || !c.rs.fin) {
-			// A Reader's reader may be partway through this message,
-			// whose rest is discarded below: it must not take the
-			// end of what it got for the end of the message.
-			defer func() { c.rs.cut = true }()
-		}
-		stop := c.deadline(time.Now().Add(closeTimeout))
-		defer stop()
-		for {
-			err := c.nextMessage()
-			var ce *CloseError
-			if errors.As(err, &ce) && c.peerCloseReceived() {
-				return nil
-			}
-			if err != nil {
-				c.shutdown(err)
-				return fmt.Errorf("starling: close handshake: %w", err)
-			}
-		}
+		return c.readPeerClose(deadline)
 	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
 	select {
+	case <-c.readLeft.done(&c.closeMu):
+		if c.readMu.lock(ctx, c) == nil {
+			return c.readPeerClose(deadline)
+		}
 	case <-c.closeRcvd.done(&c.closeMu):
 		c.waitClosed(closeTimeout)
 		return nil
 	case <-c.closed.done(&c.closeMu):
-		if c.peerCloseReceived() {
-			return nil
-		}
-		return fmt.Errorf("starling: close handshake: %w", c.cause())
-	case <-time.After(closeTimeout):
+	case <-ctx.Done():
+	}
+	if !c.isClosed() {
 		c.shutdown(ErrClosed)
 		return errors.New("starling: close handshake: timed out waiting for the peer's close frame")
+	}
+	if c.peerCloseReceived() {
+		return nil
+	}
+	return fmt.Errorf("starling: close handshake: %w", c.cause())
+}
+
+// readPeerClose reads, holding the read lock, until the peer's close
+// frame, discarding data.
+func (c *Conn) readPeerClose(deadline time.Time) error {
+	defer c.readMu.unlock()
+	c.br.detach() // the reader may still be using a ReadSlice
+	if c.rs.inMessage && (c.rs.remaining > 0 || !c.rs.fin) {
+		// A Reader's reader may be partway through this message,
+		// whose rest is discarded below: it must not take the
+		// end of what it got for the end of the message.
+		defer func() { c.rs.cut = true }()
+	}
+	stop := c.deadline(deadline)
+	defer stop()
+	for {
+		err := c.nextMessage()
+		var ce *CloseError
+		if errors.As(err, &ce) && c.peerCloseReceived() {
+			return nil
+		}
+		if err != nil {
+			c.shutdown(err)
+			return fmt.Errorf("starling: close handshake: %w", err)
+		}
 	}
 }
 

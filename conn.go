@@ -82,6 +82,7 @@ type Conn struct {
 	closeMu   sync.Mutex
 	pings     *pings // made by the first Ping, or the first pong that has to wait
 	closeRcvd event  // the peer's close frame arrived
+	readLeft  event  // after our close frame, a read gave up (unlockRead)
 	closed    event
 	closeErr  error // why the connection ended, for calls after it did
 

@@ -243,7 +243,7 @@ func (c *Conn) readStream(ctx context.Context, typ MessageType, p []byte) (int, 
 	c.flags.set(flagStreamRead, true) // before begin, which asks resumable
 	if err := c.rwatch.begin(c, ctx); err != nil {
 		c.flags.set(flagStreamRead, false)
-		c.readMu.unlock()
+		c.unlockRead()
 		return 0, err
 	}
 	defer c.endRead()

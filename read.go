@@ -174,7 +174,7 @@ func (c *Conn) beginRead(ctx context.Context) error {
 	}
 	c.br.reclaim()
 	if err := c.rwatch.begin(c, ctx); err != nil {
-		c.readMu.unlock()
+		c.unlockRead()
 		return err
 	}
 	err := c.awaitFrame()
@@ -206,7 +206,21 @@ func (c *Conn) awaitFrame() error {
 func (c *Conn) endRead() {
 	c.flags.set(flagReadAhead, c.br.Buffered() > 0)
 	c.rwatch.end(c)
+	c.unlockRead()
+}
+
+// unlockRead releases the read lock. A read whose context has ended gives
+// up reading with the connection still open: if our close frame is out,
+// Close may be waiting for this reader to read the peer's answer, and must
+// now read it itself (awaitPeerClose).
+func (c *Conn) unlockRead() {
+	ctx := c.rwatch.ctx
 	c.readMu.unlock()
+	// Checked after the unlock: a Close that sets flagCloseSent later
+	// finds the lock free.
+	if c.flags.has(flagCloseSent) && ctx != nil && ctx.Err() != nil && !c.isClosed() {
+		c.readLeft.fire(&c.closeMu)
+	}
 }
 
 // nextMessage skips the rest of the current message, if any, and reads up
