@@ -48,6 +48,9 @@ func (c *Client) attempt(r *run, reconnect bool) outcome {
 	}
 	cn.conn = conn
 	hook := c.opts.Reconnect.onReconnect()
+	if testHookDialed != nil {
+		testHookDialed()
+	}
 	if !c.opened(r, cn) {
 		return outcome{tail: []Event{Cancelled{}}}
 	}
@@ -62,10 +65,15 @@ func (c *Client) attempt(r *run, reconnect bool) outcome {
 	return out
 }
 
+// testHookDialed, if set, runs between a successful dial and opened:
+// tests stop the client there.
+var testHookDialed func()
+
 // opened moves the client to open, unless Disconnect or ForceDisconnect
 // came during the dial, in which case it closes conn and reports false.
 func (c *Client) opened(r *run, cn *connection) bool {
 	c.mu.Lock()
+	r.cn = cn // for ForceDisconnect, even during the close below
 	if r.stopped {
 		cr, forced := r.closeReq, r.forced
 		c.mu.Unlock()
@@ -79,7 +87,6 @@ func (c *Client) opened(r *run, cn *connection) bool {
 		return false
 	}
 	c.st = open
-	r.cn = cn
 	c.mu.Unlock()
 	return true
 }
