@@ -105,6 +105,7 @@ const (
 	flagStreamWrite      // NetConn's write is in progress: a frame cut short is finished later
 	flagPongPending      // a pong waits to be sent (ping.go)
 	flagPongWriter       // a goroutine sends it
+	flagUnsentWriter     // a goroutine sends what a cut write left (sock.go)
 )
 
 func (f *connFlags) has(bit uint32) bool { return f.v.Load()&bit != 0 }

@@ -28,7 +28,8 @@ import (
 // Read goes on where it stopped (except inside a compressed message,
 // which cannot resume: the connection is then closed). So does the stream
 // survive a Write cut short: a message whose frame had begun to leave is
-// counted as written, and its rest leaves before anything else. Write
+// counted as written, and its rest leaves before anything else, as soon as
+// the peer takes it, even if nothing more is written. Write
 // sends messages of at most 128 KiB, so a Write cut short has sent a
 // prefix of p, as on TCP. Over TLS, or when the message is compressed, a
 // Write cut short after its frame began to leave closes the connection

@@ -1,6 +1,7 @@
 package starling
 
 import (
+	"context"
 	"io"
 	"net"
 	"os"
@@ -52,15 +53,11 @@ func (c *Conn) send(b []byte) error {
 // returns an *interruptedError, having kept what is left of a and b to go
 // first next time if it began writing them (interrupt.go).
 func (c *Conn) sendv(a, b []byte) error {
-	if c.batch != nil && c.batch.unsent != nil {
-		rest := c.batch.unsent
-		c.batch.unsent = nil
-		if err := c.sendv(rest, nil); err != nil {
-			if ie, ok := err.(*interruptedError); ok {
-				return &interruptedError{err: ie.err} // a and b not begun
-			}
-			return err
+	if err := c.sendKept(); err != nil {
+		if ie, ok := err.(*interruptedError); ok {
+			return &interruptedError{err: ie.err} // a and b not begun
 		}
+		return err
 	}
 	for {
 		n, err := c.sendvOnce(a, b)
@@ -86,12 +83,37 @@ func unwritten(a, b []byte, n int64) ([]byte, []byte) {
 	return b[n-int64(len(a)):], nil
 }
 
-// keepUnsent copies a and b to be sent before anything else.
+// sendKept sends what an interrupted write left unsent, if anything.
+func (c *Conn) sendKept() error {
+	if c.batch == nil || c.batch.unsent == nil {
+		return nil
+	}
+	rest := c.batch.unsent
+	c.batch.unsent = nil
+	return c.sendv(rest, nil)
+}
+
+// keepUnsent copies a and b to be sent before anything else, and sees
+// that they leave even if nothing else is written.
 func (c *Conn) keepUnsent(a, b []byte) {
 	if c.batch == nil {
 		c.batch = new(batch)
 	}
 	c.batch.unsent = append(append(make([]byte, 0, len(a)+len(b)), a...), b...)
+	if c.flags.claim(flagUnsentWriter) {
+		go c.sendUnsent()
+	}
+}
+
+// sendUnsent sends what a cut write left, as a kernel sends the bytes a
+// TCP write took: NetConn's Write reported them written, and a program
+// that then only reads may wait for an answer to them. The write timeout
+// bounds it as any write.
+func (c *Conn) sendUnsent() {
+	_ = c.locked(context.Background(), false, func() error {
+		c.flags.set(flagUnsentWriter, false)
+		return c.sendKept() // nothing if a later write sent it
+	})
 }
 
 // sendvOnce is sendv's write of a and b, which returns how much it wrote.
