@@ -12,8 +12,8 @@ import (
 // PinMismatchError is the error, in Dial's error chain, of a handshake in
 // which no pinned key was found; Seen lists the digests the server sent.
 // In pin-only mode, Unchained lists those that are pinned but whose
-// certificates the server sent without the signatures from the leaf up to
-// them, in order.
+// certificates the server sent without the certificates that link the
+// leaf to them.
 type PinMismatchError = pin.MismatchError
 
 // ErrPinMismatch is in the chain of the error Dial returns when no pinned

@@ -18,8 +18,8 @@ type MismatchError struct {
 	Seen []string
 
 	// Unchained holds the digests, among Seen, of the pinned keys whose
-	// certificates the server sent without the signatures from the leaf
-	// up to them that pin-only mode requires (see Apply).
+	// certificates the server sent without the certificates that link
+	// the leaf to them, which pin-only mode requires (see Apply).
 	Unchained []string
 }
 
@@ -32,7 +32,7 @@ func (e *MismatchError) Error() string {
 	if len(e.Unchained) > 0 {
 		// Without this, the message would deny that a key was sent
 		// while listing it.
-		msg += "; pinned, but its certificate does not sign the chain from the leaf in the order sent: " +
+		msg += "; pinned, but no certificate sent links its certificate to the leaf: " +
 			strings.Join(e.Unchained, ", ")
 	}
 	return msg

@@ -1,6 +1,7 @@
 package pin
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -22,11 +23,12 @@ import (
 // In pin-only mode the pinned key replaces the roots, so that a self-signed
 // certificate whose key is pinned is accepted. Apply sets
 // InsecureSkipVerify, and the handshake succeeds only if:
-//   - a pin matches the leaf, or a pin matches a later certificate the
-//     server sent and each certificate from the leaf up to it is signed by
-//     the next one (the order RFC 8446 section 4.4.2 asks for). A pinned
-//     CA certificate is public, so matching it without the signatures
-//     would let anyone who copies it impersonate the server;
+//   - a pin matches the leaf, or a pin matches another certificate the
+//     server sent and the others it sent link the leaf to it, each signed
+//     by the next, in whatever order they came (RFC 8446 section 4.4.2
+//     asks clients to accept any order but the leaf's, which is first). A
+//     pinned CA certificate is public, so matching it without the
+//     signatures would let anyone who copies it impersonate the server;
 //   - every certificate from the leaf up to the pinned one is within its
 //     validity period, at cfg.Time() if set, else now. Failing that, the
 //     error is the standard verification's for the same fault: an
@@ -90,11 +92,12 @@ func (p Pins) pinOnlyCheck(now func() time.Time) func(tls.ConnectionState) error
 			if !p.Match(cert) {
 				continue
 			}
-			if !signedInOrder(certs[:i+1]) {
+			chain := chainTo(certs, i)
+			if chain == nil {
 				e.Unchained = append(e.Unchained, e.Seen[i])
 				continue
 			}
-			if err := checkValidity(certs[:i+1], now()); err != nil {
+			if err := checkValidity(chain, now()); err != nil {
 				return &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
 			}
 			return nil
@@ -103,15 +106,41 @@ func (p Pins) pinOnlyCheck(now func() time.Time) func(tls.ConnectionState) error
 	}
 }
 
-// signedInOrder reports whether each certificate of chain is signed by the
-// next one.
-func signedInOrder(chain []*x509.Certificate) bool {
-	for i := 0; i+1 < len(chain); i++ {
-		if chain[i].CheckSignatureFrom(chain[i+1]) != nil {
-			return false
+// maxSignatureChecks bounds the work a server's certificates can make
+// chainTo do, as crypto/x509 bounds its own chain building.
+const maxSignatureChecks = 100
+
+// chainTo returns certificates of certs that lead from the leaf, certs[0],
+// to certs[to], each signed by the next, or nil if there are none. It
+// searches depth first, trying each certificate once: whatever cannot
+// reach certs[to] from one path cannot from another either.
+func chainTo(certs []*x509.Certificate, to int) []*x509.Certificate {
+	tried := make([]bool, len(certs))
+	checks := 0
+	var chain []*x509.Certificate
+	var walk func(i int) bool
+	walk = func(i int) bool {
+		tried[i] = true
+		chain = append(chain, certs[i])
+		if i == to {
+			return true
 		}
+		for j, issuer := range certs {
+			if tried[j] || !bytes.Equal(certs[i].RawIssuer, issuer.RawSubject) || checks == maxSignatureChecks {
+				continue
+			}
+			checks++
+			if certs[i].CheckSignatureFrom(issuer) == nil && walk(j) {
+				return true
+			}
+		}
+		chain = chain[:len(chain)-1]
+		return false
 	}
-	return true
+	if !walk(0) {
+		return nil
+	}
+	return chain
 }
 
 // checkValidity returns an x509.CertificateInvalidError for the first

@@ -219,13 +219,13 @@ func TestPinOnlyUnchained(t *testing.T) {
 	cfg := mustNew(t, Digest(k.Inter.Cert)).Apply(&tls.Config{ServerName: "localhost"}, true)
 	cerr, _ := handshake(t, testpki.Chain(self, k.Inter), cfg)
 	var me *MismatchError
-	if !errors.As(cerr, &me) || !slices.Equal(me.Unchained, []string{Digest(k.Inter.Cert)}) || !strings.Contains(cerr.Error(), "does not sign") {
+	if !errors.As(cerr, &me) || !slices.Equal(me.Unchained, []string{Digest(k.Inter.Cert)}) || !strings.Contains(cerr.Error(), "links its certificate to the leaf") {
 		t.Fatalf("client error = %v, want a *MismatchError naming the pinned intermediate as unchained", cerr)
 	}
 	// A plain mismatch names no pinned key.
 	cfg = mustNew(t, otherPin).Apply(&tls.Config{ServerName: "localhost"}, true)
 	cerr, _ = handshake(t, testpki.Chain(self, k.Inter), cfg)
-	if !errors.As(cerr, &me) || me.Unchained != nil || strings.Contains(cerr.Error(), "does not sign") {
+	if !errors.As(cerr, &me) || me.Unchained != nil || strings.Contains(cerr.Error(), "links its certificate to the leaf") {
 		t.Fatalf("client error = %v, want a plain mismatch", cerr)
 	}
 }
