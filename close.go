@@ -46,7 +46,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		if c.peerCloseReceived() {
 			return nil
 		}
-		return c.cause()
+		return c.closedError()
 	}
 	if err := c.sendClose(code, reason); err != nil {
 		c.shutdown(err)

@@ -276,4 +276,14 @@ func (c *Conn) cause() error {
 	return c.closeErr
 }
 
+// closedError is the error of a call that finds the connection closed:
+// why it closed, unless that was another call's context (closedByContext).
+func (c *Conn) closedError() error {
+	err := c.cause()
+	if isContextError(err) {
+		return &closedByContext{err: err}
+	}
+	return err
+}
+
 func (c *Conn) isClosed() bool { return c.closed.hasFired() }

@@ -3,8 +3,10 @@ package starling_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,6 +65,9 @@ func TestContextCauseAtEveryPoint(t *testing.T) {
 	_, err = c.Ping(ended)
 	checkCtxError(t, "Ping under an ended context", err)
 
+	// Ping under an ended context closed c (a write's context ends
+	// it): Read waits on a connection of its own.
+	c = dial()
 	ctx, stop := canceledLater(50 * time.Millisecond)
 	_, _, err = c.Read(ctx)
 	stop()
@@ -116,7 +121,10 @@ func TestPingContextCause(t *testing.T) {
 }
 
 // TestContextCauseMidMessage ends a Reader's context with a cause partway
-// through a message: the read and every later call report the cause.
+// through a message: the read reports the context's error and the cause;
+// every later call reports the connection closed, naming the cause, but
+// with neither it nor the context's error in its chain: they are not
+// theirs, and a loop that goes on after a timeout would never stop.
 func TestContextCauseMidMessage(t *testing.T) {
 	checkGoroutines(t)
 	url := serve(t, nil, func(c *starling.Conn) {
@@ -142,9 +150,19 @@ func TestContextCauseMidMessage(t *testing.T) {
 	_, err = io.Copy(io.Discard, r)
 	checkCtxError(t, "Reader's Read partway through a message", err)
 	_, _, err = c.Read(context.Background())
-	checkCtxError(t, "Read after the connection closed", err)
+	checkClosedWithCause(t, "Read after the connection closed", err)
 	err = c.Write(context.Background(), starling.MessageText, []byte("x"))
-	checkCtxError(t, "Write after the connection closed", err)
+	checkClosedWithCause(t, "Write after the connection closed", err)
+}
+
+// checkClosedWithCause checks the error of a call made after another
+// call's context, ended with errStopped, closed the connection.
+func checkClosedWithCause(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, starling.ErrClosed) || errors.Is(err, errStopped) || errors.Is(err, context.Canceled) ||
+		!strings.Contains(fmt.Sprint(err), errStopped.Error()) {
+		t.Errorf("%s = %v; want ErrClosed naming the cause, with neither the cause nor context.Canceled in the chain", what, err)
+	}
 }
 
 // TestDialAndReadHandshakeContextCause ends, with a cause, the context of

@@ -40,7 +40,9 @@
 // and leaves the connection open, so a loop may read with a timeout and
 // do something else when it passes. A frame cannot be resumed once cut
 // short, so a context that ends partway through a message being read, or
-// during a write, closes the connection. Writes also have a timeout of
+// during a write, closes the connection: that call returns the context's
+// error, and later calls an error matching ErrClosed, so that such a loop
+// stops. Writes also have a timeout of
 // their own (DefaultWriteTimeout), so a peer that stops reading cannot
 // block writers forever. Close bounds each step of the close handshake.
 // NetConn's deadlines work as a TCP connection's, and its stream survives

@@ -1,9 +1,11 @@
 package starling
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 )
 
 // CloseError reports the close status that ended a connection: the code and
@@ -91,3 +93,24 @@ type invalidRequest struct{ err error }
 
 func (e invalidRequest) Error() string   { return e.err.Error() }
 func (e invalidRequest) Unwrap() []error { return []error{e.err, ErrInvalidRequest} }
+
+// closedByContext is the error of calls made after a call's context ended
+// partway through a frame and so closed the connection. That call returned
+// the context's error; later ones must not, or a loop that reads with a
+// timeout and goes on when it passes would never learn that the
+// connection is gone. So it is ErrClosed, and only says why: neither the
+// context's error nor its cause (for NetConn, os.ErrDeadlineExceeded) is
+// in its chain.
+type closedByContext struct{ err error }
+
+func (e *closedByContext) Error() string {
+	return "starling: connection closed when a context ended partway through a frame: " +
+		strings.TrimPrefix(e.err.Error(), "starling: ")
+}
+
+func (e *closedByContext) Unwrap() error { return ErrClosed }
+
+// isContextError reports whether err is a context's.
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -51,7 +51,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	case <-ctx.Done():
 		return 0, fmt.Errorf("starling: %w", ctxError(ctx))
 	case <-c.closed.done(&c.closeMu):
-		return 0, c.cause()
+		return 0, c.closedError()
 	}
 }
 

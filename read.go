@@ -246,7 +246,7 @@ func (c *Conn) lockRead(ctx context.Context) error {
 		}
 		if err := c.readMu.lock(ctx, c); err != nil {
 			if c.isClosed() {
-				return c.cause()
+				return c.closedError()
 			}
 			return err
 		}
@@ -256,7 +256,7 @@ func (c *Conn) lockRead(ctx context.Context) error {
 		// connection was failed in: read as frames, it would report a
 		// violation nobody committed.
 		c.readMu.unlock()
-		return c.cause()
+		return c.closedError()
 	}
 	return nil
 }

@@ -113,7 +113,7 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, p []byte) erro
 
 func (c *Conn) lockError(err error) error {
 	if errors.Is(err, ErrClosed) {
-		return c.cause()
+		return c.closedError()
 	}
 	return fmt.Errorf("starling: write: %w", err)
 }
@@ -150,7 +150,7 @@ func (c *Conn) locked(ctx context.Context, data bool, write func() error) error 
 	}
 	defer c.frameMu.unlock()
 	if c.isClosed() {
-		return c.cause()
+		return c.closedError()
 	}
 	if data && c.flags.has(flagCloseSent) {
 		// RFC 6455 section 5.5.1: no data frames after a close frame.
