@@ -221,10 +221,21 @@ func chaosRun(t *testing.T, seed int64, cfg chaosConfig) {
 			}()
 			continue
 		}
+		// A polling reader gives up after a few milliseconds each time,
+		// as the package doc suggests for a loop with other work; a cut
+		// that falls inside a message closes the connection, and the
+		// next Read must then say so.
+		var pollRNG *rand.Rand
+		if rng.Intn(3) == 0 {
+			pollRNG = rand.New(rand.NewSource(rng.Int63()))
+		}
 		go func() {
 			r := received{seqs: map[int][]int{}}
 			for {
-				_, p, err := s.c.Read(context.Background())
+				_, p, err := chaosRead(s.c, pollRNG)
+				if pollRNG != nil && errors.Is(err, context.DeadlineExceeded) {
+					continue // the next Read tells if the connection ended
+				}
 				if err != nil {
 					r.err = err
 					results[i] <- r
@@ -299,6 +310,18 @@ func chaosRun(t *testing.T, seed int64, cfg chaosConfig) {
 		}
 		t.Logf("%s read %d messages, then %v", s.name, n, got[i].err)
 	}
+}
+
+// chaosRead reads a message, under a context of 1 to 5 ms if poll is not
+// nil.
+func chaosRead(c *starling.Conn, poll *rand.Rand) (starling.MessageType, []byte, error) {
+	ctx := context.Background()
+	if poll != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(1+poll.Intn(5))*time.Millisecond)
+		defer cancel()
+	}
+	return c.Read(ctx)
 }
 
 // checkChaosDelivery checks what s read of peer's messages, and the error
