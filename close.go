@@ -65,7 +65,7 @@ func (c *Conn) sendClose(code StatusCode, reason string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	return c.locked(ctx, false, func() error {
+	return c.locked(ctx, controlFrame, func() error {
 		// A pong still queued answers a ping that came before the
 		// peer's close frame, and must leave before ours (RFC 6455
 		// section 5.5.2); none may follow it.

@@ -65,9 +65,6 @@ func TestContextCauseAtEveryPoint(t *testing.T) {
 	_, err = c.Ping(ended)
 	checkCtxError(t, "Ping under an ended context", err)
 
-	// Ping under an ended context closed c (a write's context ends
-	// it): Read waits on a connection of its own.
-	c = dial()
 	ctx, stop := canceledLater(50 * time.Millisecond)
 	_, _, err = c.Read(ctx)
 	stop()

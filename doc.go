@@ -39,12 +39,13 @@
 // context ends while it waits for a message returns the context's error
 // and leaves the connection open, so a loop may read with a timeout and
 // do something else when it passes. A frame cannot be resumed once cut
-// short, so a context that ends partway through a message being read, or
-// during a write, closes the connection: that call returns the context's
-// error, and later calls an error matching ErrClosed, so that such a loop
-// stops. Writes also have a timeout of
-// their own (DefaultWriteTimeout), so a peer that stops reading cannot
-// block writers forever. Close bounds each step of the close handshake.
+// short, so a context that ends partway through a message being read or
+// written closes the connection: that call returns the context's error,
+// and later calls an error matching ErrClosed, so that such a loop stops.
+// A write whose context ends before its message or control frame began to
+// leave just returns the error. Writes also have a timeout of their own
+// (DefaultWriteTimeout), so a peer that stops reading cannot block writers
+// forever. Close bounds each step of the close handshake.
 // NetConn's deadlines work as a TCP connection's, and its stream survives
 // them.
 //

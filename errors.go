@@ -95,7 +95,7 @@ func (e invalidRequest) Error() string   { return e.err.Error() }
 func (e invalidRequest) Unwrap() []error { return []error{e.err, ErrInvalidRequest} }
 
 // closedByContext is the error of calls made after a call's context ended
-// partway through a frame and so closed the connection. That call returned
+// partway through a message, or a write, and so closed the connection. That call returned
 // the context's error; later ones must not, or a loop that reads with a
 // timeout and goes on when it passes would never learn that the
 // connection is gone. So it is ErrClosed, and only says why: neither the
@@ -104,7 +104,7 @@ func (e invalidRequest) Unwrap() []error { return []error{e.err, ErrInvalidReque
 type closedByContext struct{ err error }
 
 func (e *closedByContext) Error() string {
-	return "starling: connection closed when a context ended partway through a frame: " +
+	return "starling: connection closed when the context of a read or write in progress ended: " +
 		strings.TrimPrefix(e.err.Error(), "starling: ")
 }
 

@@ -53,15 +53,6 @@ func (c *Conn) interrupt(w *ctxWatch) bool {
 	return c.flags.has(flagStreamWrite) && c.poke(c.writeInterruptible(), flagWriteInterrupted)
 }
 
-// canStop reports whether an operation of w that has not begun can fail
-// for its context without closing the connection.
-func (c *Conn) canStop(w *ctxWatch) bool {
-	if w.reads(c) {
-		return c.resumable()
-	}
-	return c.flags.has(flagStreamWrite)
-}
-
 // interruptible returns c's transport if a read deadline does not harm it:
 // a net.Conn's reads resume, and so do the browser's (browser_js.go); an
 // HTTP/2 stream's deadline ends the stream.

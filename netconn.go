@@ -242,7 +242,7 @@ func (c *Conn) readStream(ctx context.Context, typ MessageType, p []byte) (int, 
 		return 0, err
 	}
 	c.flags.set(flagStreamRead, true) // before begin, which asks resumable
-	if err := c.rwatch.begin(c, ctx); err != nil {
+	if err := c.rwatch.begin(c, ctx, c.resumable()); err != nil {
 		c.flags.set(flagStreamRead, false)
 		c.unlockRead()
 		return 0, err

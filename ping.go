@@ -25,7 +25,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 		}
 	}()
 	var start time.Time
-	err := c.locked(ctx, false, func() error {
+	err := c.locked(ctx, controlFrame, func() error {
 		// The id is drawn under frameMu, so that pings leave in the
 		// order of their ids and a pong answers the lower ids too.
 		c.closeMu.Lock()
@@ -134,7 +134,7 @@ func (c *Conn) queuePong(p []byte) {
 func (c *Conn) sendPongs() {
 	for {
 		closing := false
-		err := c.locked(context.Background(), false, func() error {
+		err := c.locked(context.Background(), controlFrame, func() error {
 			if closing = c.flags.has(flagCloseSent); closing {
 				// sendClose sends the pong before the close frame, if
 				// it still can; none may follow that frame.

@@ -173,7 +173,7 @@ func (c *Conn) beginRead(ctx context.Context) error {
 		return err
 	}
 	c.br.reclaim()
-	if err := c.rwatch.begin(c, ctx); err != nil {
+	if err := c.rwatch.begin(c, ctx, c.resumable()); err != nil {
 		c.unlockRead()
 		return err
 	}
@@ -287,7 +287,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if c.rs.cut {
 		return 0, c.cause()
 	}
-	if err := c.rwatch.begin(c, ctx); err != nil {
+	if err := c.rwatch.begin(c, ctx, c.resumable()); err != nil {
 		return 0, err
 	}
 	defer c.rwatch.end(c)

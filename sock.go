@@ -110,7 +110,7 @@ func (c *Conn) keepUnsent(a, b []byte) {
 // that then only reads may wait for an answer to them. The write timeout
 // bounds it as any write.
 func (c *Conn) sendUnsent() {
-	_ = c.locked(context.Background(), false, func() error {
+	_ = c.locked(context.Background(), controlFrame, func() error {
 		c.flags.set(flagUnsentWriter, false)
 		return c.sendKept() // nothing if a later write sent it
 	})

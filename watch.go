@@ -32,8 +32,8 @@ type watchReg struct {
 
 // begin marks an operation under ctx as started. It fails if ctx has
 // already ended, closing the connection unless the operation can stop
-// there (canStop).
-func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
+// there, having consumed or sent nothing that cannot be taken back.
+func (w *ctxWatch) begin(c *Conn, ctx context.Context, canStop bool) error {
 	if ctx != w.ctx {
 		w.release()
 		w.ctx = ctx
@@ -53,7 +53,7 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context) error {
 	if ctx.Err() != nil {
 		w.end(c)
 		err := fmt.Errorf("starling: %w", ctxError(ctx))
-		if !c.canStop(w) {
+		if !canStop {
 			c.shutdown(err)
 		}
 		return err

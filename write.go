@@ -42,8 +42,9 @@ var maskBuffers = sync.Pool{New: func() any { b := make([]byte, frame.MaxHeaderS
 // and a failure to send it closes the connection. Close and CloseNow send
 // what is gathered first.
 //
-// If ctx ends before the message is written the connection is closed,
-// because a frame written halfway cannot be taken back.
+// If ctx ends while the message is being written the connection is
+// closed, because a frame written halfway cannot be taken back; if it ends
+// before the message began to leave, Write just returns its error.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	return c.write(ctx, typ, p, false)
 }
@@ -120,7 +121,14 @@ func (c *Conn) lockError(err error) error {
 
 // writeFrame writes one frame.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 bool, p []byte) error {
-	return c.locked(ctx, !op.IsControl(), func() error {
+	kind := messageStart
+	switch {
+	case op.IsControl():
+		kind = controlFrame
+	case op == frame.OpContinuation:
+		kind = messageRest
+	}
+	return c.locked(ctx, kind, func() error {
 		if err := c.writeFrameLocked(fin, op, rsv1, p); err != nil {
 			return err
 		}
@@ -133,7 +141,7 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv1 b
 
 // writeRaw writes b, one or more whole frames already encoded.
 func (c *Conn) writeRaw(ctx context.Context, b []byte) error {
-	return c.locked(ctx, true, func() error {
+	return c.locked(ctx, messageStart, func() error {
 		if err := c.writeBatch(); err != nil {
 			return err
 		}
@@ -141,10 +149,21 @@ func (c *Conn) writeRaw(ctx context.Context, b []byte) error {
 	})
 }
 
+// frameKind is what locked writes.
+type frameKind uint8
+
+const (
+	controlFrame frameKind = iota // a control frame, or bytes owed from before
+	messageStart                  // a data message's first frame, or whole frames
+	messageRest                   // a data frame of a message already begun
+)
+
 // locked runs write holding frameMu, so that frames of concurrent writers
 // never interleave, under ctx and the write timeout. A failed write closes
-// the connection: a frame cut short cannot be resumed.
-func (c *Conn) locked(ctx context.Context, data bool, write func() error) error {
+// the connection: a frame cut short cannot be resumed. So does a ctx that
+// has ended before write, but only inside a message: before its first
+// frame nothing has left, and the call just fails (messageWriter.abort).
+func (c *Conn) locked(ctx context.Context, kind frameKind, write func() error) error {
 	if err := c.frameMu.lock(ctx, c); err != nil {
 		return c.lockError(err)
 	}
@@ -152,11 +171,11 @@ func (c *Conn) locked(ctx context.Context, data bool, write func() error) error 
 	if c.isClosed() {
 		return c.closedError()
 	}
-	if data && c.flags.has(flagCloseSent) {
+	if kind != controlFrame && c.flags.has(flagCloseSent) {
 		// RFC 6455 section 5.5.1: no data frames after a close frame.
 		return ErrClosed
 	}
-	if err := c.wwatch.begin(c, ctx); err != nil {
+	if err := c.wwatch.begin(c, ctx, kind != messageRest || c.flags.has(flagStreamWrite)); err != nil {
 		return err
 	}
 	defer c.wwatch.end(c)
