@@ -1,5 +1,7 @@
 package interop
 
+//lint:file-ignore SA1019 x/net's deprecated http2.Transport is the only Go client that sends extended CONNECT: Go 1.26's http.Transport refuses a ":protocol" header.
+
 import (
 	"bufio"
 	"context"
