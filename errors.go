@@ -95,12 +95,12 @@ func (e invalidRequest) Error() string   { return e.err.Error() }
 func (e invalidRequest) Unwrap() []error { return []error{e.err, ErrInvalidRequest} }
 
 // closedByContext is the error of calls made after a call's context ended
-// partway through a message, or a write, and so closed the connection. That call returned
-// the context's error; later ones must not, or a loop that reads with a
-// timeout and goes on when it passes would never learn that the
-// connection is gone. So it is ErrClosed, and only says why: neither the
-// context's error nor its cause (for NetConn, os.ErrDeadlineExceeded) is
-// in its chain.
+// partway through a message, or a write, and so closed the connection.
+// That call returned the context's error; later ones must not, or a loop
+// that reads with a timeout and goes on when it passes would never learn
+// that the connection is gone. So it is ErrClosed, and only says why:
+// neither the context's error nor its cause (for NetConn,
+// os.ErrDeadlineExceeded) is in its chain.
 type closedByContext struct{ err error }
 
 func (e *closedByContext) Error() string {

@@ -20,8 +20,9 @@ import (
 // Writes are cut short the same way for NetConn alone: the rest of the
 // frame then waits in the connection and leaves before anything else
 // (sendv), from a goroutine of its own if no write comes first
-// (sendUnsent), so the stream stays whole. Other writes close the connection,
-// since the caller of a message cut short could not know it still leaves.
+// (sendUnsent), so the stream stays whole. Other writes close the
+// connection, since the caller of a message cut short could not know it
+// still leaves.
 //
 // Whoever sets a deadline while an interruption is pending puts it back
 // into the past (setReadDeadline, setWriteDeadline), so the flag and the
