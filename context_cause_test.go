@@ -75,7 +75,9 @@ func TestContextCauseAtEveryPoint(t *testing.T) {
 	c = dial()
 	stuck := make(chan error, 1)
 	go func() { stuck <- c.Write(context.Background(), starling.MessageBinary, make([]byte, 64<<20)) }()
-	time.Sleep(100 * time.Millisecond)
+	for c.Stats().BytesWritten == 0 { // the one frame has begun: the locks are held
+		time.Sleep(time.Millisecond)
+	}
 	for _, call := range []struct {
 		name string
 		do   func(ctx context.Context) error
