@@ -53,6 +53,24 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEncodeExactBuffer checks that Encode needs no more room than Size
+// reports: callers size header buffers with it.
+func TestEncodeExactBuffer(t *testing.T) {
+	for _, length := range testLengths {
+		for _, masked := range []bool{false, true} {
+			h := Header{Fin: true, Opcode: OpBinary, Masked: masked, Length: length}
+			if masked {
+				h.Key = [4]byte{1, 2, 3, 4}
+			}
+			buf := make([]byte, h.Size())
+			n := Encode(buf, &h)
+			if got, m, err := Decode(buf); err != nil || m != n || got != h {
+				t.Errorf("Decode(Encode(%+v)) into %d bytes = %+v, %d, %v", h, len(buf), got, m, err)
+			}
+		}
+	}
+}
+
 // TestWireFormat checks exact encodings, including the examples of RFC 6455
 // section 5.7.
 func TestWireFormat(t *testing.T) {

@@ -30,12 +30,14 @@ var kernels = []kernel{{"go", 64, maskBlocks}}
 
 // guarded returns a slice of n random bytes at offset off within a larger
 // buffer whose surrounding bytes let a test catch writes out of bounds.
+// The slice's capacity ends with it, so that a Go kernel reslicing past
+// len(b) panics instead of silently reaching into the guard.
 func guarded(r *rand.Rand, off, n int) (buf, b []byte) {
 	buf = make([]byte, off+n+64)
 	for i := range buf {
 		buf[i] = byte(r.Uint32())
 	}
-	return buf, buf[off : off+n]
+	return buf, buf[off : off+n : off+n]
 }
 
 func randKey(r *rand.Rand) (k [4]byte) {

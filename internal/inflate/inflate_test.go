@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // compressMsg compresses msg with fw (already writing to buf), sync-flushes
@@ -262,6 +263,11 @@ func TestHandMade(t *testing.T) {
 	fw := new(bitWriter).bits(1, 1).bits(1, 2).fixedLitCode('H').fixedLitCode('i').fixedLitCode(256)
 	finalHi := fw.bytes()
 
+	// A BFINAL fixed block with "\xc8i", 27 bits, then 5 bits set: the
+	// data ends with the final block (RFC 1951 section 3.2.3), so the rest
+	// of its byte is padding, whatever its value.
+	padded := new(bitWriter).bits(1, 1).bits(1, 2).fixedLitCode(0xc8).fixedLitCode('i').fixedLitCode(256).bits(0x1f, 5).bytes()
+
 	big := randomData(65535, 7)
 	tests := []handCase{
 		{"empty payload", nil, nil, "", ""},
@@ -275,6 +281,7 @@ func TestHandMade(t *testing.T) {
 		{"final then 0x00", nil, append(bytes.Clone(finalHi), 0x00), "Hi", ""},
 		{"final alone", nil, finalHi, "Hi", ""},
 		{"final then empty stored", nil, append(bytes.Clone(finalHi), 0, 0, 0, 0xff, 0xff), "Hi", ""},
+		{"final with padding bits set, then 0x00", nil, append(padded, 0x00), "\xc8i", ""},
 		{"final then 0x01", nil, append(bytes.Clone(finalHi), 0x01), "", "corrupt"},
 		{"final then garbage", nil, append(bytes.Clone(finalHi), 0x00, 0x00, 0x01), "", "corrupt"},
 		{"final then too much", nil, append(bytes.Clone(finalHi), 0, 0, 0, 0xff, 0xff, 0), "", "corrupt"},
@@ -370,19 +377,11 @@ func TestHandMade(t *testing.T) {
 				continue
 			}
 			got, err := decodeOne(keep, tt.history, tt.payload)
-			switch tt.err {
-			case "":
-				if err != nil || string(got) != tt.want {
-					t.Errorf("%s: %d bytes, %v; want %d", tt.name, len(got), err, len(tt.want))
-				}
-			case "corrupt":
-				if !isCorrupt(err) {
-					t.Errorf("%s: %d bytes, %v; want a CorruptInputError", tt.name, len(got), err)
-				}
-			case "truncated":
-				if err != io.ErrUnexpectedEOF {
-					t.Errorf("%s: %d bytes, %v; want io.ErrUnexpectedEOF", tt.name, len(got), err)
-				}
+			tt.check(t, got, err)
+			if tt.history == nil {
+				// Again with the payload in one-byte reads.
+				got, err = inflateAll(NewReader(keep), iotest.OneByteReader(bytes.NewReader(tt.payload)), 4096)
+				tt.check(t, got, err)
 			}
 		}
 	}
@@ -396,6 +395,25 @@ type handCase struct {
 	payload []byte
 	want    string
 	err     string
+}
+
+// check compares the outcome of decoding tt.payload with tt's.
+func (tt handCase) check(t *testing.T, got []byte, err error) {
+	t.Helper()
+	switch tt.err {
+	case "":
+		if err != nil || string(got) != tt.want {
+			t.Errorf("%s: %d bytes, %v; want %d", tt.name, len(got), err, len(tt.want))
+		}
+	case "corrupt":
+		if !isCorrupt(err) {
+			t.Errorf("%s: %d bytes, %v; want a CorruptInputError", tt.name, len(got), err)
+		}
+	case "truncated":
+		if err != io.ErrUnexpectedEOF {
+			t.Errorf("%s: %d bytes, %v; want io.ErrUnexpectedEOF", tt.name, len(got), err)
+		}
+	}
 }
 
 func hc(name, want, err string, history, payload []byte) handCase {
@@ -421,6 +439,16 @@ func TestTruncated(t *testing.T) {
 	}
 }
 
+// backReferences returns messages that copy from before their start:
+// "Hello" by reference (RFC 7692 section 7.2.3.2), and the last byte only
+// (length 3, distance 1).
+func backReferences() [][]byte {
+	return [][]byte{
+		{0xf2, 0x00, 0x11, 0x00, 0x00},
+		new(bitWriter).bits(0, 1).bits(1, 2).fixedLitCode(257).code(0, 5).fixedLitCode(256).bits(0, 3).bytes(),
+	}
+}
+
 // TestErrorDropsHistory checks that after an error the next message sees
 // no history.
 func TestErrorDropsHistory(t *testing.T) {
@@ -431,18 +459,48 @@ func TestErrorDropsHistory(t *testing.T) {
 	if _, err := inflateAll(r, bytes.NewReader([]byte{0x07}), 100); !isCorrupt(err) {
 		t.Fatalf("bad message: %v", err)
 	}
-	if _, err := inflateAll(r, bytes.NewReader([]byte{0xf2, 0x00, 0x11, 0x00, 0x00}), 100); !isCorrupt(err) {
-		t.Fatalf("reference into dropped history: %v", err)
+	for _, ref := range backReferences() {
+		if got, err := inflateAll(r, bytes.NewReader(ref), 100); !isCorrupt(err) {
+			t.Fatalf("reference % x into dropped history: %q, %v", ref, got, err)
+		}
 	}
 }
 
-// TestSrcError passes src's own error through, after the output before it.
+// TestSrcError passes src's own error through, after the output before it,
+// wherever in the payload it comes.
 func TestSrcError(t *testing.T) {
 	errFail := errors.New("fail")
 	z := compress(t, flate.BestSpeed, textData(20000))
 	got, err := inflateAll(NewReader(false), io.MultiReader(bytes.NewReader(z[:len(z)/2]), iotest.ErrReader(errFail)), 512)
 	if err != errFail || len(got) == 0 {
 		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	// An error that src returns only once, with the rest of the payload
+	// after it, must not be lost either: not in the middle of the data,
+	// whose blocks end at different bits in messages of a few lengths,
+	// nor after a final block, where the payload's end is read.
+	type message struct{ msg, z []byte }
+	msgs := []message{{[]byte("abc"), append(stored(true, []byte("abc")), 0x00)}}
+	for n := 2000; n < 2008; n++ {
+		msg := textData(n)
+		msgs = append(msgs, message{msg, compress(t, flate.BestSpeed, msg)})
+	}
+	for _, m := range msgs {
+		msg, z := m.msg, m.z
+		for cut := range len(z) + 1 {
+			failed := false
+			failOnce := readFunc(func([]byte) (int, error) {
+				if failed {
+					return 0, io.EOF
+				}
+				failed = true
+				return 0, errFail
+			})
+			got, err := inflateAll(NewReader(false), io.MultiReader(bytes.NewReader(z[:cut]), failOnce, bytes.NewReader(z[cut:])), 512)
+			if err != errFail || !bytes.HasPrefix(msg, got) {
+				t.Fatalf("message of %d bytes, error after %d of %d: %d bytes, %v; want a prefix and %v", len(msg), cut, len(z), len(got), err, errFail)
+			}
+		}
 	}
 }
 
@@ -452,12 +510,12 @@ func TestIdleSize(t *testing.T) {
 	z := compress(t, flate.BestSpeed, textData(5000))
 	r := NewReader(false)
 	inflateAll(r, bytes.NewReader(z), 1000)
-	if r.s != nil || r.win != nil {
+	if r.s != nil || r.win != nil || !r.Idle() {
 		t.Fatal("an idle Reader without history holds pooled buffers")
 	}
 	r = NewReader(true)
 	inflateAll(r, bytes.NewReader(z), 1000)
-	if r.s != nil || r.win == nil {
+	if r.s != nil || r.win == nil || !r.Idle() {
 		t.Fatal("an idle Reader with history holds more than its window")
 	}
 }
@@ -489,24 +547,53 @@ func TestAllocs(t *testing.T) {
 }
 
 // TestPromptRead checks that Read returns what it has when src would block:
-// a message's first bytes arrive before the rest of its payload.
+// a message's first bytes arrive before the rest of its payload, whether
+// the payload stops inside a Huffman block, inside a stored block,
+// between blocks or before the 0x00 that may follow a final block.
 func TestPromptRead(t *testing.T) {
-	z := compress(t, flate.BestSpeed, textData(2000))
-	pr, pw := io.Pipe()
-	r := NewReader(false)
-	r.Reset(pr)
-	go pw.Write(z[:len(z)/2])
-	p := make([]byte, 10)
-	if n, err := r.Read(p); n == 0 || err != nil {
-		t.Fatalf("%d, %v", n, err)
+	text := textData(2000)
+	z := compress(t, flate.BestSpeed, text)
+	two := append(append(stored(false, []byte("abc")), stored(false, []byte("def"))...), 0x00)
+	tests := []struct {
+		name          string
+		payload, want []byte
+		cut           int
+	}{
+		{"inside a Huffman block", z, text, len(z) / 2},
+		{"inside a stored block", two, []byte("abcdef"), 6}, // 5-byte header, "a"
+		{"between blocks", two, []byte("abcdef"), 8},
+		{"after the final block", append(stored(true, []byte("abc")), 0x00), []byte("abc"), 8},
 	}
-	go func() {
-		pw.Write(z[len(z)/2:])
-		pw.Close()
-	}()
-	rest, err := io.ReadAll(r)
-	if err != nil || len(rest) != 2000-10 {
-		t.Fatalf("rest: %d, %v", len(rest), err)
+	for _, tt := range tests {
+		pr, pw := io.Pipe()
+		r := NewReader(false)
+		r.Reset(pr)
+		go pw.Write(tt.payload[:tt.cut])
+		p := make([]byte, 10)
+		done := make(chan error)
+		var n int
+		go func() {
+			var err error
+			n, err = r.Read(p)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if n == 0 || err != nil || !bytes.HasPrefix(tt.want, p[:n]) {
+				t.Fatalf("%s: first Read = %q, %v", tt.name, p[:n], err)
+			}
+		case <-time.After(10 * time.Second):
+			pw.CloseWithError(errors.New("test over"))
+			t.Fatalf("%s: Read waits for more input with output decoded", tt.name)
+		}
+		go func() {
+			pw.Write(tt.payload[tt.cut:])
+			pw.Close()
+		}()
+		rest, err := io.ReadAll(r)
+		if got := append(p[:n], rest...); err != nil || !bytes.Equal(got, tt.want) {
+			t.Fatalf("%s: %d bytes, %v; want %d", tt.name, len(got), err, len(tt.want))
+		}
 	}
 }
 
@@ -525,6 +612,9 @@ func TestDiscardAndClose(t *testing.T) {
 		r.Reset(bytes.NewReader(long))
 		if n, err := r.Read(make([]byte, 10)); n != 10 || err != nil {
 			t.Fatalf("%s: %d, %v", stop, n, err)
+		}
+		if r.Idle() {
+			t.Errorf("%s: Idle in the middle of a message", stop)
 		}
 		switch stop {
 		case "Discard":
@@ -564,5 +654,109 @@ func TestNoProgress(t *testing.T) {
 	}
 	if got, err := inflateAll(NewReader(false), nil, 100); err != nil || len(got) != 0 {
 		t.Fatalf("nil src: %q, %v; want an empty message", got, err)
+	}
+	// Empty reads between bytes are progress: only many in a row are not.
+	msg := textData(2000)
+	br := bytes.NewReader(compress(t, flate.BestSpeed, msg))
+	empty := false
+	src := readFunc(func(p []byte) (int, error) {
+		if empty = !empty; empty {
+			return 0, nil
+		}
+		return br.Read(p[:1])
+	})
+	if got, err := inflateAll(NewReader(false), src, 100); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("an empty read before each byte: %d bytes, %v; want %d", len(got), err, len(msg))
+	}
+}
+
+// TestNoTakeoverForgetsHistory checks that without context takeover a
+// message cannot refer to the one before it (RFC 7692 section 7.1.1): the
+// reference is beyond the window, so the stream is corrupt.
+func TestNoTakeoverForgetsHistory(t *testing.T) {
+	hello := []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}
+	r := NewReader(false)
+	for _, ref := range backReferences() {
+		if got, err := inflateAll(r, bytes.NewReader(hello), 100); err != nil || string(got) != "Hello" {
+			t.Fatalf("first: %q, %v", got, err)
+		}
+		if got, err := inflateAll(r, bytes.NewReader(ref), 100); !isCorrupt(err) {
+			t.Fatalf("reference % x into the previous message: %q, %v; want a CorruptInputError", ref, got, err)
+		}
+	}
+}
+
+// TestReadEdges checks Read outside the middle of a message: before any
+// Reset, with an empty buffer, and again after io.EOF.
+func TestReadEdges(t *testing.T) {
+	hello := []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}
+	r := NewReader(true)
+	if n, err := r.Read(make([]byte, 10)); n != 0 || err == nil {
+		t.Errorf("Read before Reset = %d, %v; want an error", n, err)
+	}
+	// An empty Read returns at once, even when src would fail.
+	r.Reset(iotest.ErrReader(errors.New("src read")))
+	if n, err := r.Read(nil); n != 0 || err != nil {
+		t.Errorf("Read(nil) = %d, %v; want 0, nil", n, err)
+	}
+	if got, err := inflateAll(r, bytes.NewReader(hello), 100); err != nil || string(got) != "Hello" {
+		t.Fatalf("message: %q, %v", got, err)
+	}
+	for range 2 {
+		if n, err := r.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+			t.Errorf("Read after the end = %d, %v; want 0, io.EOF", n, err)
+		}
+	}
+}
+
+// eofReader returns io.EOF with its last bytes, as io.Reader allows,
+// rather than on the call after them.
+type eofReader struct{ *bytes.Reader }
+
+func (r eofReader) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if err == nil && r.Len() == 0 {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// TestSrcEOFWithData reads payloads whose last read brings io.EOF with
+// it, of lengths around the read buffer's size and twice that, so that
+// the last read may fill the buffer: the 00 00 ff ff put back after the
+// payload (RFC 7692 section 7.2.2) must still fit, and the last block
+// header is then read from the buffer's very end.
+func TestSrcEOFWithData(t *testing.T) {
+	// A fixed block with "a", then the sync flush's block header.
+	a := new(bitWriter).bits(0, 1).bits(1, 2).fixedLitCode('a').fixedLitCode(256).bits(0, 3).bytes()
+	for _, size := range []int{inSize, 2 * inSize} {
+		for n := size - 24; n <= size; n++ {
+			msg := randomData(n, uint64(n))
+			z := append(stored(false, msg), a...)
+			got, err := inflateAll(NewReader(false), eofReader{bytes.NewReader(z)}, 4096)
+			if err != nil || !bytes.Equal(got, append(msg, 'a')) {
+				t.Fatalf("payload of %d bytes: %d bytes, %v; want %d", len(z), len(got), err, n+1)
+			}
+		}
+	}
+}
+
+type readFunc func([]byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestSrcInvalidCount checks that a src claiming to have read more than
+// it was given, or a negative count, gives an error, not a panic.
+func TestSrcInvalidCount(t *testing.T) {
+	for _, extra := range []int{1, -1} {
+		src := readFunc(func(p []byte) (int, error) {
+			if extra < 0 {
+				return extra, nil
+			}
+			return len(p) + extra, nil
+		})
+		if _, err := inflateAll(NewReader(false), src, 100); err == nil || err == io.EOF {
+			t.Errorf("count off by %d: %v; want an error", extra, err)
+		}
 	}
 }

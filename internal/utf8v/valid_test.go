@@ -161,7 +161,7 @@ func TestASCIIBlocks(t *testing.T) {
 	for off := range 16 {
 		for n := 0; n+off <= len(buf); n++ {
 			for hi := -1; hi < n; hi++ {
-				p := buf[off : off+n]
+				p := buf[off : off+n : off+n] // no spare capacity to reslice into
 				if hi >= 0 {
 					p[hi] |= 0x80
 				}

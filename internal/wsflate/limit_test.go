@@ -37,8 +37,8 @@ func TestLimit(t *testing.T) {
 		if !bytes.Equal(got, msg[:len(got)]) {
 			t.Errorf("limit %d: returned bytes differ from the message", tt.limit)
 		}
-		if _, err2 := d.Read(make([]byte, 10)); err != nil && !errors.Is(err2, tt.err) {
-			t.Errorf("limit %d: error not sticky: %v then %v", tt.limit, err, err2)
+		if n2, err2 := d.Read(make([]byte, 10)); n2 != 0 || err != nil && !errors.Is(err2, tt.err) {
+			t.Errorf("limit %d: error not sticky: %v then %d, %v", tt.limit, err, n2, err2)
 		}
 	}
 	// An empty message fits a limit of 0.

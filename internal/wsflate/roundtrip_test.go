@@ -157,6 +157,33 @@ func TestCompressorErrors(t *testing.T) {
 	}
 }
 
+func TestDecompressorBeforeReset(t *testing.T) {
+	d := NewDecompressor(false)
+	if n, err := d.Read(make([]byte, 10)); n != 0 || err == nil {
+		t.Errorf("Read before Reset = %d, %v; want 0 and an error", n, err)
+	}
+}
+
+// TestDecompressorClose checks that Close forgets the history: with
+// context takeover the next message starts with an empty window, and a
+// reference into the old one (RFC 7692 section 7.2.3.2) is corrupt.
+func TestDecompressorClose(t *testing.T) {
+	d := NewDecompressor(false)
+	if got := inflate(t, d, rfcHello); got != "Hello" {
+		t.Fatalf("first message: %q", got)
+	}
+	d.Close()
+	d.Reset(bytes.NewReader(rfcHelloAgain), -1)
+	got, err := io.ReadAll(d)
+	var corrupt flate.CorruptInputError
+	if !errors.As(err, &corrupt) {
+		t.Fatalf("reference into the window before Close: %q, %v; want a flate.CorruptInputError", got, err)
+	}
+	if got := inflate(t, d, rfcHello); got != "Hello" {
+		t.Fatalf("after Close: %q", got)
+	}
+}
+
 var errFail = errors.New("write failed")
 
 type failWriter struct{}
@@ -210,6 +237,40 @@ func TestTailWriter(t *testing.T) {
 			t.Fatalf("emitted %q + held %q", out.String(), tw.held[:tw.n])
 		}
 	}
+}
+
+// TestTailWriterError checks that a Write that passes bytes on reports
+// the destination's error, even one the destination returns only once,
+// and that it took none of its input.
+func TestTailWriterError(t *testing.T) {
+	for _, pieces := range [][]string{{"0123456"}, {"0123", "4567"}, {"0123", "456789"}, {"012", "34"}} {
+		var w failOnceWriter
+		tw := tailWriter{w: &w}
+		var n int
+		var err error
+		for _, p := range pieces {
+			if n, err = tw.Write([]byte(p)); err != nil {
+				break
+			}
+		}
+		if n != 0 || !errors.Is(err, errFail) {
+			t.Errorf("writes %q: last Write = %d, %v; want 0, errFail", pieces, n, err)
+		}
+	}
+}
+
+// failOnceWriter fails its first Write and accepts the others.
+type failOnceWriter struct {
+	failed bool
+	bytes.Buffer
+}
+
+func (w *failOnceWriter) Write(p []byte) (int, error) {
+	if !w.failed {
+		w.failed = true
+		return 0, errFail
+	}
+	return w.Buffer.Write(p)
 }
 
 // FuzzRoundTrip compresses two messages with any level, window and mode,
