@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -156,6 +157,7 @@ var refusalCases = []struct {
 	{"4.2.1", "key not base64", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: not base64!!!!!!!!!!!!"), 400, "is not 16 bytes in base64", [2]string{}},
 	{"4.2.1", "key of 15 bytes", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA"), 400, "is not 16 bytes in base64", [2]string{}},
 	{"4.2.1", "key of 17 bytes", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAA="), 400, "is not 16 bytes in base64", [2]string{}},
+	{"4.2.1", "key of 24 bytes", handshakeRequest("GET / HTTP/1.1", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 400, "is not 16 bytes in base64", [2]string{}},
 	{"4.2.1", "two keys", handshakeRequest("GET / HTTP/1.1", "+Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA=="), 400, "want exactly one Sec-WebSocket-Key, got 2", [2]string{}},
 	{"10.2", "cross-origin", handshakeRequest("GET / HTTP/1.1", "Origin: https://evil.example"), 403, "origin not allowed: https://evil.example", [2]string{}},
 	{"10.2", "null origin", handshakeRequest("GET / HTTP/1.1", "Origin: null"), 403, "origin not allowed", [2]string{}},
@@ -170,6 +172,12 @@ func TestAcceptRefusals(t *testing.T) {
 			s := newAcceptServer(t, nil, nil)
 			resp, body, _, _ := rawRequest(t, s.Listener.Addr().String(), tt.request)
 			checkRefused(t, resp, body, tt.status, tt.reason, tt.header)
+			// Allow lists the methods the resource supports: on another
+			// refusal than 405, even an empty one would say that none is
+			// (RFC 9110 section 10.2.1).
+			if allow, ok := resp.Header["Allow"]; ok && tt.status != http.StatusMethodNotAllowed {
+				t.Errorf("a %d refusal carries Allow: %q", tt.status, allow)
+			}
 			r := s.result(t)
 			if r.c != nil || !errors.Is(r.err, ErrBadHandshake) || !strings.Contains(r.err.Error(), tt.reason) {
 				t.Errorf("Accept returned (%v, %v), want an ErrBadHandshake naming %q", r.c, r.err, tt.reason)
@@ -323,6 +331,10 @@ func TestAcceptOrigin(t *testing.T) {
 		{"pattern with port", &AcceptOptions{OriginPatterns: []string{"localhost:*"}}, "http://localhost:5173", 101},
 		{"pattern without port", &AcceptOptions{OriginPatterns: []string{"*.example.org"}}, "https://app.example.org:8443", 403},
 		{"pattern with any port", &AcceptOptions{OriginPatterns: []string{"*.example.org:*"}}, "https://app.example.org:8443", 101},
+		{"any host", &AcceptOptions{OriginPatterns: []string{"*"}}, "https://anything.example", 101},
+		// An opaque origin, such as a sandboxed document's, has no host
+		// for a pattern to match.
+		{"any host, null origin", &AcceptOptions{OriginPatterns: []string{"*"}}, "null", 403},
 		{"skip check", &AcceptOptions{InsecureSkipOriginCheck: true}, "https://anything.example", 101},
 	}
 	for _, tt := range tests {
@@ -416,6 +428,53 @@ func TestAcceptHeadersFromW(t *testing.T) {
 		t.Errorf("Connection sent as %q", got)
 	}
 	s.result(t)
+}
+
+// TestAcceptHeadersFromWOnSwitching checks what of the fields set on w
+// goes out with the 101: a lone field does, and fields that would frame a
+// body or name another protocol do not, since a 1xx response has no
+// content (RFC 9110 section 8.6, RFC 9112 section 6.1) and the protocol
+// switched to is websocket. The head is read as sent.
+func TestAcceptHeadersFromWOnSwitching(t *testing.T) {
+	tests := []struct {
+		name string
+		set  map[string]string
+		want map[string][]string // fields of the 101, nil for absent
+	}{
+		{"one field", map[string]string{"Set-Cookie": "a=1"}, map[string][]string{"Set-Cookie": {"a=1"}}},
+		{"framing and upgrade fields", map[string]string{
+			"Content-Length":    "0",
+			"Transfer-Encoding": "chunked",
+			"Content-Type":      "application/json",
+			"Upgrade":           "h2c",
+		}, map[string][]string{
+			"Content-Length":    nil,
+			"Transfer-Encoding": nil,
+			"Content-Type":      nil,
+			"Upgrade":           {"websocket"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newAcceptServer(t, nil, func(w http.ResponseWriter) {
+				for k, v := range tt.set {
+					w.Header().Set(k, v)
+				}
+			})
+			status, h := rawResponseHead(t, s.Listener.Addr().String(), handshakeRequest("GET / HTTP/1.1"))
+			if status != "HTTP/1.1 101 Switching Protocols" {
+				t.Fatalf("status %q", status)
+			}
+			for k, want := range tt.want {
+				if got := h.Values(k); !slices.Equal(got, want) {
+					t.Errorf("%s: %q, want %q", k, got, want)
+				}
+			}
+			if r := s.result(t); r.err != nil {
+				t.Fatal(r.err)
+			}
+		})
+	}
 }
 
 // TestAcceptPipelined checks that frames the client sends in the same

@@ -1,6 +1,7 @@
 package starling
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -50,5 +51,40 @@ func TestDialBodyFields(t *testing.T) {
 	case req := <-s.requests:
 		t.Errorf("a request reached the server, with Content-Length %d and Transfer-Encoding %q", req.ContentLength, req.TransferEncoding)
 	default:
+	}
+}
+
+// TestDialControlCharactersInFields checks that field values with a
+// control character other than tab, which RFC 9110 section 5.5 does not
+// allow, are refused before anything is sent, and that a tab, which it
+// allows, goes through.
+func TestDialControlCharactersInFields(t *testing.T) {
+	s := newRawServer(t, respond101(nil))
+	for _, opts := range []*DialOptions{
+		{HTTPHeader: http.Header{"X-Token": {"a\x7fb"}}},
+		{HTTPHeader: http.Header{"X-Token": {"a\x00b"}}},
+		{Origin: "https://a.example\x7f"},
+		{Host: "a.example\x7f"},
+	} {
+		c, _, err := Dial(dialCtx(t), s.url(), opts)
+		if c != nil {
+			c.CloseNow()
+		}
+		if !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("Dial with %q %q %q: %v, want ErrInvalidRequest", opts.HTTPHeader, opts.Origin, opts.Host, err)
+		}
+	}
+	select {
+	case req := <-s.requests:
+		t.Errorf("a request reached the server: %v", req.Header)
+	default:
+	}
+	c, _, err := Dial(dialCtx(t), s.url(), &DialOptions{HTTPHeader: http.Header{"X-Token": {"a\tb"}}})
+	if err != nil {
+		t.Fatalf("Dial with a tab in a value: %v", err)
+	}
+	c.CloseNow()
+	if req := <-s.requests; req.Header.Get("X-Token") != "a\tb" {
+		t.Errorf("X-Token %q, want %q", req.Header.Get("X-Token"), "a\tb")
 	}
 }

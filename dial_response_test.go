@@ -94,6 +94,15 @@ func TestDialResponseCut(t *testing.T) {
 			if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), "closed the connection") {
 				t.Fatalf("Dial error %v, want io.ErrUnexpectedEOF and a message saying the server closed the connection", err)
 			}
+			// A server that closes before a byte of answer is most often
+			// not a WebSocket server; one cut short may be a broken proxy.
+			where := "in the middle of its response"
+			if n == 0 {
+				where = "without answering"
+			}
+			if !strings.Contains(err.Error(), where) {
+				t.Errorf("Dial error %v, want it to say the server closed %s", err, where)
+			}
 		})
 	}
 }
@@ -112,5 +121,45 @@ func TestDialEndlessInformational(t *testing.T) {
 	_, _, err := Dial(dialCtx(t), s.url(), nil)
 	if err == nil || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("Dial error %v, want one saying the response head is too long", err)
+	}
+}
+
+// TestDialResponseHeadLimit checks the bound Dial documents on the head
+// of the server's answer: a 101 whose head is 1 MiB long is taken, one
+// byte more fails the dial.
+func TestDialResponseHeadLimit(t *testing.T) {
+	for _, size := range []int{maxResponseHeaderBytes, maxResponseHeaderBytes + 1} {
+		s := newRawServer(t, func(req *http.Request, nc net.Conn, br *bufio.Reader) {
+			head := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+				"Sec-WebSocket-Accept: " + rawAccept(req.Header.Get("Sec-WebSocket-Key")) + "\r\nX-Pad: "
+			head += strings.Repeat("p", size-len(head)-len("\r\n\r\n")) + "\r\n\r\n"
+			io.WriteString(nc, head)
+			io.Copy(io.Discard, br)
+		})
+		c, _, err := Dial(dialCtx(t), s.url(), nil)
+		if size <= maxResponseHeaderBytes {
+			if err != nil {
+				t.Fatalf("head of %d bytes: Dial: %v", size, err)
+			}
+			c.CloseNow()
+			continue
+		}
+		if c != nil || err == nil || !strings.Contains(err.Error(), "exceeds") {
+			t.Fatalf("head of %d bytes: Dial = %v, %v; want an error saying the head exceeds the limit", size, c != nil, err)
+		}
+	}
+}
+
+// TestDialMalformedResponse checks that a response the server sent whole
+// but malformed is reported as malformed, naming the fault, and not as a
+// connection closed under it.
+func TestDialMalformedResponse(t *testing.T) {
+	s := newRawServer(t, func(req *http.Request, nc net.Conn, br *bufio.Reader) {
+		io.WriteString(nc, "HTTP/1.1 1O1 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")
+		io.Copy(io.Discard, br) // hold the connection open
+	})
+	_, _, err := Dial(dialCtx(t), s.url(), nil)
+	if err == nil || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "closed") || !strings.Contains(err.Error(), "1O1") {
+		t.Fatalf("Dial error %v, want one naming the malformed status code", err)
 	}
 }

@@ -173,6 +173,9 @@ func TestDialVariants(t *testing.T) {
 			return []string{"upgrade: WebSocket", "connection: keep-alive, UPGRADE", "sec-websocket-accept: " + rawAccept(key)}
 		}},
 		{"extra headers", func(lines []string, key string) []string { return append(lines, "X-Extra: 1", "Set-Cookie: a=b") }},
+		// An empty list chooses no subprotocol, which some servers send
+		// when the client offered none.
+		{"empty Sec-WebSocket-Protocol", func(lines []string, key string) []string { return append(lines, "Sec-WebSocket-Protocol: ") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,6 +209,19 @@ func TestDialSubprotocol(t *testing.T) {
 	req := <-s.requests
 	if got := req.Header.Get("Sec-WebSocket-Protocol"); got != "v1, v2" {
 		t.Fatalf("offered %q", got)
+	}
+}
+
+// TestDialSubprotocolTwoChosen checks that a server naming two of the
+// offered subprotocols fails the dial: it must select one (RFC 6455
+// section 4.1), and the client cannot guess which it speaks.
+func TestDialSubprotocolTwoChosen(t *testing.T) {
+	s := newRawServer(t, respond101(func(lines []string, _ string) []string {
+		return append(lines, "Sec-WebSocket-Protocol: v1, v2")
+	}))
+	c, _, err := Dial(dialCtx(t), s.url(), &DialOptions{Subprotocols: []string{"v1", "v2"}})
+	if c != nil || err == nil || !strings.Contains(err.Error(), `"v1, v2"`) {
+		t.Fatalf("Dial = %v, %v; want an error naming the subprotocols chosen", c != nil, err)
 	}
 }
 
@@ -247,8 +263,17 @@ func TestDialRequest(t *testing.T) {
 		}
 		keys[key] = true
 		if opts == nil {
-			if req.Host != s.ln.Addr().String() || req.Header.Get("Origin") != "" {
-				t.Errorf("default Host %q Origin %q", req.Host, req.Header.Get("Origin"))
+			if req.Host != s.ln.Addr().String() {
+				t.Errorf("default Host %q", req.Host)
+			}
+			// Optional fields are sent only with something to say: an
+			// empty Sec-WebSocket-Protocol is not a valid list (RFC 6455
+			// section 4.1), nor is an empty Origin an origin, and an
+			// extension offered would be one the client did not ask for.
+			for _, name := range []string{"Origin", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"} {
+				if v, ok := req.Header[http.CanonicalHeaderKey(name)]; ok {
+					t.Errorf("%s: %q sent by default", name, v)
+				}
 			}
 			continue
 		}

@@ -20,6 +20,7 @@ func TestReadHandshakeRefusesWhatNetHTTPRefuses(t *testing.T) {
 		{"Host with a path", handshakeRequest("GET / HTTP/1.1", "Host: example.com/x"), "invalid Host"},
 		{"Host with user info", handshakeRequest("GET / HTTP/1.1", "Host: user@example.com"), "invalid Host"},
 		{"Host not ASCII", handshakeRequest("GET / HTTP/1.1", "Host: ex\u00e4mple.com"), "invalid Host"},
+		{"Host starting with user info", handshakeRequest("GET / HTTP/1.1", "Host: @example.com"), "invalid Host"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,10 +40,12 @@ func TestReadHandshakeRefusesWhatNetHTTPRefuses(t *testing.T) {
 }
 
 // TestReadHandshakeHostForms checks Hosts that are valid and must still be
-// accepted: a port, an IPv6 literal with a zone, and a name in
-// percent-encoding or with sub-delims (RFC 3986 section 3.2.2).
+// accepted: a port, an IPv6 literal with a zone, a name in capitals (hosts
+// are case-insensitive), and a name in percent-encoding or with sub-delims
+// (RFC 3986 section 3.2.2). Between them they hold the first and last
+// letter and digit of each range a host may use.
 func TestReadHandshakeHostForms(t *testing.T) {
-	for _, host := range []string{"example.com:8080", "[fe80::1%25eth0]:443", "127.0.0.1", "a-b_c~d.example", "x%41y.example"} {
+	for _, host := range []string{"example.com:8080", "[fe80::1%25eth0]:443", "127.0.0.1", "a-b_c~d.example", "x%41y.example", "WWW.AMAZON.CO.ZA:9090", "pizza.example"} {
 		t.Run(host, func(t *testing.T) {
 			s := newHandshakeServer(t, context.Background(), func(hs *Handshake) (*Conn, error) {
 				return hs.Accept(&AcceptOptions{InsecureSkipOriginCheck: true})

@@ -82,6 +82,11 @@ func TestReadHandshakeRefusals(t *testing.T) {
 			if !resp.Close {
 				t.Error("the refusal does not say Connection: close")
 			}
+			// Delimited by its length, the body is whole for the client
+			// without waiting for the connection to end (RFC 9112 section 6.3).
+			if resp.ContentLength != int64(len(body)) {
+				t.Errorf("Content-Length %d for a body of %d bytes", resp.ContentLength, len(body))
+			}
 			r := s.result(t)
 			if r.c != nil || !errors.Is(r.err, ErrBadHandshake) || !strings.Contains(r.err.Error(), tt.reason) {
 				t.Errorf("Accept returned (%v, %v), want an ErrBadHandshake naming %q", r.c, r.err, tt.reason)
