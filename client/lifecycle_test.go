@@ -5,8 +5,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -222,7 +224,8 @@ func TestNetworkError(t *testing.T) {
 }
 
 // Connect from the receiver of Disconnected starts the next connection,
-// and its events follow the first connection's.
+// and its events follow the first connection's: none is delivered until
+// that receiver has returned.
 func TestConnectAgainFromHandler(t *testing.T) {
 	url := newServer(t, nil, func(c *starling.Conn, r *http.Request) {
 		c.Write(bg, starling.MessageText, []byte("hi"))
@@ -232,13 +235,16 @@ func TestConnectAgainFromHandler(t *testing.T) {
 	events := make(chan client.Event, 100)
 	n := 0
 	cl.OnEvent(func(ev client.Event) {
-		events <- ev
 		if _, ok := ev.(client.Disconnected); ok {
 			n++
 			if n < 3 {
 				cl.Connect()
+				// Time for the next connection to open, and for its
+				// events to be held back.
+				time.Sleep(50 * time.Millisecond)
 			}
 		}
+		events <- ev
 	})
 	cl.Connect()
 	rec := &recorder{ch: events}
@@ -365,4 +371,48 @@ func TestDisconnectInvalidCode(t *testing.T) {
 	rec.expect(t, client.Connected{})
 	cl.Disconnect(starling.StatusAbnormalClosure, "")
 	rec.expect(t, client.Error{Err: starling.ErrInvalidStatus}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+}
+
+// Whether a failed dial is retried depends on what failed: a refusal the
+// server may lift later is, one it will repeat is not, and a TLS failure
+// (status 1015, RFC 6455 section 7.4.1) never is.
+func TestDialFailureRetried(t *testing.T) {
+	refusing := func(status int) string {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, http.StatusText(status), status)
+		}))
+		t.Cleanup(s.Close)
+		return "ws" + strings.TrimPrefix(s.URL, "http")
+	}
+	tlsServer := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(tlsServer.Close)
+	for _, tt := range []struct {
+		name  string
+		url   string
+		code  starling.StatusCode
+		retry bool
+	}{
+		{"500", refusing(http.StatusInternalServerError), starling.StatusAbnormalClosure, true},
+		{"503", refusing(http.StatusServiceUnavailable), starling.StatusAbnormalClosure, true},
+		{"408", refusing(http.StatusRequestTimeout), starling.StatusAbnormalClosure, true},
+		{"429", refusing(http.StatusTooManyRequests), starling.StatusAbnormalClosure, true},
+		{"404", refusing(http.StatusNotFound), starling.StatusAbnormalClosure, false},
+		{"499", refusing(499), starling.StatusAbnormalClosure, false},
+		{"TLS to a plain server", "wss" + strings.TrimPrefix(newServer(t, nil, echo), "ws"), starling.StatusTLSHandshake, false},
+		{"untrusted certificate", "wss" + strings.TrimPrefix(tlsServer.URL, "https"), starling.StatusTLSHandshake, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cl := client.New(tt.url, &client.Options{
+				Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxAttempts: 1},
+			})
+			rec := record(t, cl)
+			cl.Connect()
+			rec.expect(t, client.Error{}, client.Disconnected{Code: tt.code})
+			if !tt.retry {
+				rec.quiet(t, 100*time.Millisecond)
+				return
+			}
+			rec.expect(t, client.Reconnecting{Attempt: 1, Delay: time.Millisecond}, client.Error{}, client.Disconnected{Code: tt.code})
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,6 +189,50 @@ func TestExecutor(t *testing.T) {
 	rec.expect(t, client.Disconnected{Code: starling.StatusNormalClosure})
 }
 
+// An Executor that runs each delivery on a goroutine of its own still has
+// them one at a time and in order: the client waits for each to finish.
+func TestExecutorGoroutineEach(t *testing.T) {
+	url := newServer(t, nil, func(c *starling.Conn, r *http.Request) {
+		for i := range 50 {
+			c.Write(bg, starling.MessageBinary, []byte{byte(i)})
+		}
+		c.Close(starling.StatusNormalClosure, "")
+	})
+	cl := client.New(url, &client.Options{Executor: func(f func()) { go f() }})
+	var mu sync.Mutex
+	var got []client.Event
+	cl.OnEvent(func(ev client.Event) {
+		mu.Lock()
+		got = append(got, ev)
+		mu.Unlock()
+		time.Sleep(time.Millisecond) // a later delivery would overtake
+	})
+	cl.Connect()
+	want := []client.Event{client.Connected{}}
+	for i := range 50 {
+		want = append(want, client.Binary{Data: []byte{byte(i)}})
+	}
+	want = append(want, client.Disconnected{Code: starling.StatusNormalClosure})
+	for deadline := time.Now().Add(eventTimeout); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= len(want) || time.Now().After(deadline) {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != len(want) {
+		t.Fatalf("%d events delivered, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if err := match(got[i], want[i]); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+}
+
 func TestOneReceiver(t *testing.T) {
 	panics := func(name string, f func()) {
 		t.Helper()
@@ -210,6 +255,16 @@ func TestOneReceiver(t *testing.T) {
 	cl = client.New("ws://127.0.0.1:1", nil)
 	cl.OnEvent(func(client.Event) {})
 	panics("Events after OnEvent", func() { cl.Events() })
+	panics("SetDelegate after OnEvent", func() { cl.SetDelegate(&chat{}) })
+
+	cl = client.New("ws://127.0.0.1:1", nil)
+	cl.SetDelegate(&chat{})
+	panics("OnEvent after SetDelegate", func() { cl.OnEvent(func(client.Event) {}) })
+
+	// A nil receiver would leave the events nowhere to go.
+	cl = client.New("ws://127.0.0.1:1", nil)
+	panics("SetDelegate(nil)", func() { cl.SetDelegate(nil) })
+	panics("OnEvent(nil)", func() { cl.OnEvent(nil) })
 }
 
 // A URL that no dial can succeed with fails once, and is not retried:
@@ -303,4 +358,43 @@ func TestInvalidPin(t *testing.T) {
 	cl.Connect()
 	rec.expect(t, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
 	rec.quiet(t, 50*time.Millisecond) // not retried
+}
+
+// A SOCKS5 proxy that refuses the credentials (RFC 1929) refuses them
+// again on every retry: the dial fails once with ErrProxyAuth and is not
+// retried.
+func TestSOCKSAuthRefused(t *testing.T) {
+	ln := listen(t)
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			// Greeting: version, methods; choose username/password (2).
+			// Then version 1, username, password; answer failure.
+			br := bufio.NewReader(nc)
+			hdr := make([]byte, 2)
+			if _, err := io.ReadFull(br, hdr); err == nil {
+				io.ReadFull(br, make([]byte, hdr[1]))
+				nc.Write([]byte{5, 2})
+				if _, err := io.ReadFull(br, hdr); err == nil {
+					io.ReadFull(br, make([]byte, hdr[1]))
+					plen, _ := br.ReadByte()
+					io.ReadFull(br, make([]byte, plen))
+					nc.Write([]byte{1, 1})
+				}
+			}
+			nc.Close()
+		}
+	}()
+	proxyURL := &url.URL{Scheme: "socks5", Host: ln.Addr().String(), User: url.UserPassword("alice", "wrong")}
+	cl := client.New("ws://127.0.0.1:1", &client.Options{
+		Proxy:     func(*url.URL) (*url.URL, error) { return proxyURL, nil },
+		Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond, MaxDelay: time.Millisecond},
+	})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Error{Err: starling.ErrProxyAuth}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+	rec.quiet(t, 100*time.Millisecond)
 }

@@ -255,6 +255,10 @@ func TestReconnectStops(t *testing.T) {
 		cl.Disconnect(starling.StatusNormalClosure, "")
 		rec.expect(t, client.Cancelled{})
 		rec.quiet(t, 100*time.Millisecond)
+		// The run is over: the client connects again when asked.
+		srv.start()
+		cl.Connect()
+		rec.expect(t, client.Connected{})
 	})
 	t.Run("normal closure", func(t *testing.T) {
 		srv := newRestartable(t, func(c *starling.Conn, n int) { c.Close(starling.StatusNormalClosure, "done") })
@@ -272,6 +276,18 @@ func TestReconnectStops(t *testing.T) {
 		rec.expect(t, client.Connected{})
 		cl.Disconnect(4000, "leaving")
 		rec.expect(t, client.Disconnected{Code: 4000})
+		rec.quiet(t, 100*time.Millisecond)
+	})
+	t.Run("user disconnect with a code that may not be sent", func(t *testing.T) {
+		// The connection is dropped, as a network failure would drop it,
+		// but it was the user who ended it.
+		srv := newRestartable(t, echo2)
+		cl := client.New("ws://"+srv.addr, &client.Options{Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond}})
+		rec := record(t, cl)
+		cl.Connect()
+		rec.expect(t, client.Connected{})
+		cl.Disconnect(starling.StatusAbnormalClosure, "")
+		rec.expect(t, client.Error{Err: starling.ErrInvalidStatus}, client.Disconnected{Code: starling.StatusAbnormalClosure})
 		rec.quiet(t, 100*time.Millisecond)
 	})
 }
@@ -317,5 +333,75 @@ func TestReconnectFailsQueued(t *testing.T) {
 	}
 	if d := disconnected.Load(); d != n-1 {
 		t.Errorf("%d writes failed with ErrDisconnected, want %d (all but the one being written)", d, n-1)
+	}
+}
+
+// Disconnect called from OnReconnect closes the connection after the
+// writes already queued, as anywhere else: the writes kept from the
+// previous connection are sent, behind the hook's own, not failed.
+func TestDisconnectFromOnReconnect(t *testing.T) {
+	second := make(chan []string, 1)
+	srv := newRestartable(t, func(c *starling.Conn, n int) {
+		var got []string
+		for {
+			_, b, err := c.Read(bg)
+			if err != nil {
+				got = append(got, fmt.Sprint(starling.CloseStatus(err)))
+				break
+			}
+			got = append(got, string(b))
+		}
+		if n > 1 {
+			second <- got
+		}
+	})
+	policy := &client.ReconnectPolicy{
+		MinDelay:   20 * time.Millisecond,
+		MaxDelay:   40 * time.Millisecond,
+		KeepQueued: true,
+		OnReconnect: func(c *client.Client) {
+			must(t, c.WriteString("resubscribe", nil))
+			c.Disconnect(starling.StatusNormalClosure, "")
+		},
+	}
+	cl := client.New("ws://"+srv.addr, &client.Options{Reconnect: policy})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	srv.stop()
+	rec.expect(t, client.ReconnectSuggested{Suggested: true}, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+	failed := make(chan error, 1)
+	must(t, cl.WriteString("kept", func(err error) {
+		if err != nil {
+			failed <- err
+		}
+	}))
+	srv.start()
+	want := fmt.Sprint([]string{"resubscribe", "kept", fmt.Sprint(starling.StatusNormalClosure)})
+	if got := fmt.Sprint(recv(t, second)); got != want {
+		t.Errorf("second connection got %s, want %s", got, want)
+	}
+	select {
+	case err := <-failed:
+		t.Errorf("kept write failed: %v", err)
+	default:
+	}
+}
+
+// MaxAttempts counts the attempts in a row: each successful opening
+// handshake starts the count again, so a connection that keeps opening
+// and dropping keeps being reconnected.
+func TestReconnectCountRestarts(t *testing.T) {
+	url := newServer(t, nil, func(c *starling.Conn, _ *http.Request) {}) // drops each connection once open
+	policy := &client.ReconnectPolicy{MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, MaxAttempts: 1}
+	cl := client.New(url, &client.Options{Reconnect: policy})
+	rec := record(t, cl)
+	cl.Connect()
+	for range 3 {
+		rec.expect(t, client.Connected{}, client.ReconnectSuggested{Suggested: true}, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
+		ev := rec.next(t)
+		if r, ok := ev.(client.Reconnecting); !ok || r.Attempt != 1 {
+			t.Fatalf("got %#v, want Reconnecting{Attempt: 1}", ev)
+		}
 	}
 }

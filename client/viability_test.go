@@ -3,6 +3,7 @@ package client_test
 import (
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -205,6 +206,11 @@ func TestViability(t *testing.T) {
 		client.ReconnectSuggested{Suggested: false},
 		client.Text{Data: "still there?"},
 	)
+	// A second stretch is reported as the first was.
+	rl.stall()
+	rec.expect(t, client.ViabilityChanged{Viable: false}, client.ReconnectSuggested{Suggested: true})
+	rl.resume()
+	rec.expect(t, client.ViabilityChanged{Viable: true}, client.ReconnectSuggested{Suggested: false})
 	cl.Disconnect(starling.StatusNormalClosure, "")
 	rec.expect(t, client.Disconnected{Code: starling.StatusNormalClosure})
 }
@@ -273,4 +279,187 @@ func TestViabilitySlowReceiver(t *testing.T) {
 	rec.quiet(t, timeout+suggestAfter)
 	must(t, cl.WriteString("last", nil))
 	rec.expect(t, client.Text{Data: "last"})
+}
+
+// Without HeartbeatTimeout and SuggestReconnectAfter the client waits
+// their defaults, twice HeartbeatInterval and twice that, after the last
+// traffic: never less.
+func TestViabilityDefaults(t *testing.T) {
+	const (
+		interval     = 100 * time.Millisecond
+		timeout      = 2 * interval
+		suggestAfter = 2 * timeout
+	)
+	srvURL := newServer(t, nil, echo)
+	rl := newRelay(t, strings.TrimPrefix(srvURL, "ws://"))
+	cl := client.New("ws://"+rl.ln.Addr().String(), &client.Options{HeartbeatInterval: interval})
+	rec := withoutPongs(t, record(t, cl))
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	rl.stall()
+	rec.expect(t, client.ViabilityChanged{Viable: false})
+	if d := rl.sinceLast(); d < timeout {
+		t.Errorf("unviable %v after the last traffic, want at least %v", d, timeout)
+	}
+	rec.expect(t, client.ReconnectSuggested{Suggested: true})
+	if d := rl.sinceLast(); d < timeout+suggestAfter {
+		t.Errorf("reconnect suggested %v after the last traffic, want at least %v", d, timeout+suggestAfter)
+	}
+}
+
+// A connection that is viable again before a reconnect was suggested does
+// not withdraw a suggestion it never made, and is watched as before: it
+// can become unviable again.
+func TestViableBeforeSuggestion(t *testing.T) {
+	srvURL := newServer(t, nil, echo)
+	rl := newRelay(t, strings.TrimPrefix(srvURL, "ws://"))
+	cl := client.New("ws://"+rl.ln.Addr().String(), &client.Options{
+		HeartbeatInterval:     100 * time.Millisecond,
+		HeartbeatTimeout:      300 * time.Millisecond,
+		SuggestReconnectAfter: time.Hour,
+	})
+	rec := withoutPongs(t, record(t, cl))
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	rl.stall()
+	rec.expect(t, client.ViabilityChanged{Viable: false})
+	must(t, cl.WriteString("back", nil))
+	rl.resume()
+	rec.expect(t, client.ViabilityChanged{Viable: true}, client.Text{Data: "back"})
+	rl.stall()
+	rec.expect(t, client.ViabilityChanged{Viable: false})
+}
+
+// Every byte read is traffic, even in the middle of a long message that
+// arrives more slowly than HeartbeatTimeout, from a peer too busy sending
+// it to answer pings: the connection stays viable.
+func TestViabilityMidMessage(t *testing.T) {
+	const (
+		timeout   = time.Second // see TestViability
+		fragments = 15
+		gap       = 100 * time.Millisecond // fragments·gap > timeout
+		chunk     = 32 << 10               // starling sends a fragment each time this much is written
+	)
+	url := newServer(t, nil, func(c *starling.Conn, _ *http.Request) {
+		w, err := c.Writer(bg, starling.MessageBinary)
+		if err != nil {
+			return
+		}
+		for range fragments {
+			if _, err := w.Write(make([]byte, chunk)); err != nil {
+				return
+			}
+			time.Sleep(gap)
+		}
+		w.Close()
+		c.Read(bg) // until the client closes
+	})
+	cl := client.New(url, &client.Options{
+		HeartbeatInterval: 100 * time.Millisecond,
+		HeartbeatTimeout:  timeout,
+		ReadLimit:         fragments * chunk,
+	})
+	rec := withoutPongs(t, record(t, cl))
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	ev := rec.next(t)
+	if b, ok := ev.(client.Binary); !ok || len(b.Data) != fragments*chunk {
+		t.Fatalf("got %T, want the %d-byte message", ev, fragments*chunk)
+	}
+}
+
+// The heartbeat pings for as long as the connection is open, one ping
+// each HeartbeatInterval: it does not stop after the first, nor ping at
+// every check.
+func TestHeartbeatPings(t *testing.T) {
+	const interval = 200 * time.Millisecond
+	pings := make(chan time.Time, 100)
+	url := newServer(t, &starling.AcceptOptions{OnPing: func([]byte) { pings <- time.Now() }}, echo)
+	cl := client.New(url, &client.Options{HeartbeatInterval: interval, HeartbeatTimeout: 10 * time.Second})
+	record(t, cl)
+	cl.Connect()
+	first := recv(t, pings)
+	var last time.Time
+	for range 4 {
+		last = recv(t, pings)
+	}
+	// Four intervals apart, less the lateness of the first ping, which
+	// a loaded machine may delay: checked against half of it, which
+	// pinging at every check (a quarter interval) cannot reach.
+	if d := last.Sub(first); d < 2*interval {
+		t.Fatalf("5 pings within %v, want them about %v apart", d, interval)
+	}
+}
+
+// The time reading waits for a slow receiver does not count towards
+// HeartbeatTimeout: a peer that falls silent while reading waits to hand
+// over its next message is reported unviable only HeartbeatTimeout after
+// the wait.
+func TestViabilityAfterSlowDelivery(t *testing.T) {
+	const (
+		timeout = time.Second // see TestViability
+		busy    = 3 * timeout / 2
+	)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	url := newServer(t, nil, func(c *starling.Conn, _ *http.Request) {
+		c.Write(bg, starling.MessageText, []byte("slow"))
+		c.Write(bg, starling.MessageText, []byte("next"))
+		<-release // silent, and not reading: no pongs
+	})
+	cl := client.New(url, &client.Options{
+		HeartbeatInterval:     100 * time.Millisecond,
+		HeartbeatTimeout:      timeout,
+		SuggestReconnectAfter: time.Hour,
+	})
+	type timed struct {
+		ev client.Event
+		at time.Time // when the receiver returned
+	}
+	events := make(chan timed, 100)
+	t.Cleanup(cl.ForceDisconnect)
+	cl.OnEvent(func(ev client.Event) {
+		if ev == (client.Text{Data: "slow"}) {
+			time.Sleep(busy)
+		}
+		events <- timed{ev, time.Now()}
+	})
+	cl.Connect()
+	if ev := recv(t, events).ev; match(ev, client.Connected{}) != nil {
+		t.Fatalf("got %#v, want Connected", ev)
+	}
+	slow := recv(t, events)
+	if slow.ev != (client.Text{Data: "slow"}) {
+		t.Fatalf("got %#v, want the message", slow.ev)
+	}
+	if ev := recv(t, events).ev; ev != (client.Text{Data: "next"}) {
+		t.Fatalf("got %#v, want the next message", ev)
+	}
+	unviable := recv(t, events)
+	if unviable.ev != (client.ViabilityChanged{Viable: false}) {
+		t.Fatalf("got %#v, want ViabilityChanged{false}", unviable.ev)
+	}
+	if d := unviable.at.Sub(slow.at); d < timeout {
+		t.Errorf("unviable %v after reading stopped waiting, want at least %v", d, timeout)
+	}
+}
+
+// A reconnect is suggested once for each stretch: a connection that ends
+// abnormally after it was suggested, while still unviable, does not
+// suggest it again.
+func TestReconnectSuggestedOnce(t *testing.T) {
+	srvURL := newServer(t, nil, echo)
+	rl := newChaosRelay(t, strings.TrimPrefix(srvURL, "ws://"))
+	cl := client.New("ws://"+rl.addr(), &client.Options{
+		HeartbeatInterval:     100 * time.Millisecond,
+		HeartbeatTimeout:      300 * time.Millisecond,
+		SuggestReconnectAfter: 300 * time.Millisecond,
+	})
+	rec := withoutPongs(t, record(t, cl))
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	rl.blackholeAll()
+	rec.expect(t, client.ViabilityChanged{Viable: false}, client.ReconnectSuggested{Suggested: true})
+	rl.dropAll()
+	rec.expect(t, client.Error{}, client.Disconnected{Code: starling.StatusAbnormalClosure})
 }

@@ -1,14 +1,17 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/starling-ws/starling"
 	"github.com/starling-ws/starling/client"
@@ -285,5 +288,137 @@ func TestWriteValidation(t *testing.T) {
 	}
 	if err := cl.WritePing(make([]byte, 126), nil); !errors.Is(err, starling.ErrControlTooLong) {
 		t.Errorf("126-byte ping = %v, want ErrControlTooLong", err)
+	}
+}
+
+// A program that writes each message once the previous one is written, as
+// one waiting for acknowledgements does, must never find its write stuck
+// in the queue: each write wakes the writer, however the writer's idle
+// moments fall between them.
+func TestWriteAfterEachDone(t *testing.T) {
+	url := newServer(t, nil, echo)
+	cl := client.New(url, nil)
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	// The writer's idle moment that a write can fall into is short: it
+	// takes thousands of writes to meet it.
+	const n = 20000
+	done := make(chan error)
+	for i := range n {
+		must(t, cl.WriteString(fmt.Sprint(i), func(err error) { done <- err }))
+		if err := recv(t, done); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	for i := range n {
+		rec.expect(t, client.Text{Data: fmt.Sprint(i)})
+	}
+}
+
+// One message larger than MaxQueuedBytes is still accepted when nothing
+// else is queued, as Options documents, but not behind another write.
+func TestWriteLargerThanBound(t *testing.T) {
+	url := newServer(t, nil, echo)
+	conns := make(chan *stuckConn, 1)
+	const bound = 1000
+	cl := client.New(url, &client.Options{MaxQueuedBytes: bound, NetDialContext: stuckDialer(conns)})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	sc := recv(t, conns)
+
+	big := strings.Repeat("x", 3*bound)
+	done := make(chan error, 1)
+	must(t, cl.WriteString(big, func(err error) { done <- err }))
+	must(t, recv(t, done))
+	rec.expect(t, client.Text{Data: big})
+
+	// Even one byte queued is something.
+	sc.stuck.Store(true)
+	must(t, cl.WriteString("x", nil))
+	recv(t, sc.blocked)
+	if err := cl.WriteString(big, nil); !errors.Is(err, client.ErrQueueFull) {
+		t.Errorf("write larger than the bound behind another = %v, want ErrQueueFull", err)
+	}
+}
+
+// A ping or pong may carry up to 125 bytes (RFC 6455 section 5.5): the
+// longest goes out whole, and one byte more is refused at once.
+func TestControlPayloadLimit(t *testing.T) {
+	pongs := make(chan []byte, 1)
+	url := newServer(t, &starling.AcceptOptions{OnPong: func(p []byte) { pongs <- bytes.Clone(p) }}, echo)
+	cl := client.New(url, nil)
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+
+	longest := bytes.Repeat([]byte{'p'}, 125)
+	must(t, cl.WritePing(longest, nil))
+	rec.expect(t, client.Pong{Data: longest}) // the server's answer
+	must(t, cl.WritePong(longest, nil))
+	if got := recv(t, pongs); !bytes.Equal(got, longest) {
+		t.Errorf("server received a pong of %d bytes, want 125", len(got))
+	}
+
+	tooLong := append(longest, 'p')
+	if err := cl.WritePing(tooLong, nil); !errors.Is(err, starling.ErrControlTooLong) {
+		t.Errorf("126-byte ping = %v, want ErrControlTooLong", err)
+	}
+	if err := cl.WritePong(tooLong, nil); !errors.Is(err, starling.ErrControlTooLong) {
+		t.Errorf("126-byte pong = %v, want ErrControlTooLong", err)
+	}
+}
+
+// The writes that failed when a connection ended are gone: connecting
+// again sends none of them, and calls none of their dones a second time.
+func TestConnectAgainAfterFailedWrites(t *testing.T) {
+	url := newServer(t, nil, echo)
+	conns := make(chan *stuckConn, 2)
+	cl := client.New(url, &client.Options{NetDialContext: stuckDialer(conns)})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	sc := recv(t, conns)
+	sc.stuck.Store(true)
+	var calls atomic.Int32
+	for _, s := range []string{"stuck", "stale-1", "stale-2"} {
+		must(t, cl.WriteString(s, func(error) { calls.Add(1) }))
+	}
+	recv(t, sc.blocked)
+	cl.ForceDisconnect()
+	rec.expect(t, client.Cancelled{})
+
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	must(t, cl.WriteString("fresh", nil))
+	rec.expect(t, client.Text{Data: "fresh"})
+	if n := calls.Load(); n != 3 {
+		t.Errorf("dones of the 3 failed writes called %d times in all", n)
+	}
+}
+
+// The done of the write in progress when the connection ends has returned
+// before the attempt's last event, however long it takes: a receiver that
+// sees the connection over sees every write settled.
+func TestDoneBeforeLastEvent(t *testing.T) {
+	url := newServer(t, nil, echo)
+	conns := make(chan *stuckConn, 1)
+	cl := client.New(url, &client.Options{NetDialContext: stuckDialer(conns)})
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	sc := recv(t, conns)
+	sc.stuck.Store(true)
+	var settled atomic.Bool
+	must(t, cl.WriteString("stuck", func(error) {
+		time.Sleep(100 * time.Millisecond)
+		settled.Store(true)
+	}))
+	recv(t, sc.blocked)
+	cl.ForceDisconnect()
+	rec.expect(t, client.Cancelled{})
+	if !settled.Load() {
+		t.Error("Cancelled delivered before the done of the write in progress returned")
 	}
 }
