@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -57,15 +56,6 @@ func (t *trafficConn) Read(p []byte) (int, error) {
 		t.cn.sawTraffic()
 	}
 	return n, err
-}
-
-// CloseWrite half-closes the connection if the underlying one can, which
-// the core uses to end a failed connection cleanly.
-func (t *trafficConn) CloseWrite() error {
-	if cw, ok := t.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return errors.ErrUnsupported
 }
 
 // sawTraffic records traffic and, if the connection was unviable, reports
