@@ -59,6 +59,26 @@ func streamBytes(off, n int) []byte {
 	return b
 }
 
+// writeUntilCut writes nc's stream from offset written in pieces of size
+// until the write deadline, which the caller has set, cuts a Write short
+// (the peer reads nothing), and returns the new offset.
+func writeUntilCut(t *testing.T, nc net.Conn, written, size int) int {
+	t.Helper()
+	for {
+		n, err := nc.Write(streamBytes(written, size))
+		written += n
+		if err != nil {
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("Write: %v", err)
+			}
+			return written
+		}
+		if written > 64<<20 {
+			t.Fatal("the peer that reads nothing took 64 MiB")
+		}
+	}
+}
+
 // readStreamUntilClose reads frames from the server until its close
 // frame, checking each is a whole unmasked binary message (RFC 6455
 // section 5.1), and returns their payloads, concatenated.
@@ -98,19 +118,7 @@ func TestNetConnWriteCutInBatchKeepsStream(t *testing.T) {
 			// of one the first round cut short waits to leave.
 			for range 3 {
 				_ = nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-				for {
-					n, err := nc.Write(streamBytes(written, size))
-					written += n
-					if err != nil {
-						if !errors.Is(err, os.ErrDeadlineExceeded) {
-							t.Fatalf("Write: %v", err)
-						}
-						break
-					}
-					if written > 64<<20 {
-						t.Fatal("the peer that reads nothing took 64 MiB")
-					}
-				}
+				written = writeUntilCut(t, nc, written, size)
 			}
 			_ = nc.SetWriteDeadline(time.Time{})
 			closed := make(chan error, 1)

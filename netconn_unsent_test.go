@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
-	"os"
 	"testing"
 	"time"
 )
@@ -20,20 +18,7 @@ func TestNetConnWriteCutLeavesWithoutAnotherWrite(t *testing.T) {
 			c, peer := modelPair(t, r, false, modelSocket)
 			nc := NetConn(context.Background(), c, MessageBinary)
 			_ = nc.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-			written := 0
-			for {
-				n, err := nc.Write(streamBytes(written, 100<<10))
-				written += n
-				if err != nil {
-					if !errors.Is(err, os.ErrDeadlineExceeded) {
-						t.Fatalf("Write: %v", err)
-					}
-					break
-				}
-				if written > 64<<20 {
-					t.Fatal("the peer that reads nothing took 64 MiB")
-				}
-			}
+			written := writeUntilCut(t, nc, 0, 100<<10)
 			_ = nc.SetWriteDeadline(time.Time{})
 			_ = peer.SetReadDeadline(time.Now().Add(2 * time.Second))
 			br := bufio.NewReader(peer)

@@ -268,28 +268,28 @@ func TestReconnectStops(t *testing.T) {
 		rec.expect(t, client.Connected{}, client.Disconnected{Code: starling.StatusNormalClosure, Reason: "done"})
 		rec.quiet(t, 100*time.Millisecond)
 	})
-	t.Run("user disconnect", func(t *testing.T) {
-		srv := newRestartable(t, echo2)
-		cl := client.New("ws://"+srv.addr, &client.Options{Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond}})
-		rec := record(t, cl)
-		cl.Connect()
-		rec.expect(t, client.Connected{})
-		cl.Disconnect(4000, "leaving")
-		rec.expect(t, client.Disconnected{Code: 4000})
-		rec.quiet(t, 100*time.Millisecond)
-	})
-	t.Run("user disconnect with a code that may not be sent", func(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		code starling.StatusCode
+		want []client.Event
+	}{
+		{"user disconnect", 4000, []client.Event{client.Disconnected{Code: 4000}}},
 		// The connection is dropped, as a network failure would drop it,
 		// but it was the user who ended it.
-		srv := newRestartable(t, echo2)
-		cl := client.New("ws://"+srv.addr, &client.Options{Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond}})
-		rec := record(t, cl)
-		cl.Connect()
-		rec.expect(t, client.Connected{})
-		cl.Disconnect(starling.StatusAbnormalClosure, "")
-		rec.expect(t, client.Error{Err: starling.ErrInvalidStatus}, client.Disconnected{Code: starling.StatusAbnormalClosure})
-		rec.quiet(t, 100*time.Millisecond)
-	})
+		{"user disconnect with a code that may not be sent", starling.StatusAbnormalClosure,
+			[]client.Event{client.Error{Err: starling.ErrInvalidStatus}, client.Disconnected{Code: starling.StatusAbnormalClosure}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newRestartable(t, echo2)
+			cl := client.New("ws://"+srv.addr, &client.Options{Reconnect: &client.ReconnectPolicy{MinDelay: time.Millisecond}})
+			rec := record(t, cl)
+			cl.Connect()
+			rec.expect(t, client.Connected{})
+			cl.Disconnect(tt.code, "leaving")
+			rec.expect(t, tt.want...)
+			rec.quiet(t, 100*time.Millisecond)
+		})
+	}
 }
 
 func echo2(c *starling.Conn, _ int) { echo(c, nil) }

@@ -170,6 +170,20 @@ func stuckDialer(conns chan<- *stuckConn) func(context.Context, string, string) 
 	}
 }
 
+// connectStuckable connects a client with opts to an echo server through
+// a connection the test can make stuck, and returns it with the client
+// and its recorder once Connected has come.
+func connectStuckable(t *testing.T, opts *client.Options) (*client.Client, *recorder, *stuckConn) {
+	t.Helper()
+	conns := make(chan *stuckConn, 2)
+	opts.NetDialContext = stuckDialer(conns)
+	cl := client.New(newServer(t, nil, echo), opts)
+	rec := record(t, cl)
+	cl.Connect()
+	rec.expect(t, client.Connected{})
+	return cl, rec, recv(t, conns)
+}
+
 func (s *stuckConn) Write(p []byte) (int, error) {
 	if s.stuck.Load() {
 		select {
@@ -191,17 +205,8 @@ func (s *stuckConn) Close() error {
 // at once; when the connection is dropped, every pending done is called
 // exactly once with an error.
 func TestPendingWritesFail(t *testing.T) {
-	url := newServer(t, nil, echo)
-	conns := make(chan *stuckConn, 1)
 	const bound = 1000
-	cl := client.New(url, &client.Options{
-		MaxQueuedBytes: bound,
-		NetDialContext: stuckDialer(conns),
-	})
-	rec := record(t, cl)
-	cl.Connect()
-	rec.expect(t, client.Connected{})
-	sc := recv(t, conns)
+	cl, rec, sc := connectStuckable(t, &client.Options{MaxQueuedBytes: bound})
 	sc.stuck.Store(true)
 
 	const n = 10
@@ -243,13 +248,7 @@ func TestPendingWritesFail(t *testing.T) {
 // Buffered counts what is queued, the write in progress included, until
 // it is written or fails.
 func TestBuffered(t *testing.T) {
-	url := newServer(t, nil, echo)
-	conns := make(chan *stuckConn, 1)
-	cl := client.New(url, &client.Options{NetDialContext: stuckDialer(conns)})
-	rec := record(t, cl)
-	cl.Connect()
-	rec.expect(t, client.Connected{})
-	sc := recv(t, conns)
+	cl, rec, sc := connectStuckable(t, &client.Options{})
 
 	done := make(chan error, 3)
 	must(t, cl.WriteString("written", func(err error) { done <- err }))
@@ -319,14 +318,8 @@ func TestWriteAfterEachDone(t *testing.T) {
 // One message larger than MaxQueuedBytes is still accepted when nothing
 // else is queued, as Options documents, but not behind another write.
 func TestWriteLargerThanBound(t *testing.T) {
-	url := newServer(t, nil, echo)
-	conns := make(chan *stuckConn, 1)
 	const bound = 1000
-	cl := client.New(url, &client.Options{MaxQueuedBytes: bound, NetDialContext: stuckDialer(conns)})
-	rec := record(t, cl)
-	cl.Connect()
-	rec.expect(t, client.Connected{})
-	sc := recv(t, conns)
+	cl, rec, sc := connectStuckable(t, &client.Options{MaxQueuedBytes: bound})
 
 	big := strings.Repeat("x", 3*bound)
 	done := make(chan error, 1)
@@ -373,13 +366,7 @@ func TestControlPayloadLimit(t *testing.T) {
 // The writes that failed when a connection ended are gone: connecting
 // again sends none of them, and calls none of their dones a second time.
 func TestConnectAgainAfterFailedWrites(t *testing.T) {
-	url := newServer(t, nil, echo)
-	conns := make(chan *stuckConn, 2)
-	cl := client.New(url, &client.Options{NetDialContext: stuckDialer(conns)})
-	rec := record(t, cl)
-	cl.Connect()
-	rec.expect(t, client.Connected{})
-	sc := recv(t, conns)
+	cl, rec, sc := connectStuckable(t, &client.Options{})
 	sc.stuck.Store(true)
 	var calls atomic.Int32
 	for _, s := range []string{"stuck", "stale-1", "stale-2"} {
@@ -402,13 +389,7 @@ func TestConnectAgainAfterFailedWrites(t *testing.T) {
 // before the attempt's last event, however long it takes: a receiver that
 // sees the connection over sees every write settled.
 func TestDoneBeforeLastEvent(t *testing.T) {
-	url := newServer(t, nil, echo)
-	conns := make(chan *stuckConn, 1)
-	cl := client.New(url, &client.Options{NetDialContext: stuckDialer(conns)})
-	rec := record(t, cl)
-	cl.Connect()
-	rec.expect(t, client.Connected{})
-	sc := recv(t, conns)
+	cl, rec, sc := connectStuckable(t, &client.Options{})
 	sc.stuck.Store(true)
 	var settled atomic.Bool
 	must(t, cl.WriteString("stuck", func(error) {
