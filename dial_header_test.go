@@ -65,6 +65,8 @@ func TestDialControlCharactersInFields(t *testing.T) {
 		{HTTPHeader: http.Header{"X-Token": {"a\x00b"}}},
 		{Origin: "https://a.example\x7f"},
 		{Host: "a.example\x7f"},
+		// No host has a space in it (RFC 3986 section 3.2.2).
+		{Host: "a.example b.example"},
 	} {
 		c, _, err := Dial(dialCtx(t), s.url(), opts)
 		if c != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -122,6 +123,27 @@ func TestDialTLSOffersHTTP1Only(t *testing.T) {
 	c, _, err := starling.Dial(context.Background(), "wss"+strings.TrimPrefix(srv.URL, "https"), &starling.DialOptions{
 		TLSConfig: &tls.Config{RootCAs: roots, NextProtos: []string{"h2", "http/1.1"}},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoOnce(t, c)
+}
+
+// TestDialTLSServerName checks that a TLSConfig.ServerName is the name the
+// server's certificate is checked against (and sent in SNI), not the URL's
+// host: a caller may reach a server by another name than its certificate's.
+func TestDialTLSServerName(t *testing.T) {
+	srv := newTLSEchoServer(t)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	// httptest's certificate is for example.com and the loopback
+	// addresses, not for localhost.
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	url := "wss://localhost:" + port
+	if _, _, err := starling.Dial(context.Background(), url, &starling.DialOptions{TLSConfig: &tls.Config{RootCAs: roots}}); err == nil {
+		t.Fatal("dial to localhost verified a certificate not issued for it")
+	}
+	c, _, err := starling.Dial(context.Background(), url, &starling.DialOptions{TLSConfig: &tls.Config{RootCAs: roots, ServerName: "example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func TestHTTPConnectAuth(t *testing.T) {
 
 func TestHTTPConnectRefusals(t *testing.T) {
 	target := echoServer(t, nil, "")
-	for _, status := range []string{"403 Forbidden", "407 Proxy Authentication Required", "502 Bad Gateway", "302 Found"} {
+	for _, status := range []string{"403 Forbidden", "407 Proxy Authentication Required", "502 Bad Gateway", "302 Found", "300 Multiple Choices"} {
 		t.Run(status, func(t *testing.T) {
 			addr := startConnectProxy(t, &connectProxy{refuse: status}, nil)
 			_, err := via(t, "http://"+addr).DialContext(testCtx(t), mustURL(t, "wss://"+target))
@@ -136,6 +136,24 @@ func TestHTTPConnectRefusals(t *testing.T) {
 			}
 			if got, want := errors.Is(err, ErrAuth), strings.HasPrefix(status, "407"); got != want {
 				t.Fatalf("errors.Is(err, ErrAuth) = %v", got)
+			}
+		})
+	}
+}
+
+// TestHTTPConnectAnySuccess checks that any 2xx answer opens the tunnel
+// (RFC 9110 section 9.3.6), not only 200.
+func TestHTTPConnectAnySuccess(t *testing.T) {
+	for _, status := range []string{"200 OK", "204 No Content", "299 Odd"} {
+		t.Run(status, func(t *testing.T) {
+			addr := scriptedProxy(t, "HTTP/1.1 "+status+"\r\n\r\nhello")
+			c, err := via(t, "http://"+addr).DialContext(testCtx(t), mustURL(t, "ws://example.com"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got, err := io.ReadAll(c); string(got) != "hello" || err != nil {
+				t.Fatalf("tunnel read %q, %v; want %q", got, err, "hello")
 			}
 		})
 	}
@@ -200,7 +218,11 @@ func TestHTTPSProxy(t *testing.T) {
 	ca := newTestCA(t)
 	target := echoServer(t, nil, "hi")
 	p := &connectProxy{user: "u", pass: "p"}
-	addr := startConnectProxy(t, p, ca.serverConfig())
+	// A proxy that speaks HTTP/2 too must be asked for HTTP/1.1, the
+	// protocol CONNECT is sent in, whatever ProxyTLSConfig offers.
+	scfg := ca.serverConfig()
+	scfg.NextProtos = []string{"h2", "http/1.1"}
+	addr := startConnectProxy(t, p, scfg)
 
 	d := via(t, "https://u:p@"+addr)
 	d.ProxyTLSConfig = &tls.Config{RootCAs: ca.pool, NextProtos: []string{"h2"}}
@@ -208,7 +230,7 @@ func TestHTTPSProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tc, ok := c.(*tls.Conn); !ok || tc.ConnectionState().NegotiatedProtocol != "" && tc.ConnectionState().NegotiatedProtocol != "http/1.1" {
+	if tc, ok := c.(*tls.Conn); !ok || tc.ConnectionState().NegotiatedProtocol != "http/1.1" {
 		t.Fatalf("conn %T is not TLS to the proxy speaking HTTP/1.1", c)
 	}
 	roundTrip(t, c, "hi")
@@ -216,7 +238,22 @@ func TestHTTPSProxy(t *testing.T) {
 		t.Fatal("DialContext modified ProxyTLSConfig")
 	}
 
+	// A ServerName in ProxyTLSConfig is the name the proxy's certificate
+	// is checked against, not the host of the proxy URL.
+	d = via(t, "https://u:p@proxy.invalid")
+	d.Forward = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var nd net.Dialer
+		return nd.DialContext(ctx, network, addr)
+	}
+	d.ProxyTLSConfig = &tls.Config{RootCAs: ca.pool, ServerName: "localhost"}
+	c, err = d.DialContext(testCtx(t), mustURL(t, "ws://"+target))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, c, "hi")
+
 	// Without the test CA, the proxy's certificate is not trusted.
+	d = via(t, "https://u:p@"+addr)
 	d.ProxyTLSConfig = nil
 	_, err = d.DialContext(testCtx(t), mustURL(t, "ws://"+target))
 	var ua x509.UnknownAuthorityError
@@ -481,13 +518,25 @@ func TestMisbehavingSOCKSProxy(t *testing.T) {
 	}
 }
 
+// TestSOCKSCredentialLength checks the bounds of RFC 1929 section 2: the
+// user name and the password are each 1 to 255 bytes long.
 func TestSOCKSCredentialLength(t *testing.T) {
 	addr := startSOCKSProxy(t, &socksProxy{user: "u", pass: "p"})
 	long := strings.Repeat("a", 256)
-	for _, proxy := range []string{"socks5://" + long + ":p@" + addr, "socks5://u:" + long + "@" + addr, "socks5://u@" + addr} {
+	for _, proxy := range []string{"socks5://" + long + ":p@" + addr, "socks5://u:" + long + "@" + addr, "socks5://u@" + addr, "socks5://:p@" + addr} {
 		_, err := via(t, proxy).DialContext(testCtx(t), mustURL(t, "ws://example.com"))
 		if err == nil || !strings.Contains(err.Error(), "1 to 255 bytes") {
 			t.Errorf("error = %v", err)
 		}
+	}
+
+	target := echoServer(t, nil, "hi")
+	for _, cred := range [][2]string{{"u", "p"}, {long[1:], long[1:]}} {
+		addr := startSOCKSProxy(t, &socksProxy{user: cred[0], pass: cred[1]})
+		c, err := via(t, "socks5://"+cred[0]+":"+cred[1]+"@"+addr).DialContext(testCtx(t), mustURL(t, "ws://"+target))
+		if err != nil {
+			t.Fatalf("credentials of %d and %d bytes: %v", len(cred[0]), len(cred[1]), err)
+		}
+		roundTrip(t, c, "hi")
 	}
 }

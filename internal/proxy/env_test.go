@@ -41,6 +41,7 @@ func TestNoProxy(t *testing.T) {
 		{"foo.net, example.com ,bar.org", "example.com:80", true},
 		{",,", "example.com:80", false},
 		{":80", "example.com:80", false},
+		{":80", "example.com.:80", false},
 		{"foo.net,bar.org", "example.com:80", false},
 		// IP addresses and blocks match literal addresses only.
 		{"10.0.0.1", "10.0.0.1:80", true},
@@ -104,6 +105,7 @@ func TestFromEnvironment(t *testing.T) {
 		{"ws_proxy is not for wss", map[string]string{"WS_PROXY": "http://w:1"}, "wss://example.com/", ""},
 		{"NO_PROXY applies to WSS_PROXY", map[string]string{"WSS_PROXY": "http://w:1", "NO_PROXY": "example.com"}, "wss://example.com/", ""},
 		{"CGI allows WS_PROXY", map[string]string{"WS_PROXY": "http://w:1", "REQUEST_METHOD": "GET"}, "ws://example.com/", "http://w:1"},
+		{"CGI without HTTP_PROXY", map[string]string{"REQUEST_METHOD": "GET"}, "ws://example.com/", ""},
 		{"CGI ignores HTTPS_PROXY rule", map[string]string{"HTTPS_PROXY": "http://s:1", "REQUEST_METHOD": "GET"}, "wss://example.com/", "http://s:1"},
 	}
 	for _, tt := range tests {

@@ -43,6 +43,18 @@ func TestConnectInformationalThenRefusal(t *testing.T) {
 	}
 }
 
+// TestConnect101IsRefusal checks that a 101 answer to CONNECT, unlike
+// other 1xx, is final (RFC 9110 section 15.2.2) and, not being a 2xx,
+// opens no tunnel (section 9.3.6).
+func TestConnect101IsRefusal(t *testing.T) {
+	addr := scriptedProxy(t, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n")
+	_, err := via(t, "http://"+addr).DialContext(testCtx(t), mustURL(t, "ws://example.com"))
+	var pe *Error
+	if !errors.As(err, &pe) || pe.StatusCode != 101 {
+		t.Fatalf("error = %v, want a 101 *Error", err)
+	}
+}
+
 // TestEndlessInformational checks that 1xx responses share the bound on
 // the response head, so that a proxy cannot keep the client reading them.
 func TestEndlessInformational(t *testing.T) {

@@ -17,6 +17,8 @@ func TestSOCKSRequest(t *testing.T) {
 		{"[::ffff:10.0.0.1]:443", []byte{5, 1, 0, 1, 10, 0, 0, 1, 1, 187}},
 		{"[2001:db8::1]:8080", append(append([]byte{5, 1, 0, 4}, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 0x1f, 0x90)},
 		{"example.com:65535", append(append([]byte{5, 1, 0, 3, 11}, "example.com"...), 0xff, 0xff)},
+		// The longest name a length octet can give (RFC 1928 section 5).
+		{strings.Repeat("a", 255) + ":80", append(append([]byte{5, 1, 0, 3, 255}, strings.Repeat("a", 255)...), 0, 80)},
 	}
 	for _, tt := range tests {
 		got, err := socksRequest(tt.addr)
