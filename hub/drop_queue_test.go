@@ -26,15 +26,7 @@ func TestLeaveAndCloseDropTheQueue(t *testing.T) {
 			ctx := context.Background()
 			h := hub.New(nil)
 			defer h.Close()
-			client, srv, err := starlingtest.Pipe(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.CloseNow()
-			defer srv.CloseNow()
-			if err := h.Subscribe(srv, "x"); err != nil {
-				t.Fatal(err)
-			}
+			client, srv := subscribedPipe(t, h, "x")
 			// The pipe buffers nothing: the hub's write of the first
 			// message waits for the client, and the rest stay queued.
 			for _, m := range []string{"1", "2", "3", "4"} {
@@ -72,15 +64,7 @@ func TestCloseSlowDropsTheQueue(t *testing.T) {
 	ctx := context.Background()
 	h := hub.New(&hub.Options{QueueSize: 2})
 	defer h.Close()
-	client, srv, err := starlingtest.Pipe(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.CloseNow()
-	defer srv.CloseNow()
-	if err := h.Subscribe(srv, "x"); err != nil {
-		t.Fatal(err)
-	}
+	client, _ := subscribedPipe(t, h, "x")
 	publish(t, h, "x", starling.MessageText, "1")
 	time.Sleep(2 * time.Millisecond) // the hub takes "1", and waits for the client
 	for _, m := range []string{"2", "3", "4"} {
@@ -103,4 +87,20 @@ func TestCloseSlowDropsTheQueue(t *testing.T) {
 	if st := h.Stats(); st.ClosedSlow != 1 {
 		t.Fatalf("Stats = %+v, want one connection closed as slow", st)
 	}
+}
+
+// subscribedPipe returns the two ends of a starlingtest.Pipe, the server's
+// subscribed to topic on h. The pipe buffers nothing, so the hub's write
+// of a message waits until the client reads it.
+func subscribedPipe(t *testing.T, h *hub.Hub, topic string) (client, srv *starling.Conn) {
+	t.Helper()
+	client, srv, err := starlingtest.Pipe(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.CloseNow(); srv.CloseNow() })
+	if err := h.Subscribe(srv, topic); err != nil {
+		t.Fatal(err)
+	}
+	return client, srv
 }
