@@ -51,21 +51,28 @@ func checkGoroutines(t *testing.T) {
 	})
 }
 
-func TestWriteTimeoutWhenPeerStopsReading(t *testing.T) {
-	checkGoroutines(t)
+// unreadPair returns a server Conn with a write timeout of 200 ms and
+// the client it was dialed by, which the test never reads from: once its
+// socket buffers fill, the server's writes stall.
+func unreadPair(t *testing.T) (server, client *starling.Conn) {
+	t.Helper()
 	accepted := make(chan *starling.Conn, 1)
 	url := serve(t, &starling.AcceptOptions{WriteTimeout: 200 * time.Millisecond}, func(c *starling.Conn) {
 		accepted <- c
 	})
-
-	// The client never reads: its socket buffers fill and the server's
-	// writes stall.
 	client, _, err := starling.Dial(context.Background(), url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.CloseNow() })
-	c := <-accepted
+	server = <-accepted
+	t.Cleanup(func() { server.CloseNow() })
+	return server, client
+}
+
+func TestWriteTimeoutWhenPeerStopsReading(t *testing.T) {
+	checkGoroutines(t)
+	c, _ := unreadPair(t)
 	msg := make([]byte, 1<<20)
 	var werr error
 	for i := 0; i < 1000 && werr == nil; i++ {

@@ -16,17 +16,7 @@ import (
 // however many wait for the locks behind the stuck one.
 func TestWritersAndCloseEndWhenPeerStopsReading(t *testing.T) {
 	checkGoroutines(t)
-	accepted := make(chan *starling.Conn, 1)
-	url := serve(t, &starling.AcceptOptions{WriteTimeout: 200 * time.Millisecond}, func(c *starling.Conn) {
-		accepted <- c
-	})
-	client, _, err := starling.Dial(context.Background(), url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.CloseNow()
-	c := <-accepted
-	defer c.CloseNow()
+	c, _ := unreadPair(t)
 
 	big := make([]byte, 1<<20)
 	pm, err := starling.NewPreparedMessage(starling.MessageBinary, big)

@@ -13,9 +13,9 @@ import (
 	"github.com/starling-ws/starling"
 )
 
-// echoServer answers every message with change(message) on a real loopback
-// listener.
-func echoServer(t *testing.T, change func([]byte) []byte) string {
+// wsServer runs serve for each WebSocket accepted on a real loopback
+// listener, and returns its ws:// URL.
+func wsServer(t *testing.T, serve func(ctx context.Context, c *starling.Conn)) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := starling.Accept(w, r, nil)
@@ -23,7 +23,16 @@ func echoServer(t *testing.T, change func([]byte) []byte) string {
 			return
 		}
 		defer c.CloseNow()
-		ctx := context.Background()
+		serve(context.Background(), c)
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// echoServer answers every message with change(message).
+func echoServer(t *testing.T, change func([]byte) []byte) string {
+	t.Helper()
+	return wsServer(t, func(ctx context.Context, c *starling.Conn) {
 		for {
 			typ, p, err := c.Read(ctx)
 			if err != nil {
@@ -33,9 +42,7 @@ func echoServer(t *testing.T, change func([]byte) []byte) string {
 				return
 			}
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
+	})
 }
 
 func same(p []byte) []byte { return p }
@@ -101,13 +108,7 @@ func TestRunNoConnection(t *testing.T) {
 func TestRunWindow(t *testing.T) {
 	const delay = 100 * time.Millisecond
 	var inflight, most atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := context.Background()
+	url := wsServer(t, func(ctx context.Context, c *starling.Conn) {
 		type msg struct {
 			typ starling.MessageType
 			p   []byte
@@ -133,9 +134,7 @@ func TestRunWindow(t *testing.T) {
 			}
 			queue <- msg{typ, p}
 		}
-	}))
-	defer srv.Close()
-	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	})
 	for _, window := range []int{1, 3} {
 		most.Store(0)
 		res, err := Run(context.Background(), Config{URL: url, Size: 16, Window: window, Count: int64(4 * window)})
@@ -158,23 +157,17 @@ func TestRunWindow(t *testing.T) {
 // after the last send when an echo never comes, as a run for a duration
 // does, instead of waiting for it forever, and says the echo was lost.
 func TestRunCountLostEcho(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
+	url := wsServer(t, func(ctx context.Context, c *starling.Conn) {
 		for {
-			if _, _, err := c.Read(context.Background()); err != nil {
+			if _, _, err := c.Read(ctx); err != nil {
 				return
 			}
 		}
-	}))
-	defer srv.Close()
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*drainGrace)
 	defer cancel()
 	start := time.Now()
-	res, err := Run(ctx, Config{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Size: 16, Count: 3})
+	res, err := Run(ctx, Config{URL: url, Size: 16, Count: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,6 @@ package bench
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,13 +17,7 @@ const closeDelay = 3 * time.Second
 // Result documents, and not on through a slow close handshake.
 func TestRunElapsedEndsAtLastEcho(t *testing.T) {
 	const count = 20
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := starling.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := context.Background()
+	url := wsServer(t, func(ctx context.Context, c *starling.Conn) {
 		for range count {
 			typ, p, err := c.Read(ctx)
 			if err != nil {
@@ -38,9 +29,8 @@ func TestRunElapsedEndsAtLastEcho(t *testing.T) {
 		}
 		time.Sleep(closeDelay) // then read the close frame and answer it
 		_, _, _ = c.Read(ctx)
-	}))
-	defer srv.Close()
-	res, err := Run(context.Background(), Config{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Size: 16, Count: count})
+	})
+	res, err := Run(context.Background(), Config{URL: url, Size: 16, Count: count})
 	if err != nil {
 		t.Fatal(err)
 	}
