@@ -34,6 +34,12 @@ type watchReg struct {
 // already ended, closing the connection unless the operation can stop
 // there, having consumed or sent nothing that cannot be taken back.
 func (w *ctxWatch) begin(c *Conn, ctx context.Context, canStop bool) error {
+	// An ended ctx is refused before the operation is marked active: the
+	// watcher of an ended ctx runs at once, and finding the operation
+	// active it would close the connection the caller keeps.
+	if ctx.Err() != nil {
+		return refused(c, ctx, canStop)
+	}
 	if ctx != w.ctx {
 		w.release()
 		w.ctx = ctx
@@ -50,15 +56,24 @@ func (w *ctxWatch) begin(c *Conn, ctx context.Context, canStop bool) error {
 	if r := w.reg.Load(); r != nil {
 		r.active.Store(true)
 	}
+	// Checked again now that the operation is active: a ctx that ended
+	// since may have found it inactive, and its watcher would not cut the
+	// operation short.
 	if ctx.Err() != nil {
 		w.end(c)
-		err := fmt.Errorf("starling: %w", ctxError(ctx))
-		if !canStop {
-			c.shutdown(err)
-		}
-		return err
+		return refused(c, ctx, canStop)
 	}
 	return nil
+}
+
+// refused returns the error of an operation refused because ctx has ended,
+// closing the connection unless the operation can stop there.
+func refused(c *Conn, ctx context.Context, canStop bool) error {
+	err := fmt.Errorf("starling: %w", ctxError(ctx))
+	if !canStop {
+		c.shutdown(err)
+	}
+	return err
 }
 
 // end marks the operation as finished, and drops the registration once the

@@ -53,3 +53,24 @@ func TestWriteUnderEndedContextKeepsConn(t *testing.T) {
 		})
 	}
 }
+
+// TestEndedContextRacesNoWatcher repeats a write under a context that has
+// already ended, each time a new one: the context's watcher runs at once,
+// and must never find the refused write in progress and close the
+// connection. (It did about once in a few hundred calls.)
+func TestEndedContextRacesNoWatcher(t *testing.T) {
+	c, p := newPair(t, clientRole, pipeTransport)
+	for i := 0; i < 20000; i++ {
+		ended, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := c.WritePing(ended, nil); !errors.Is(err, context.Canceled) {
+			t.Fatalf("WritePing %d = %v, want context.Canceled", i, err)
+		}
+	}
+	if err := c.Write(context.Background(), MessageText, []byte("after")); err != nil {
+		t.Fatalf("Write after the refused pings: %v", err)
+	}
+	if f, err := p.nextNonPong(); err != nil || f.op != 0x1 || string(f.payload) != "after" {
+		t.Fatalf("peer got op %#x %q, %v; want only the text \"after\"", f.op, f.payload, err)
+	}
+}
