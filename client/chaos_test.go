@@ -615,7 +615,16 @@ func callbackSession(t *testing.T, rl *chaosRelay, seed uint64, session int) {
 	cl := client.New("ws://"+rl.addr(), opts)
 	lc := newLifecycle(policy)
 	w := newWrites()
-	var next atomic.Int64
+	// Writes come from several goroutines: each takes its number and
+	// queues under order, so that numbers are queued in their order.
+	var order sync.Mutex
+	next := 0
+	numbered := func(also func(error)) {
+		order.Lock()
+		defer order.Unlock()
+		w.write(cl, next, also)
+		next++
+	}
 	doneFn := func(err error) {
 		switch roll(20) {
 		case 0:
@@ -625,10 +634,10 @@ func callbackSession(t *testing.T, rl *chaosRelay, seed uint64, session int) {
 			lc.stop()
 			cl.ForceDisconnect()
 		case 2, 3, 4:
-			w.write(cl, int(next.Add(1)-1), nil)
+			numbered(nil)
 		}
 	}
-	write := func() { w.write(cl, int(next.Add(1)-1), doneFn) }
+	write := func() { numbered(doneFn) }
 	cl.OnEvent(func(ev client.Event) {
 		lc.event(ev)
 		switch roll(40) {
@@ -683,7 +692,10 @@ func callbackSession(t *testing.T, rl *chaosRelay, seed uint64, session int) {
 	if err := cl.WriteString("late", nil); !errors.Is(err, client.ErrNotConnected) {
 		t.Errorf("session %d: write after the end = %v, want ErrNotConnected", session, err)
 	}
-	if p := w.pending(int(next.Load())); len(p) > 0 {
+	order.Lock()
+	written := next
+	order.Unlock()
+	if p := w.pending(written); len(p) > 0 {
 		t.Errorf("session %d: done never called for writes %v", session, p)
 	}
 	if b := cl.Buffered(); b != 0 {
