@@ -59,6 +59,18 @@ func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte,
 // claim of 2^62 bytes would otherwise make it panic.
 const maxReadHint = 4 << 20
 
+// largePayloadSkew is where the payload of a large message starts in the
+// buffer readAppend makes for it (Read's, and ReadSlice's spill buffers):
+// not at the buffer's start, which is page-aligned. A server that writes
+// the payload back, echoing or relaying it, sends a 10-byte header before
+// it, so the kernel copies the payload to pages where it starts 10 bytes
+// in, usually; and on AMD Zen CPUs that copy (rep movsb) is several times
+// slower when its destination lies 1 to 15 bytes ahead of its source,
+// modulo 4 KiB. Starting the payload 10 bytes in too puts them level.
+// Measured with the bench module's echo at 1 connection × 1 MiB on an AMD
+// EPYC: msgs per server CPU-second about doubled (1.4K to 3.0K).
+const largePayloadSkew = 10
+
 // readAppend is ReadAppend once the first frame's header has been read. It
 // is apart so that ReadAppend's own frame stays small (see awaitFrame).
 func (c *Conn) readAppend(dst []byte) (MessageType, []byte, error) {
@@ -71,7 +83,12 @@ func (c *Conn) readAppend(dst []byte) (MessageType, []byte, error) {
 		hint *= 2
 	}
 	if free := int64(cap(dst) - len(dst)); free < hint {
-		dst = slices.Grow(dst, int(max(min(hint, c.readLimit.Load()), 64)))
+		n := int(max(min(hint, c.readLimit.Load()), 64))
+		if len(dst) == 0 && n > largeBufferSize {
+			dst = make([]byte, largePayloadSkew+n)[largePayloadSkew:largePayloadSkew]
+		} else {
+			dst = slices.Grow(dst, n)
+		}
 	}
 	b := dst
 	for {
