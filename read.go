@@ -337,13 +337,14 @@ func errInvalidText() error {
 }
 
 // touchedReadSize bounds each read of a payload that is unmasked or checked
-// for UTF-8 as it arrives, so that it is still in the L1 cache when it is.
-// A 1 MiB message then takes 64 read calls: less time in user space, more
-// in the kernel than with larger reads. Re-measured with sysio's calls in
-// the echo benchmark, no size wins everywhere: 64 KiB did 10-25 % better
-// at 100 connections × 1 MiB, window 1, and 6-9 % worse at window 16; at
-// one connection, and with 32 KiB, the differences were within the noise.
-const touchedReadSize = 16 << 10
+// for UTF-8 as it arrives, so that it is still in the cache when it is. A
+// 1 MiB message then takes 16 read calls. Smaller reads keep it in L1 but
+// cost more calls: on an Intel Xeon, 16 KiB against 64 KiB was 10-25 %
+// worse at 100 connections × 1 MiB, window 1, and 6-9 % better at window
+// 16 (msgs per server CPU-second, bench module); on an AMD EPYC, once
+// largePayloadSkew had removed the slow kernel copy, 64 KiB did better
+// in all four 1 MiB scenarios, by 10-60 %.
+const touchedReadSize = 64 << 10
 
 // readPayload reads the current message's payload as it is on the wire,
 // crossing into its continuation frames, and returns io.EOF after the last
