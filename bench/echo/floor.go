@@ -84,11 +84,15 @@ func floorEcho(nc net.Conn) {
 		if hdr, size, ok := floorHeader(rest); ok && len(rest) >= hdr+4 && hdr+4+size > len(in) {
 			// Too large for in: read the rest of its payload straight
 			// into a buffer of its size, as a library does (once the
-			// masking key is in: until then, read on into in).
-			if len(big) < size {
-				big = make([]byte, size)
+			// masking key is in: until then, read on into in). It
+			// starts floorSkew bytes in, as Starling's large payloads
+			// do (largePayloadSkew in read.go), so that the kernel's
+			// copy of it behind the reply's 10-byte header misses AMD
+			// Zen's 4K-aliasing slow path.
+			if len(big) < floorSkew+size {
+				big = make([]byte, floorSkew+size)
 			}
-			p := big[:size]
+			p := big[floorSkew : floorSkew+size]
 			got := copy(p, rest[hdr+4:])
 			if _, err := io.ReadFull(s, p[got:]); err != nil {
 				return
@@ -103,6 +107,9 @@ func floorEcho(nc net.Conn) {
 		have = copy(in, rest)
 	}
 }
+
+// floorSkew is where floorEcho puts a large payload in its buffer.
+const floorSkew = 10
 
 // floorHeader decodes the header of the masked frame at the start of b:
 // its length before the masking key, and the payload's size.
