@@ -13,11 +13,8 @@ func TestLargePayloadSkew(t *testing.T) {
 	c, p := newPair(t, serverRole, tcpTransport)
 	msg := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
 	reads := map[string]func() ([]byte, error){
-		"Read": func() ([]byte, error) { _, b, err := c.Read(dialCtx(t)); return b, err },
-		"ReadSlice": func() ([]byte, error) {
-			_, b, err := c.ReadSlice(dialCtx(t))
-			return b, err
-		},
+		"Read":      func() ([]byte, error) { _, b, err := c.Read(dialCtx(t)); return b, err },
+		"ReadSlice": func() ([]byte, error) { _, b, err := c.ReadSlice(dialCtx(t)); return b, err },
 	}
 	for _, name := range []string{"Read", "ReadSlice", "ReadSlice"} { // the second ReadSlice reuses the spill buffer
 		go p.send(rawFrame{fin: true, op: 0x2, payload: msg})
