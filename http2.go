@@ -127,7 +127,14 @@ func (s *stream) timedOut() {
 	s.writes.cut()
 }
 
-func (s *stream) SetReadDeadline(t time.Time) error { return s.rc.SetReadDeadline(t) }
+// SetReadDeadline sets the read deadline unless the stream is closed: the
+// handler may then have returned, and net/http's ResponseWriter with it
+// (Close may read the peer's close frame after a reader closed the Conn).
+func (s *stream) SetReadDeadline(t time.Time) error {
+	err := net.ErrClosed
+	s.writes.ifOpen(func() { err = s.rc.SetReadDeadline(t) })
+	return err
+}
 
 // SetWriteDeadline keeps the deadline itself (streamWrites): net/http's
 // HTTP/2 server resets the stream when the deadline passes, even with no
@@ -214,6 +221,16 @@ func (w *streamWrites) end() {
 	if w.writing == 0 && w.drained != nil {
 		close(w.drained)
 		w.drained = nil
+	}
+}
+
+// ifOpen calls f unless the stream is closed, holding off close until f
+// returns.
+func (w *streamWrites) ifOpen(f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		f()
 	}
 }
 
