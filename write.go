@@ -273,18 +273,23 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 		buf = *large
 	}
 	n := frame.Encode(buf, &h)
-	pos := 0
+	start, pos := 0, 0
 	for {
 		m := copy(buf[n:], p)
 		pos = frame.Mask(h.Key, pos, buf[n:n+m])
-		if err := c.send(buf[:n+m]); err != nil {
+		if err := c.send(buf[start : n+m]); err != nil {
 			return err
 		}
 		p = p[m:]
 		if len(p) == 0 {
 			return nil
 		}
-		n = 0
+		// Later chunks are masked at the same offset as the first
+		// payload byte, not at buf[0]: the kernel copies each into its
+		// pages where the stream has reached, and a source that falls
+		// 1 to 15 bytes behind that destination modulo 4 KiB takes a
+		// slow path on AMD Zen (see largePayloadSkew).
+		start = n
 	}
 }
 
