@@ -41,6 +41,7 @@ func writeBudgetFile(w io.Writer, rawFile string, impls []string) error {
 func (r *report) writeBudget(w io.Writer) {
 	me := r.o.impls[0]
 	fmt.Fprintf(w, "| scenario | target µs/msg | least kernel µs/msg | user budget µs/msg | floor user µs/msg | %s user µs/msg |\n|---|---|---|---|---|---|\n", me)
+	var met, scenarios, belowFloor, overBudget int
 	for _, sc := range r.scenarios {
 		_, best := r.best(sc, func(s stats) float64 { return s.perCPU })
 		most := 0.0 // the highest msgs per kernel CPU-s of any server
@@ -51,10 +52,27 @@ func (r *report) writeBudget(w io.Writer) {
 			continue
 		}
 		target, kernel := 1e6/(1.2*best), 1e6/most
+		fl, mine := r.stats(sc, floor), r.stats(sc, me)
 		fmt.Fprintf(w, "| %v | %.2f | %.2f | %.2f | %s | %s |\n", sc, target, kernel, target-kernel,
-			userPerMsg(r.stats(sc, floor)), userPerMsg(r.stats(sc, me)))
+			userPerMsg(fl), userPerMsg(mine))
+		scenarios++
+		switch budget := target - kernel; {
+		case mine.perCPU >= 1.2*best:
+			met++
+		case fl.perCPU > 0 && budget < userTime(fl):
+			belowFloor++
+		case mine.perCPU > 0 && userTime(mine) > budget:
+			overBudget++
+		}
 	}
+	fmt.Fprintf(w, "\n%s met the target in %d of %d scenarios. Of the %d it missed, %d leave a user budget below the floor's user time; "+
+		"in the other %d, %s's user time was above the budget in %d.\n",
+		me, met, scenarios, scenarios-met, belowFloor, scenarios-met-belowFloor, me, overBudget)
 }
+
+// userTime is the user-space CPU time per message, in µs, of a server
+// with stats s, which must have a rate.
+func userTime(s stats) float64 { return (1 - s.kernel) * 1e6 / s.perCPU }
 
 // userPerMsg is the user-space CPU time per message, in µs, of a server
 // with stats s.
@@ -62,5 +80,5 @@ func userPerMsg(s stats) string {
 	if s.perCPU == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%.2f", (1-s.kernel)*1e6/s.perCPU)
+	return fmt.Sprintf("%.2f", userTime(s))
 }
