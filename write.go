@@ -264,9 +264,9 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 }
 
 // writeMasked writes a client's frame (RFC 6455 section 5.3), masking a
-// copy of p: the caller's slice is not ours to change. Apart from
-// writeFrameLocked, a server's writes, which never mask, need 104 bytes
-// less stack.
+// copy of p: the caller's slice is not ours to change. It is a function
+// of its own so that a server's writes, which never mask, run in a stack
+// frame 104 bytes smaller.
 func (c *Conn) writeMasked(h *frame.Header, p []byte) error {
 	// RFC 6455 section 5.3: masking keys must be unpredictable. The
 	// top-level math/rand/v2 functions draw from the runtime's per-thread
