@@ -273,10 +273,12 @@ func (c *Conn) writeMasked(h *frame.Header, p []byte) error {
 	// ChaCha8 generator, seeded from the operating system's entropy, so
 	// a connection needs no generator of its own.
 	binary.LittleEndian.PutUint32(h.Key[:], mathrand.Uint32())
-	wb := writeBuffers.Get().(*writeBuffer)
-	defer writeBuffers.Put(wb)
-	buf := wb.buf
-	if frame.MaxHeaderSize+len(p) > len(buf) {
+	var buf []byte
+	if len(p) <= writeBufferSize {
+		wb := writeBuffers.Get().(*writeBuffer)
+		defer writeBuffers.Put(wb)
+		buf = wb.buf
+	} else {
 		large := maskBuffers.Get().(*[]byte)
 		defer maskBuffers.Put(large)
 		buf = *large

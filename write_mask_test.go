@@ -8,15 +8,15 @@ import (
 	"github.com/starling-ws/starling/internal/frame"
 )
 
-// TestClientWriteMaskedInChunks checks that a client message larger than
-// its masking buffer reaches the peer intact and masked with one key,
-// whatever its length against the buffer's chunks (write.go).
+// TestClientWriteMaskedInChunks checks that a client message reaches the
+// peer intact and masked with one key, whatever its length against the
+// write buffer and the masking buffer's chunks (write.go).
 func TestClientWriteMaskedInChunks(t *testing.T) {
 	c, p := newPair(t, clientRole, tcpTransport)
 	buf := maskBuffers.Get().(*[]byte)
 	chunk := len(*buf) - frame.MaxHeaderSize // a chunk's room after the 14-byte header
 	maskBuffers.Put(buf)
-	for _, size := range []int{chunk - 1, chunk, chunk + 1, 2*chunk + 7, 1<<20 + 3} {
+	for _, size := range []int{writeBufferSize, writeBufferSize + 1, chunk - 1, chunk, chunk + 1, 2*chunk + 7, 1<<20 + 3} {
 		msg := make([]byte, size)
 		for i := range msg {
 			msg[i] = byte(rand.Uint32())
