@@ -48,11 +48,19 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		}
 		return c.closedError()
 	}
+	// Who reads the peer's answer is settled before our close frame
+	// leaves: a goroutine inside Read now stays the reader up to the
+	// peer's close frame, even if it is between two Reads when a message
+	// arrives; with none, Close reads from here on.
+	held := c.readMu.tryLock()
 	if err := c.sendClose(code, reason); err != nil {
+		if held {
+			c.readMu.unlock()
+		}
 		c.shutdown(err)
 		return err
 	}
-	return c.awaitPeerClose()
+	return c.awaitPeerClose(held)
 }
 
 // sendClose writes a close frame; closeSent must already be set.
@@ -77,12 +85,12 @@ func (c *Conn) sendClose(code StatusCode, reason string) error {
 }
 
 // awaitPeerClose waits for the peer's answer to our close frame, reading
-// and discarding data if no other goroutine is reading. If another is, it
-// reads the answer; should that reader give up first (its context ends),
-// Close reads in its place.
-func (c *Conn) awaitPeerClose() error {
+// and discarding data if Close holds the read lock (held). If another
+// goroutine is reading, it reads the answer; should that reader give up
+// first (its context ends), Close reads in its place.
+func (c *Conn) awaitPeerClose(held bool) error {
 	deadline := time.Now().Add(closeTimeout)
-	if c.readMu.tryLock() {
+	if held {
 		return c.readPeerClose(deadline)
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
