@@ -59,17 +59,27 @@ func (c *Conn) sendv(a, b []byte) error {
 		}
 		return err
 	}
+	n, err := c.sendvOnce(a, b)
+	if err == nil || !c.flags.has(flagWriteInterrupted) {
+		return err
+	}
+	return c.sendvInterrupted(a, b, n, err)
+}
+
+// sendvInterrupted is sendv once a write of a and b was interrupted after
+// n bytes: it resumes the write, or keeps its rest. It is a function of
+// its own so that every other write goes down a shallower stack.
+func (c *Conn) sendvInterrupted(a, b []byte, n int64, err error) error {
 	for {
-		n, err := c.sendvOnce(a, b)
-		if err == nil || !c.flags.has(flagWriteInterrupted) {
-			return err
-		}
 		a, b = unwritten(a, b, n)
 		if err = c.takeWriteInterrupt(err); err != nil {
 			if ie, ok := err.(*interruptedError); ok {
 				c.keepUnsent(a, b)
 				ie.kept = true
 			}
+			return err
+		}
+		if n, err = c.sendvOnce(a, b); err == nil || !c.flags.has(flagWriteInterrupted) {
 			return err
 		}
 	}
