@@ -156,7 +156,7 @@ func (c *Conn) writeRaw(ctx context.Context, b []byte) error {
 	})
 }
 
-// frameKind is what locked writes.
+// frameKind is the kind of frame beginFrame (or locked) is to write.
 type frameKind uint8
 
 const (

@@ -66,8 +66,8 @@ func (r *report) writeBudget(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\n%s met the target in %d of %d scenarios. Of the %d it missed, %d leave a user budget below the floor's user time; "+
-		"in the other %d, %s's user time was above the budget in %d.\n",
-		me, met, scenarios, scenarios-met, belowFloor, scenarios-met-belowFloor, me, overBudget)
+		"in the other %d, %s's user time was above the budget in %d and within it in %d (there its kernel time is the gap).\n",
+		me, met, scenarios, scenarios-met, belowFloor, scenarios-met-belowFloor, me, overBudget, scenarios-met-belowFloor-overBudget)
 }
 
 // userTime is the user-space CPU time per message, in µs, of a server
