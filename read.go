@@ -442,6 +442,12 @@ func (c *Conn) readHeader() (frame.Header, error) {
 	if err != nil {
 		return frame.Header{}, c.headerError(err)
 	}
+	// Decode what is buffered of the longest header, not just the two
+	// bytes that give its length: a client's header is at least six
+	// bytes (the masking key), and would otherwise be decoded twice.
+	if m := min(c.br.Buffered(), frame.MaxHeaderSize); m > len(b) {
+		b, _ = c.br.Peek(m) // no I/O
+	}
 	h, n, err := frame.Decode(b)
 	if errors.Is(err, frame.ErrShortHeader) {
 		if b, err = c.br.Peek(n); err != nil {
