@@ -34,6 +34,13 @@ type watchReg struct {
 // already ended, closing the connection unless the operation can stop
 // there, having consumed or sent nothing that cannot be taken back.
 func (w *ctxWatch) begin(c *Conn, ctx context.Context, canStop bool) error {
+	if ctx.Done() == nil && w.reg.Load() == nil {
+		// A context that can never end (context.Background) needs no
+		// watch, and no earlier one's registration is left to drop: the
+		// common case, decided without comparing contexts.
+		w.ctx = ctx
+		return nil
+	}
 	// An ended ctx is refused before the operation is marked active: the
 	// watcher of an ended ctx runs at once, and finding the operation
 	// active it would close the connection the caller keeps.
