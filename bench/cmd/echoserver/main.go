@@ -7,7 +7,9 @@
 //	echoserver -impl starling -addr 127.0.0.1:9001 [-cpuprofile f] [-memprofile f] [-pprof addr]
 //
 // Once it accepts connections it prints "listening ADDR" on stdout.
-// SIGINT or SIGTERM stop it (and finish the CPU profile).
+// SIGINT or SIGTERM stop it (and finish the CPU profile). SIGUSR1 makes it
+// collect garbage and return the free memory to the operating system, so
+// that its RSS shows what it holds rather than what it has yet to collect.
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -54,6 +57,7 @@ func main() {
 	if *memprofile != "" {
 		defer writeAllocs(*memprofile)
 	}
+	go settleOnSignal()
 	if *pprofAddr != "" {
 		go func() { log.Print(http.ListenAndServe(*pprofAddr, nil)) }()
 	}
@@ -62,6 +66,16 @@ func main() {
 		log.Print(err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
+	}
+}
+
+// settleOnSignal runs a garbage collection and returns the free memory to
+// the operating system on each SIGUSR1.
+func settleOnSignal() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR1)
+	for range ch {
+		debug.FreeOSMemory() // collects first
 	}
 }
 

@@ -56,7 +56,10 @@ type idleResult struct {
 	Conns int    `json:"conns"`
 	Base  int64  `json:"base_rss"`
 	Held  int64  `json:"held_rss"`
-	Err   string `json:"error,omitempty"`
+	// Settled is the RSS once the server has collected its garbage and
+	// returned free memory to the operating system (echoserver's SIGUSR1).
+	Settled int64  `json:"settled_rss"`
+	Err     string `json:"error,omitempty"`
 }
 
 func main() {
@@ -114,8 +117,7 @@ func main() {
 	for r := 0; r < o.idleRuns && o.idle > 0 && ctx.Err() == nil; r++ {
 		for _, impl := range rotate(o.idleImpl, r) {
 			log.Printf("idle: %s, %d connections", impl, o.idle)
-			base, held, err := idleRSS(bin, pin, impl, o.idle)
-			ir := idleResult{Impl: impl, Conns: o.idle, Base: base, Held: held}
+			ir, err := idleRSS(bin, pin, impl, o.idle)
 			if err != nil {
 				ir.Err = err.Error()
 				log.Printf("idle %s: %v", impl, err)

@@ -153,38 +153,47 @@ func runLoad(ctx context.Context, bin string, pin pinning, s *server, sc scenari
 }
 
 // idleRSS starts a server for impl, opens n idle connections to it and
-// returns its RSS before and after, in bytes.
-func idleRSS(bin string, pin pinning, impl string, n int) (base, held int64, err error) {
+// returns its RSS before, after, and after it has settled (see
+// idleResult).
+func idleRSS(bin string, pin pinning, impl string, n int) (idleResult, error) {
+	r := idleResult{Impl: impl, Conns: n}
 	s, err := startServer(bin, pin, impl)
 	if err != nil {
-		return 0, 0, err
+		return r, err
 	}
 	defer s.stop()
 	time.Sleep(300 * time.Millisecond)
-	if base, err = load.ProcessRSS(s.pid); err != nil {
-		return 0, 0, err
+	if r.Base, err = load.ProcessRSS(s.pid); err != nil {
+		return r, err
 	}
 	cmd := pin.command(pin.client, filepath.Join(bin, "loadgen"), "-addr", s.addr, "-idle", fmt.Sprint(n), "-sources", "16")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return 0, 0, err
+		return r, err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, 0, err
+		return r, err
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return r, err
 	}
 	defer func() { stdin.Close(); cmd.Wait() }()
 	line, err := readLine(out, 120*time.Second)
 	if err != nil || line != fmt.Sprintf("held %d", n) {
-		return 0, 0, fmt.Errorf("loadgen -idle: %q %v %s", line, err, strings.TrimSpace(stderr.String()))
+		return r, fmt.Errorf("loadgen -idle: %q %v %s", line, err, strings.TrimSpace(stderr.String()))
 	}
 	// Let the server finish setting up the last connections.
 	time.Sleep(2 * time.Second)
-	held, err = load.ProcessRSS(s.pid)
-	return base, held, err
+	if r.Held, err = load.ProcessRSS(s.pid); err != nil {
+		return r, err
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		return r, err
+	}
+	time.Sleep(time.Second) // a collection of a few tens of MiB takes milliseconds
+	r.Settled, err = load.ProcessRSS(s.pid)
+	return r, err
 }
