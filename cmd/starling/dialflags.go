@@ -130,28 +130,24 @@ func (d *dialFlags) options() (*starling.DialOptions, error) {
 	}, nil
 }
 
-// clientOptions turns the flags into client.Options for connect.
+// clientOptions turns the flags into client.Options for connect: the
+// same settings as options, and the handshake timeout.
 func (d *dialFlags) clientOptions() (*client.Options, error) {
-	if err := d.check(); err != nil {
-		return nil, err
-	}
-	h, _ := d.header()
-	proxy, _ := d.proxyFunc()
-	conf, err := d.tlsConfig()
+	o, err := d.options()
 	if err != nil {
 		return nil, err
 	}
 	return &client.Options{
-		Header:           h,
-		Origin:           d.origin,
-		Subprotocols:     d.subprotocol,
-		TLSConfig:        conf,
-		Pins:             d.pins,
-		PinOnly:          len(d.pins) > 0, // as in options
-		Proxy:            proxy,
-		Compression:      d.compression(),
+		Header:           o.HTTPHeader,
+		Origin:           o.Origin,
+		Subprotocols:     o.Subprotocols,
+		TLSConfig:        o.TLSConfig,
+		Pins:             o.Pins,
+		PinOnly:          o.PinOnly,
+		Proxy:            o.Proxy,
+		Compression:      o.Compression,
 		HandshakeTimeout: d.timeout,
-		ReadLimit:        d.maxSize,
+		ReadLimit:        o.ReadLimit,
 	}, nil
 }
 
