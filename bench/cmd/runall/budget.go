@@ -32,7 +32,8 @@ func writeBudgetFile(w io.Writer, rawFile string, impls []string) error {
 }
 
 // writeBudget writes, per scenario, how much user-space CPU time per
-// message the echo target (1.2× the best anchor's msgs per server CPU-s)
+// message the echo target (target times the best anchor's msgs per server
+// CPU-s)
 // leaves a library whose kernel time per message is the least that any
 // server in the run needed: the budget. Where the budget is below the
 // floor's own user time, a library would have to do less in user space
@@ -51,13 +52,13 @@ func (r *report) writeBudget(w io.Writer) {
 		if best == 0 || most == 0 {
 			continue
 		}
-		target, kernel := 1e6/(1.2*best), 1e6/most
+		allowed, kernel := 1e6/(target*best), 1e6/most
 		fl, mine := r.stats(sc, floor), r.stats(sc, me)
-		fmt.Fprintf(w, "| %v | %.2f | %.2f | %.2f | %s | %s |\n", sc, target, kernel, target-kernel,
+		fmt.Fprintf(w, "| %v | %.2f | %.2f | %.2f | %s | %s |\n", sc, allowed, kernel, allowed-kernel,
 			userPerMsg(fl), userPerMsg(mine))
 		scenarios++
-		switch budget := target - kernel; {
-		case mine.perCPU >= 1.2*best:
+		switch budget := allowed - kernel; {
+		case mine.perCPU >= target*best:
 			met++
 		case fl.perCPU > 0 && budget < userTime(fl):
 			belowFloor++
