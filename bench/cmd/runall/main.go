@@ -56,10 +56,12 @@ type idleResult struct {
 	Conns int    `json:"conns"`
 	Base  int64  `json:"base_rss"`
 	Held  int64  `json:"held_rss"`
-	// Settled is the RSS once the server has collected its garbage and
-	// returned free memory to the operating system (echoserver's SIGUSR1).
-	Settled int64  `json:"settled_rss"`
-	Err     string `json:"error,omitempty"`
+	// SettledBase and Settled are Base and Held once the server has
+	// collected its garbage and returned free memory to the operating
+	// system (echoserver's SIGUSR1).
+	SettledBase int64  `json:"settled_base_rss"`
+	Settled     int64  `json:"settled_rss"`
+	Err         string `json:"error,omitempty"`
 }
 
 func main() {

@@ -166,6 +166,9 @@ func idleRSS(bin string, pin pinning, impl string, n int) (idleResult, error) {
 	if r.Base, err = load.ProcessRSS(s.pid); err != nil {
 		return r, err
 	}
+	if r.SettledBase, err = settledRSS(s); err != nil {
+		return r, err
+	}
 	cmd := pin.command(pin.client, filepath.Join(bin, "loadgen"), "-addr", s.addr, "-idle", fmt.Sprint(n), "-sources", "16")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -190,10 +193,16 @@ func idleRSS(bin string, pin pinning, impl string, n int) (idleResult, error) {
 	if r.Held, err = load.ProcessRSS(s.pid); err != nil {
 		return r, err
 	}
+	r.Settled, err = settledRSS(s)
+	return r, err
+}
+
+// settledRSS returns the RSS of s once it has collected its garbage and
+// returned free memory to the operating system (echoserver's SIGUSR1).
+func settledRSS(s *server) (int64, error) {
 	if err := s.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
-		return r, err
+		return 0, err
 	}
 	time.Sleep(time.Second) // a collection of a few tens of MiB takes milliseconds
-	r.Settled, err = load.ProcessRSS(s.pid)
-	return r, err
+	return load.ProcessRSS(s.pid)
 }
