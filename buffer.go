@@ -20,10 +20,9 @@ const (
 	largeBufferSize = 64 << 10
 )
 
-var (
-	smallReadBuffers = sync.Pool{New: func() any { b := make([]byte, smallReadBuffer); return &b }}
-	largeReadBuffers = sync.Pool{New: func() any { b := make([]byte, largeBufferSize); return &b }}
-)
+// The read buffers' pools have no New: makeRoom makes a buffer when its
+// pool has none, unless it is called by the wait for input (rawReadFunc).
+var smallReadBuffers, largeReadBuffers sync.Pool
 
 // writeBuffer is a buffer for a frame's header and a small payload.
 type writeBuffer struct {
@@ -49,6 +48,9 @@ type readBuffer struct {
 	r, w int
 	hot  bool // the last read filled the buffer or outgrew the small one
 	lent bool // ReadSlice lent bytes of buf before r
+	// starved is set when the wait for input found data but no pooled
+	// buffer to read it into (see rawReadFunc).
+	starved bool
 	// spill is the buffer ReadSlice lent for a message buf could not
 	// hold, from spillBuffers, or nil.
 	spill *[]byte
@@ -58,7 +60,7 @@ type readBuffer struct {
 func (b *readBuffer) init(c *Conn, early []byte) {
 	b.c = c
 	if c.sock != nil {
-		c.sock.waitFn = b.rawRead
+		c.sock.waitFn = b.rawReadFunc()
 	}
 	if len(early) > 0 {
 		b.ensure(len(early))
@@ -125,22 +127,41 @@ func (b *readBuffer) Buffered() int { return b.w - b.r }
 func (b *readBuffer) large() bool { return len(b.buf) > smallReadBuffer }
 
 // ensure makes room for n bytes, and at least one, from b.r on.
-func (b *readBuffer) ensure(n int) {
+func (b *readBuffer) ensure(n int) { b.makeRoom(n, true) }
+
+// makeRoom is ensure. Without alloc it borrows only a pooled buffer, and
+// reports false, having changed nothing, if it would have to make one.
+func (b *readBuffer) makeRoom(n int, alloc bool) bool {
+	n = max(n, 1)
+	var p *[]byte
+	size := smallReadBuffer
+	switch {
+	case n > len(b.buf) && n <= smallReadBuffer && !b.hot:
+		p, _ = smallReadBuffers.Get().(*[]byte)
+	case n > len(b.buf) || b.hot && !b.large():
+		p, _ = largeReadBuffers.Get().(*[]byte)
+		size = max(n, largeBufferSize)
+	default:
+		size = 0 // no buffer to borrow
+	}
+	if p == nil && size > 0 {
+		if !alloc {
+			return false
+		}
+		buf := make([]byte, size)
+		p = &buf
+	}
+	if p != nil && n > len(*p) {
+		*p = make([]byte, n)
+	}
 	if b.r > 0 {
 		b.w = copy(b.buf, b.buf[b.r:b.w])
 		b.r = 0
 	}
-	n = max(n, 1)
-	switch {
-	case n > len(b.buf) && n <= smallReadBuffer && !b.hot:
-		b.swap(smallReadBuffers.Get().(*[]byte))
-	case n > len(b.buf) || b.hot && !b.large():
-		large := largeReadBuffers.Get().(*[]byte)
-		if n > len(*large) {
-			*large = make([]byte, n)
-		}
-		b.swap(large)
+	if p != nil {
+		b.swap(p)
 	}
+	return true
 }
 
 // swap moves what is buffered into p, which becomes the buffer held.
@@ -194,8 +215,9 @@ func (b *readBuffer) filled(n int, err error) error {
 	return err
 }
 
-// fillEmpty waits for data and reads it into the buffer, which must be
-// empty. This is where an idle connection waits: through the raw
+// fillEmpty waits for a frame and reads what has arrived of it into the
+// buffer, which must be empty; it returns the Conn's headerError for a
+// failure. This is where an idle connection waits: through the raw
 // connection when there is one, it holds no buffer while it waits.
 func (b *readBuffer) fillEmpty() error {
 	s := b.c.sock
@@ -207,47 +229,72 @@ func (b *readBuffer) fillEmpty() error {
 		b.hot = false
 		b.release()
 		b.ensure(0)
-		return b.fill() // calls readingMore
+		if err := b.fill(); err != nil { // calls readingMore
+			return b.c.headerError(err)
+		}
+		return nil
 	}
 	b.release()
 	b.r, b.w = 0, 0
 	b.c.readingMore()
 	for {
 		err := s.rc.Read(s.waitFn)
-		if err == nil {
+		switch {
+		case err == nil && b.starved:
+			// Make the buffer here, where the allocator's frames fit
+			// in a 2 KiB stack, and read again.
+			b.starved = false
+			b.ensure(0)
+			continue
+		case err == nil:
 			err = s.rerr
 			s.rerr = nil
-			return err
+		case b.c.flags.has(flagReadInterrupted):
+			if err = b.c.takeReadInterrupt(err); err == nil {
+				continue
+			}
 		}
-		if !b.c.flags.has(flagReadInterrupted) {
-			return err
+		if err != nil {
+			return b.c.headerError(err)
 		}
-		if err = b.c.takeReadInterrupt(err); err != nil {
-			return err
-		}
+		return nil
 	}
 }
 
-// rawRead is called by the raw connection with its descriptor: it reads
-// into a borrowed buffer, or gives the buffer back and reports false if
-// there is nothing to read yet, to be called again when there is.
-func (b *readBuffer) rawRead(fd uintptr) bool {
-	b.ensure(0)
-	n, err := sysio.Read(fd, b.buf)
-	if err == syscall.EAGAIN {
-		// Wait holding no buffer, even while traffic is heavy: hot
-		// still has the next read borrow a large one at once.
-		b.drop()
-		return false
+// rawReadFunc returns the function the raw connection calls with its
+// descriptor while fillEmpty waits: it reads into a borrowed buffer, or
+// gives the buffer back and reports false if there is nothing to read yet,
+// to be called again when there is.
+//
+// It runs at the bottom of the deepest stack a connection's goroutine
+// goes down in its usual life, which decides whether that goroutine keeps
+// Go's 2 KiB starting stack or grows it to 4 KiB for good: a goroutine
+// parked in a read never uses little enough of a larger stack for the
+// collector to shrink it. So it is a closure rather than a method value,
+// which would call the method from a wrapper, and it does not allocate:
+// when its pool has no buffer, it sets starved and fillEmpty makes one.
+func (b *readBuffer) rawReadFunc() func(uintptr) bool {
+	return func(fd uintptr) bool {
+		if !b.makeRoom(0, false) {
+			b.starved = true
+			return true
+		}
+		n, err := sysio.Read(fd, b.buf)
+		if err == syscall.EAGAIN {
+			// Wait holding no buffer, even while traffic is heavy: hot
+			// still has the next read borrow a large one at once.
+			b.drop()
+			return false
+		}
+		switch {
+		case err != nil:
+			err = b.c.opError("read", err)
+		case n == 0:
+			err = io.EOF
+		}
+		b.c.sock.rerr = b.filled(n, err)
+		return true
 	}
-	switch {
-	case err != nil:
-		err = b.c.opError("read", err)
-	case n == 0:
-		err = io.EOF
-	}
-	b.c.sock.rerr = b.filled(n, err)
-	return true
 }
 
 // Peek returns the next n bytes without consuming them.

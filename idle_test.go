@@ -117,8 +117,17 @@ func TestIdleConnectionCost(t *testing.T) {
 	if fresh.stack > 3072 {
 		t.Errorf("stack per never used connection is %d bytes, want the 2 KiB minimum", fresh.stack)
 	}
-	if used.stack > 6144 {
-		t.Errorf("stack per connection idle after a message is %d bytes, want 4 KiB", used.stack)
+	// The echo's read and write, pool misses included (the connections
+	// borrow their read buffers at once), fit in the 2 KiB stack too, so
+	// a connection that has had traffic costs no more than a new one: a
+	// stack once grown to 4 KiB would stay so while parked in a read.
+	if used.stack > 3072 {
+		t.Errorf("stack per connection idle after a message is %d bytes, want the 2 KiB minimum", used.stack)
+	}
+	// Read allocates each 16 KiB message, and the allocator's own frames
+	// can take the stack to 4 KiB.
+	if bursty.stack > 6144 {
+		t.Errorf("stack per connection idle after a burst is %d bytes, want at most 4 KiB", bursty.stack)
 	}
 	// The heap holds the Conn, its goroutine's descriptor and the two
 	// ends' sockets (about 2 KiB in all): no read buffer (512 bytes) may

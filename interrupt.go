@@ -167,7 +167,7 @@ func (c *Conn) takeReadInterrupt(err error) error {
 
 // takeWriteInterrupt is takeInterrupt for a write, under frameMu: the
 // write deadline goes back to the write timeout's. On a socket, that is
-// none until a write has to wait (sendSock).
+// none until a write has to wait (sendvOnce).
 func (c *Conn) takeWriteInterrupt(err error) error {
 	deadline := time.Time{}
 	if s := c.sock; s != nil {

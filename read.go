@@ -50,6 +50,16 @@ func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte,
 	if err := c.beginRead(ctx); err != nil {
 		return 0, dst, err
 	}
+	if err := c.awaitMessage(); err != nil {
+		return 0, dst, err
+	}
+	return c.finishAppend(dst)
+}
+
+// finishAppend is ReadAppend once awaitMessage has succeeded. It is apart so
+// that the deferred endRead does not enlarge ReadAppend's frame, which a
+// waiting reader holds (see awaitFrame).
+func (c *Conn) finishAppend(dst []byte) (MessageType, []byte, error) {
 	defer c.endRead()
 	return c.readAppend(dst)
 }
@@ -123,6 +133,15 @@ func (c *Conn) ReadSlice(ctx context.Context) (MessageType, []byte, error) {
 	if err := c.beginRead(ctx); err != nil {
 		return 0, nil, err
 	}
+	if err := c.awaitMessage(); err != nil {
+		return 0, nil, err
+	}
+	return c.finishSlice()
+}
+
+// finishSlice is ReadSlice once awaitMessage has succeeded, apart as
+// finishAppend is.
+func (c *Conn) finishSlice() (MessageType, []byte, error) {
 	defer c.endRead()
 	return c.readSlice()
 }
@@ -178,13 +197,17 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.beginRead(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer c.endRead()
+	if err := c.awaitMessage(); err != nil {
+		return 0, nil, err
+	}
+	c.endRead()
 	return c.rs.typ, (*messageReader)(c), nil
 }
 
-// beginRead takes the read lock and moves to the start of the next data
-// message, discarding what is left of the previous one. On success the
-// caller must call endRead.
+// beginRead takes the read lock for a read under ctx. The caller then
+// calls awaitMessage, and on success finally endRead. They are two calls,
+// not one function making both, so that no frame of beginRead's lies under
+// the wait for input (see awaitFrame).
 func (c *Conn) beginRead(ctx context.Context) error {
 	if err := c.lockRead(ctx); err != nil {
 		return err
@@ -194,6 +217,13 @@ func (c *Conn) beginRead(ctx context.Context) error {
 		c.unlockRead()
 		return err
 	}
+	return nil
+}
+
+// awaitMessage moves to the start of the next data message, discarding
+// what is left of the previous one; if it fails, the read has ended
+// (endRead).
+func (c *Conn) awaitMessage() error {
 	err := c.awaitFrame()
 	if err == nil {
 		err = c.nextMessage()
@@ -205,19 +235,19 @@ func (c *Conn) beginRead(ctx context.Context) error {
 }
 
 // awaitFrame waits, if nothing is buffered, for the next frame to start
-// arriving. An idle connection spends its life here, so the wait is kept
-// shallow: the frames from the caller's loop down to the poller fit in the
-// smallest stack Go gives a goroutine (2 KiB), and a stack grown by a large
-// message shrinks back to it at the next garbage collections. Readers of
-// a partly arrived message block deeper, but only until it has arrived.
+// arriving. An idle connection spends its life here, and the wait (with
+// the first read after it) is the deepest its goroutine usually goes, with
+// the write of a small message. Both are kept shallow enough for the frames
+// from a handler's loop down to the system call to fit in the smallest
+// stack Go gives a goroutine, 2 KiB: once grown to 4 KiB, the stack of a
+// goroutine parked in a read never shrinks back, since the collector only
+// halves a stack less than a quarter used. TestIdleConnectionCost checks
+// this.
 func (c *Conn) awaitFrame() error {
-	if c.rs.inMessage || c.br.Buffered() > 0 {
+	if c.rs.inMessage || c.br.r < c.br.w {
 		return nil
 	}
-	if err := c.br.fillEmpty(); err != nil {
-		return c.headerError(err)
-	}
-	return nil
+	return c.br.fillEmpty() // inlined, so the wait is a frame less deep
 }
 
 func (c *Conn) endRead() {
@@ -244,13 +274,21 @@ func (c *Conn) unlockRead() {
 // to the first frame of the next.
 func (c *Conn) nextMessage() error {
 	if c.rs.inMessage {
-		// Through readMessage, so a compressed message still updates
-		// the shared window and text is still checked.
-		if _, err := io.Copy(io.Discard, (*messageBody)(c)); err != nil {
+		if err := c.skipMessage(); err != nil {
 			return err
 		}
 	}
 	return c.nextDataFrame()
+}
+
+// skipMessage reads the rest of the current message and drops it. It is
+// apart from nextMessage, whose frame lies under the wait for the next
+// message, so that the copy's temporaries do not enlarge that frame.
+func (c *Conn) skipMessage() error {
+	// Through readMessage, so a compressed message still updates the
+	// shared window and text is still checked.
+	_, err := io.Copy(io.Discard, (*messageBody)(c))
+	return err
 }
 
 // lockRead takes the read lock. A second reader is a misuse, except while
@@ -388,41 +426,48 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 // control frames on the way, and checks it against the message in progress
 // (RFC 6455 section 5.4).
 func (c *Conn) nextDataFrame() error {
-	rs := &c.rs
 	for {
 		h, err := c.readHeader()
 		if err != nil {
 			return err
 		}
-		if h.Opcode.IsControl() {
-			if err := c.handleControl(h); err != nil {
-				return err
-			}
-			continue
+		if !h.Opcode.IsControl() {
+			return c.startDataFrame(&h)
 		}
-		switch {
-		case h.Opcode == frame.OpContinuation && !rs.inMessage:
-			return c.fail(protocolError(StatusProtocolError, "continuation frame without a message to continue"))
-		case h.Opcode != frame.OpContinuation && rs.inMessage:
-			return c.fail(protocolError(StatusProtocolError, "new data frame before the previous message's last fragment"))
+		if err := c.handleControl(h); err != nil {
+			return err
 		}
-		if h.Opcode != frame.OpContinuation {
-			*rs = readState{inMessage: true, typ: MessageType(h.Opcode), compress: h.Rsv1}
-		} else if h.Rsv1 {
-			return c.fail(protocolError(StatusProtocolError, "RSV1 set on a continuation frame"))
-		}
-		rs.fragments++
-		if rs.fragments > c.maxFragments {
-			return c.fail(protocolError(StatusMessageTooBig, "message has more than %d fragments", c.maxFragments))
-		}
-		if limit := c.wireLimit(); h.Length > limit-rs.size {
-			return c.fail(&failure{ce: CloseError{Code: StatusMessageTooBig, Reason: fmt.Sprintf("message exceeds %d bytes", limit)}, err: ErrMessageTooBig})
-		}
-		rs.size += h.Length
-		rs.fin, rs.remaining = h.Fin, h.Length
-		rs.masked, rs.key, rs.pos = h.Masked, h.Key, 0
-		return nil
 	}
+}
+
+// startDataFrame checks the header h of a data frame against the message
+// in progress and starts reading the frame. It is apart from
+// nextDataFrame, whose frame lies under the read of a header, so that its
+// errors' making does not enlarge that frame.
+func (c *Conn) startDataFrame(h *frame.Header) error {
+	rs := &c.rs
+	switch {
+	case h.Opcode == frame.OpContinuation && !rs.inMessage:
+		return c.fail(protocolError(StatusProtocolError, "continuation frame without a message to continue"))
+	case h.Opcode != frame.OpContinuation && rs.inMessage:
+		return c.fail(protocolError(StatusProtocolError, "new data frame before the previous message's last fragment"))
+	}
+	if h.Opcode != frame.OpContinuation {
+		*rs = readState{inMessage: true, typ: MessageType(h.Opcode), compress: h.Rsv1}
+	} else if h.Rsv1 {
+		return c.fail(protocolError(StatusProtocolError, "RSV1 set on a continuation frame"))
+	}
+	rs.fragments++
+	if rs.fragments > c.maxFragments {
+		return c.fail(protocolError(StatusMessageTooBig, "message has more than %d fragments", c.maxFragments))
+	}
+	if limit := c.wireLimit(); h.Length > limit-rs.size {
+		return c.fail(&failure{ce: CloseError{Code: StatusMessageTooBig, Reason: fmt.Sprintf("message exceeds %d bytes", limit)}, err: ErrMessageTooBig})
+	}
+	rs.size += h.Length
+	rs.fin, rs.remaining = h.Fin, h.Length
+	rs.masked, rs.key, rs.pos = h.Masked, h.Key, 0
+	return nil
 }
 
 // wireLimit bounds a message's size on the wire: the read limit, with room
@@ -455,16 +500,23 @@ func (c *Conn) readHeader() (frame.Header, error) {
 		}
 		h, n, err = frame.Decode(b)
 	}
-	switch {
-	case errors.Is(err, frame.ErrLengthTooHigh):
-		// Also a section 5.2 violation, but what the peer attempted is a
-		// message larger than anything this side accepts.
-		return h, c.fail(protocolError(StatusMessageTooBig, "frame length exceeds 2^63-1 bytes"))
-	case err != nil:
-		return h, c.fail(protocolError(StatusProtocolError, "%s", err.Error()[len("frame: "):]))
+	if err != nil {
+		return h, c.badHeader(err)
 	}
 	c.br.Discard(n)
 	return h, c.checkHeader(&h)
+}
+
+// badHeader fails the connection for a header frame.Decode rejected with
+// err. It is apart from readHeader, whose frame lies under the read of a
+// header, so that making the error does not enlarge that frame.
+func (c *Conn) badHeader(err error) error {
+	if errors.Is(err, frame.ErrLengthTooHigh) {
+		// Also a section 5.2 violation, but what the peer attempted is a
+		// message larger than anything this side accepts.
+		return c.fail(protocolError(StatusMessageTooBig, "frame length exceeds 2^63-1 bytes"))
+	}
+	return c.fail(protocolError(StatusProtocolError, "%s", err.Error()[len("frame: "):]))
 }
 
 // readingMore is called before each read from the network: the reader is

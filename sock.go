@@ -13,7 +13,7 @@ import (
 
 // Every write to the transport goes through send or sendv, with frameMu
 // held, and every read but the one that waits for a frame (readBuffer's
-// rawRead) through recv. On a TCP or Unix socket they go through its raw
+// rawReadFunc) through recv. On a TCP or Unix socket they go through its raw
 // connection with internal/sysio's system calls, which do not hand the
 // goroutine's processor to another thread while the kernel copies (see
 // there); on anything else, through the transport's Read and Write.
@@ -42,9 +42,26 @@ func (c *Conn) recv(p []byte) (int, error) {
 	}
 }
 
-// send writes b.
+// send writes b. With no batch, nothing is kept to go first, so sendv's
+// work is sendvOnce's but for an interrupted write: calling sendvOnce
+// directly makes the usual write a frame less deep.
 func (c *Conn) send(b []byte) error {
-	return c.sendv(b, nil)
+	if c.batch != nil {
+		return c.sendv(b, nil)
+	}
+	n, err := c.sendvOnce(b, nil)
+	if err != nil && c.flags.has(flagWriteInterrupted) {
+		return c.resumeSend(b, n, err)
+	}
+	return err
+}
+
+// resumeSend is sendvInterrupted for send, with fewer arguments to make
+// room for in send's frame (so it must not be inlined there).
+//
+//go:noinline
+func (c *Conn) resumeSend(b []byte, n int64, err error) error {
+	return c.sendvInterrupted(b, nil, n, err)
 }
 
 // sendv writes a and then b, in one system call when it can: a frame's
@@ -127,47 +144,57 @@ func (c *Conn) sendUnsent() {
 }
 
 // sendvOnce is sendv's write of a and b, which returns how much it wrote.
+//
+// On a socket, the write timeout is armed only once the socket's buffer is
+// full and a frame's write has to wait, and disarmed when the frame is
+// written (disarmWriteDeadline), not moved for every write
+// (armWriteDeadline): a deadline is a timer in the runtime's heap for as
+// long as it is set, and with 1,000 busy connections those timers cost the
+// server about 12 % of its CPU (moving them, and every other timer update
+// in a heap twice the size).
 func (c *Conn) sendvOnce(a, b []byte) (int64, error) {
+	s := c.sock
+	if s == nil {
+		return c.sendvConn(a, b)
+	}
+	s.wa, s.wb, s.wn, s.werr = a, b, 0, nil
+	err := s.write(false)
+	if err == nil && len(s.wa) > 0 {
+		c.armSockWrite()
+		err = s.write(true)
+	}
+	s.wa, s.wb = nil, nil // keep no reference to the caller's bytes
+	c.stats.bytesWritten.Add(s.wn)
+	if err != nil {
+		err = c.opError("write", err)
+	}
+	return s.wn, err
+}
+
+// armSockWrite sets the write timeout for a socket write that has to wait,
+// unless it is set. It is apart from sendvOnce, whose frame every write
+// goes through, to keep that frame small.
+func (c *Conn) armSockWrite() {
+	if s := c.sock; c.writeTimeout > 0 && !s.armed && !s.deadlineSet {
+		c.setWriteDeadline(c.rwc.(deadliner), time.Now().Add(c.writeTimeout))
+		s.armed = true
+	}
+}
+
+// sendvConn is sendvOnce on a transport that is not a socket.
+func (c *Conn) sendvConn(a, b []byte) (int64, error) {
 	var n int64
 	var err error
-	switch {
-	case c.sock != nil:
-		n, err = c.sendSock(a, b)
-	case len(b) == 0:
+	if len(b) == 0 {
 		var m int
 		m, err = c.rwc.Write(a)
 		n = int64(m)
-	default:
+	} else {
 		bufs := net.Buffers{a, b}
 		n, err = bufs.WriteTo(c.rwc)
 	}
 	c.stats.bytesWritten.Add(n)
 	return n, err
-}
-
-// sendSock writes a and b to the socket. The write timeout is armed only
-// once the socket's buffer is full and a frame's write has to wait, and
-// disarmed when the frame is written (disarmWriteDeadline), not moved for
-// every write (armWriteDeadline): a deadline is a timer in the runtime's
-// heap for as long as it is set, and with 1,000 busy connections those
-// timers cost the server about 12 % of its CPU (moving them, and every
-// other timer update in a heap twice the size).
-func (c *Conn) sendSock(a, b []byte) (int64, error) {
-	s := c.sock
-	s.wa, s.wb, s.wn = a, b, 0
-	err := s.write(false)
-	if err == nil && len(s.wa) > 0 {
-		if c.writeTimeout > 0 && !s.armed && !s.deadlineSet {
-			c.setWriteDeadline(c.rwc.(deadliner), time.Now().Add(c.writeTimeout))
-			s.armed = true
-		}
-		err = s.write(true)
-	}
-	s.wa, s.wb = nil, nil // keep no reference to the caller's bytes
-	if err != nil {
-		err = c.opError("write", err)
-	}
-	return s.wn, err
 }
 
 // opError wraps a failed system call's error as the net package wraps the
@@ -185,9 +212,9 @@ func (c *Conn) opError(op string, err error) error {
 // holding frameMu those of a write.
 type sock struct {
 	rc      syscall.RawConn
-	readFn  func(uintptr) bool // sock.readFD as a func, made once
-	waitFn  func(uintptr) bool // readBuffer.rawRead as a func, made once
-	writeFn func(uintptr) bool // sock.writeFD as a func, made once
+	readFn  func(uintptr) bool // from readFunc, made once
+	waitFn  func(uintptr) bool // from readBuffer.rawReadFunc, made once
+	writeFn func(uintptr) bool // from writeFunc, made once
 
 	rp   []byte // where the read in progress reads to
 	rn   int
@@ -196,16 +223,16 @@ type sock struct {
 	wa, wb []byte // what is left to write
 	wn     int64
 	werr   error
-	wait   bool // whether writeFD waits for the socket to take more
-	armed  bool // sendSock set the write deadline for the frame being written
+	wait   bool // whether writeFunc's function waits for the socket to take more
+	armed  bool // sendvOnce set the write deadline for the frame being written
 	// deadlineSet is set once a write deadline is set for good (as the
-	// connection closes): sendSock must not move it.
+	// connection closes): sendvOnce must not move it.
 	deadlineSet bool
 }
 
 func newSock(rc syscall.RawConn) *sock {
 	s := &sock{rc: rc}
-	s.readFn, s.writeFn = s.readFD, s.writeFD
+	s.readFn, s.writeFn = s.readFunc(), s.writeFunc()
 	return s
 }
 
@@ -221,57 +248,60 @@ func (s *sock) read(p []byte) (int, error) {
 	return s.rn, err
 }
 
-// readFD is called by the raw connection with its descriptor: it reads
-// once, or reports false to be called again when there is data.
-func (s *sock) readFD(fd uintptr) bool {
-	n, err := sysio.Read(fd, s.rp)
-	switch {
-	case err == syscall.EAGAIN:
-		return false
-	case n == 0 && err == nil:
-		err = io.EOF
+// readFunc returns the function the raw connection calls with its
+// descriptor to read: it reads once, or reports false to be called again
+// when there is data. It is a closure rather than a method value, which
+// would call the method from a wrapper: a stack frame more on every read.
+func (s *sock) readFunc() func(uintptr) bool {
+	return func(fd uintptr) bool {
+		n, err := sysio.Read(fd, s.rp)
+		switch {
+		case err == syscall.EAGAIN:
+			return false
+		case n == 0 && err == nil:
+			err = io.EOF
+		}
+		s.rn, s.rerr = n, err
+		return true
 	}
-	s.rn, s.rerr = n, err
-	return true
 }
 
 // write writes what is left in wa and wb, adding to wn. With wait, it
 // waits while the socket's buffer is full; without, it returns with the
-// rest left.
+// rest left. werr must be nil. It is small enough to be inlined.
 func (s *sock) write(wait bool) error {
-	if len(s.wa) == 0 {
-		s.wa, s.wb = s.wb, nil
-	}
-	if len(s.wa) == 0 {
-		return nil
-	}
-	s.wait, s.werr = wait, nil
+	s.wait = wait
 	if err := s.rc.Write(s.writeFn); err != nil {
 		return err
 	}
 	return s.werr
 }
 
-// writeFD is called by the raw connection with its descriptor: it writes
-// until all is written, or until the socket's buffer is full, and then
-// reports false to be called again once the socket takes more, if it
-// waits.
-func (s *sock) writeFD(fd uintptr) bool {
-	for len(s.wa) > 0 {
-		n, err := sysio.Write(fd, s.wa, s.wb)
-		if err == syscall.EAGAIN {
-			return !s.wait
+// writeFunc returns the function the raw connection calls with its
+// descriptor to write: it writes until all is written, or until the
+// socket's buffer is full, and then reports false to be called again once
+// the socket takes more, if it waits. A closure, as readFunc's.
+func (s *sock) writeFunc() func(uintptr) bool {
+	return func(fd uintptr) bool {
+		if len(s.wa) == 0 {
+			s.wa, s.wb = s.wb, nil
 		}
-		if err != nil {
-			s.werr = err
-			return true
+		for len(s.wa) > 0 {
+			n, err := sysio.Write(fd, s.wa, s.wb)
+			if err == syscall.EAGAIN {
+				return !s.wait
+			}
+			if err != nil {
+				s.werr = err
+				return true
+			}
+			s.wn += int64(n)
+			if n < len(s.wa) {
+				s.wa = s.wa[n:]
+				continue
+			}
+			s.wa, s.wb = s.wb[n-len(s.wa):], nil
 		}
-		s.wn += int64(n)
-		if n < len(s.wa) {
-			s.wa = s.wa[n:]
-			continue
-		}
-		s.wa, s.wb = s.wb[n-len(s.wa):], nil
+		return true
 	}
-	return true
 }

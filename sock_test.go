@@ -45,7 +45,7 @@ func TestWriteErrorIsNetError(t *testing.T) {
 }
 
 // TestWriteDeadlineClearedAfterWait checks the write timeout of a socket,
-// armed only once a write has to wait (sendSock): a write that waited for
+// armed only once a write has to wait (sendvOnce): a write that waited for
 // a slow reader and then finished must leave no deadline behind to fail a
 // later write.
 func TestWriteDeadlineClearedAfterWait(t *testing.T) {

@@ -65,12 +65,20 @@ func (c *Conn) write(ctx context.Context, typ MessageType, p []byte, stream bool
 	if c.shouldCompress(len(p)) {
 		return c.writeCompressed(ctx, typ, p)
 	}
-	defer c.msgMu.unlock()
-	if stream {
-		c.flags.set(flagStreamWrite, true)
-		defer c.flags.set(flagStreamWrite, false)
+	// No defers: they would make this frame larger, and the write's
+	// stack is what decides whether a connection's goroutine needs more
+	// than Go's 2 KiB starting stack (see beginFrame).
+	c.flags.set(flagStreamWrite, stream)
+	err := c.beginFrame(ctx, messageStart) // writeFrame's work, a frame less deep
+	if err == nil {
+		if err = c.writeFrameLocked(true, frame.Opcode(typ), false, p); err == nil {
+			c.stats.messagesWritten.Add(1) // or joined a batch, which the next write sends
+		}
+		err = c.endFrame(err)
 	}
-	return c.writeFrame(ctx, true, frame.Opcode(typ), false, p)
+	c.flags.set(flagStreamWrite, false)
+	c.msgMu.unlock()
+	return err
 }
 
 // writeCompressed writes p as one compressed message of type typ, whose
@@ -235,7 +243,7 @@ func (c *Conn) writeFailed(err error) error {
 
 // armWriteDeadline makes a write to a peer that stopped reading fail after
 // the write timeout. The deadline moves only when it is due. On a socket,
-// sendSock arms it instead, only once a write has to wait.
+// sendvOnce arms it instead, only once a write has to wait.
 func (c *Conn) armWriteDeadline() {
 	if c.writeTimeout <= 0 || c.sock != nil || !due(c.writeArmed, c.writeTimeout) {
 		return
@@ -246,7 +254,7 @@ func (c *Conn) armWriteDeadline() {
 	}
 }
 
-// disarmWriteDeadline clears the deadline sendSock set for a frame that
+// disarmWriteDeadline clears the deadline sendvOnce set for a frame that
 // had to wait, once the frame is written.
 func (c *Conn) disarmWriteDeadline() {
 	if s := c.sock; s != nil && s.armed {
@@ -273,23 +281,25 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv1 bool, p []byte) 
 		return c.writeMasked(&h, p)
 	}
 	wb := writeBuffers.Get().(*writeBuffer)
-	defer writeBuffers.Put(wb)
 	buf := wb.buf
 	n := frame.Encode(buf, &h)
-	if n+len(p) <= len(buf) {
+	var err error
+	switch {
+	case n+len(p) <= len(buf):
 		// Header and payload leave in one write call.
 		n += copy(buf[n:], p)
-		return c.send(buf[:n])
-	}
-	if len(p) >= separateWriteSize {
+		err = c.send(buf[:n])
+	case len(p) >= separateWriteSize:
 		// The header with the payload's start, then the rest.
 		k := copy(buf[n:], p)
-		if err := c.send(buf[:n+k]); err != nil {
-			return err
+		if err = c.send(buf[:n+k]); err == nil {
+			err = c.send(p[k:])
 		}
-		return c.send(p[k:])
+	default:
+		err = c.sendv(buf[:n], p)
 	}
-	return c.sendv(buf[:n], p)
+	writeBuffers.Put(wb) // not deferred, for a smaller frame (see write)
+	return err
 }
 
 // writeMasked writes a client's frame (RFC 6455 section 5.3), masking a
