@@ -4,11 +4,12 @@
 // Usage:
 //
 //	loadgen -addr 127.0.0.1:9001 -conns 100 -size 1024 -window 16 -duration 2s [-pid N]
-//	loadgen -addr 127.0.0.1:9001 -idle 10000
+//	loadgen -addr 127.0.0.1:9001 -idle 10000 [-echo]
 //
 // With -pid, the server's CPU time over the measured interval comes from
-// /proc/PID/stat. With -idle N it opens N connections, prints "held N",
-// and keeps them open until stdin is closed.
+// /proc/PID/stat. With -idle N it opens N connections (with -echo, each
+// then echoes one message), prints "held N", and keeps them open until
+// stdin is closed.
 package main
 
 import (
@@ -37,6 +38,7 @@ func main() {
 	flag.IntVar(&cfg.ServerPID, "pid", 0, "server process id, for its CPU time")
 	sources := flag.Int("sources", 0, "spread connections over this many source addresses 127.0.0.2, 127.0.0.3, ...")
 	idle := flag.Int("idle", 0, "hold this many idle connections open until stdin closes")
+	echoFirst := flag.Bool("echo", false, "with -idle, have each connection echo one message of -size bytes before it idles")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("loadgen: ")
@@ -50,6 +52,17 @@ func main() {
 		conns, err := load.DialMany(ctx, cfg.Addr, *idle, cfg.Size, cfg.SourceIPs)
 		if err != nil {
 			log.Fatal(err)
+		}
+		if *echoFirst {
+			err = load.DialEach(len(conns), nil, func(i int, _ net.IP) error {
+				if err := conns[i].Send(); err != nil {
+					return err
+				}
+				return conns[i].Receive()
+			})
+			if err != nil {
+				log.Fatal(err)
+			}
 		}
 		fmt.Printf("held %d\n", len(conns))
 		_, _ = io.Copy(io.Discard, os.Stdin)

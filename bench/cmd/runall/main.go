@@ -54,8 +54,11 @@ type run struct {
 type idleResult struct {
 	Impl  string `json:"impl"`
 	Conns int    `json:"conns"`
-	Base  int64  `json:"base_rss"`
-	Held  int64  `json:"held_rss"`
+	// Echoed is set when each connection echoed one message before it
+	// idled (loadgen -echo).
+	Echoed bool  `json:"echoed,omitempty"`
+	Base   int64 `json:"base_rss"`
+	Held   int64 `json:"held_rss"`
 	// SettledBase and Settled are Base and Held once the server has
 	// collected its garbage and returned free memory to the operating
 	// system (echoserver's SIGUSR1).
@@ -118,13 +121,15 @@ func main() {
 	}
 	for r := 0; r < o.idleRuns && o.idle > 0 && ctx.Err() == nil; r++ {
 		for _, impl := range rotate(o.idleImpl, r) {
-			log.Printf("idle: %s, %d connections", impl, o.idle)
-			ir, err := idleRSS(bin, pin, impl, o.idle)
-			if err != nil {
-				ir.Err = err.Error()
-				log.Printf("idle %s: %v", impl, err)
+			for _, echoed := range []bool{false, true} {
+				log.Printf("idle: %s, %d connections, echoed %v", impl, o.idle, echoed)
+				ir, err := idleRSS(bin, pin, impl, o.idle, echoed)
+				if err != nil {
+					ir.Err = err.Error()
+					log.Printf("idle %s: %v", impl, err)
+				}
+				rep.idle = append(rep.idle, ir)
 			}
-			rep.idle = append(rep.idle, ir)
 		}
 	}
 	if o.bcast > 0 && ctx.Err() == nil {

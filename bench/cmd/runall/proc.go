@@ -152,11 +152,11 @@ func runLoad(ctx context.Context, bin string, pin pinning, s *server, sc scenari
 	return r, nil
 }
 
-// idleRSS starts a server for impl, opens n idle connections to it and
-// returns its RSS before, after, and after it has settled (see
-// idleResult).
-func idleRSS(bin string, pin pinning, impl string, n int) (idleResult, error) {
-	r := idleResult{Impl: impl, Conns: n}
+// idleRSS starts a server for impl, opens n idle connections to it (each
+// first echoing one message if echoed) and returns its RSS before, after,
+// and after it has settled (see idleResult).
+func idleRSS(bin string, pin pinning, impl string, n int, echoed bool) (idleResult, error) {
+	r := idleResult{Impl: impl, Conns: n, Echoed: echoed}
 	s, err := startServer(bin, pin, impl)
 	if err != nil {
 		return r, err
@@ -169,7 +169,11 @@ func idleRSS(bin string, pin pinning, impl string, n int) (idleResult, error) {
 	if r.SettledBase, err = settledRSS(s); err != nil {
 		return r, err
 	}
-	cmd := pin.command(pin.client, filepath.Join(bin, "loadgen"), "-addr", s.addr, "-idle", fmt.Sprint(n), "-sources", "16")
+	args := []string{"-addr", s.addr, "-idle", fmt.Sprint(n), "-sources", "16"}
+	if echoed {
+		args = append(args, "-echo")
+	}
+	cmd := pin.command(pin.client, filepath.Join(bin, "loadgen"), args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return r, err

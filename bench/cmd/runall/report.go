@@ -269,20 +269,12 @@ func (r *report) write() {
 
 	if len(r.idle) > 0 {
 		fmt.Fprintf(&b, "\n## Idle connections\n\n")
-		fmt.Fprintf(&b, "Server RSS (VmRSS from /proc/PID/status) with %d idle connections open, minus its RSS before the first; median of the runs. Each connection is also a socket in the kernel, which VmRSS does not count. *Settled* is the same with both RSS read once the server has collected its garbage and returned free memory to the operating system (`debug.FreeOSMemory`), as a long-running server's collector and scavenger would in time: what its connections hold, without the garbage their handshakes left.\n\n", r.o.idle)
-		fmt.Fprintf(&b, "| impl | base RSS MiB | RSS with conns MiB | KiB per connection | settled RSS MiB | settled KiB per connection | ok runs |\n|---|---|---|---|---|---|---|\n")
-		for _, impl := range r.o.idleImpl {
-			var base, held, per, settled, settledPer []float64
-			for _, x := range r.idle {
-				if x.Impl == impl && x.Err == "" {
-					base = append(base, float64(x.Base)/(1<<20))
-					held = append(held, float64(x.Held)/(1<<20))
-					per = append(per, float64(x.Held-x.Base)/float64(x.Conns)/1024)
-					settled = append(settled, float64(x.Settled)/(1<<20))
-					settledPer = append(settledPer, float64(x.Settled-x.SettledBase)/float64(x.Conns)/1024)
-				}
+		fmt.Fprintf(&b, "Server RSS (VmRSS from /proc/PID/status) with %d idle connections open, minus its RSS before the first; median of the runs. Each connection is also a socket in the kernel, which VmRSS does not count. *Settled* is the same with both RSS read once the server has collected its garbage and returned free memory to the operating system (`debug.FreeOSMemory`), as a long-running server's collector and scavenger would in time: what its connections hold, without the garbage their handshakes left. The second table is the same with connections that each echoed one 16-byte message before they idled, as connections in use do.\n", r.o.idle)
+		for _, echoed := range []bool{false, true} {
+			if echoed {
+				fmt.Fprintf(&b, "\nAfter one echo per connection:\n")
 			}
-			fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f | %.1f | %.2f | %d |\n", impl, median(base), median(held), median(per), median(settled), median(settledPer), len(per))
+			r.writeIdle(&b, echoed)
 		}
 	}
 	for _, s := range r.sections {
@@ -309,5 +301,24 @@ func (r *report) write() {
 		if err := writeJSON(r.o.raw, map[string]any{"runs": r.runs, "idle": r.idle}); err != nil {
 			log.Print(err)
 		}
+	}
+}
+
+// writeIdle writes the idle-memory table of the runs whose connections
+// echoed a message first, or of those whose did not.
+func (r *report) writeIdle(b *bytes.Buffer, echoed bool) {
+	fmt.Fprintf(b, "\n| impl | base RSS MiB | RSS with conns MiB | KiB per connection | settled RSS MiB | settled KiB per connection | ok runs |\n|---|---|---|---|---|---|---|\n")
+	for _, impl := range r.o.idleImpl {
+		var base, held, per, settled, settledPer []float64
+		for _, x := range r.idle {
+			if x.Impl == impl && x.Echoed == echoed && x.Err == "" {
+				base = append(base, float64(x.Base)/(1<<20))
+				held = append(held, float64(x.Held)/(1<<20))
+				per = append(per, float64(x.Held-x.Base)/float64(x.Conns)/1024)
+				settled = append(settled, float64(x.Settled)/(1<<20))
+				settledPer = append(settledPer, float64(x.Settled-x.SettledBase)/float64(x.Conns)/1024)
+			}
+		}
+		fmt.Fprintf(b, "| %s | %.1f | %.1f | %.2f | %.1f | %.2f | %d |\n", impl, median(base), median(held), median(per), median(settled), median(settledPer), len(per))
 	}
 }
