@@ -235,19 +235,19 @@ func (c *Conn) awaitMessage() error {
 }
 
 // awaitFrame waits, if nothing is buffered, for the next frame to start
-// arriving. An idle connection spends its life here, and the wait (with
-// the first read after it) is the deepest its goroutine usually goes, with
-// the write of a small message. Both are kept shallow enough for the frames
-// from a handler's loop down to the system call to fit in the smallest
-// stack Go gives a goroutine, 2 KiB: once grown to 4 KiB, the stack of a
-// goroutine parked in a read never shrinks back, since the collector only
-// halves a stack less than a quarter used. TestIdleConnectionCost checks
-// this.
+// arriving. An idle connection spends its life here. This wait with the
+// read that ends it, and the write of a small message, are the deepest a
+// connection's goroutine usually goes; both are kept shallow enough for the
+// frames from a handler's loop down to the system call to fit in the
+// smallest stack Go gives a goroutine, 2 KiB. Once grown to 4 KiB, the
+// stack of a goroutine parked in a read never shrinks back, since the
+// collector only halves a stack less than a quarter used.
+// TestIdleConnectionCost checks this.
 func (c *Conn) awaitFrame() error {
 	if c.rs.inMessage || c.br.r < c.br.w {
 		return nil
 	}
-	return c.br.fillEmpty() // inlined, so the wait is a frame less deep
+	return c.br.fillEmpty() // small enough to be inlined: a frame less
 }
 
 func (c *Conn) endRead() {

@@ -66,8 +66,8 @@ func (c *Conn) write(ctx context.Context, typ MessageType, p []byte, stream bool
 		return c.writeCompressed(ctx, typ, p)
 	}
 	// No defers: they would make this frame larger, and the write's
-	// stack is what decides whether a connection's goroutine needs more
-	// than Go's 2 KiB starting stack (see beginFrame).
+	// depth decides, with the read's, whether a connection's goroutine
+	// needs more than Go's 2 KiB starting stack (see awaitFrame).
 	c.flags.set(flagStreamWrite, stream)
 	err := c.beginFrame(ctx, messageStart) // writeFrame's work, a frame less deep
 	if err == nil {
