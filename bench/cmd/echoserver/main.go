@@ -57,7 +57,11 @@ func main() {
 	if *memprofile != "" {
 		defer writeAllocs(*memprofile)
 	}
-	go settleOnSignal()
+	// Notify before the server listens, so that no SIGUSR1 finds the
+	// signal's default action (exit) in place.
+	settle := make(chan os.Signal, 1)
+	signal.Notify(settle, syscall.SIGUSR1)
+	go settleOn(settle)
 	if *pprofAddr != "" {
 		go func() { log.Print(http.ListenAndServe(*pprofAddr, nil)) }()
 	}
@@ -69,11 +73,9 @@ func main() {
 	}
 }
 
-// settleOnSignal runs a garbage collection and returns the free memory to
-// the operating system on each SIGUSR1.
-func settleOnSignal() {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGUSR1)
+// settleOn runs a garbage collection and returns the free memory to the
+// operating system on each signal from ch.
+func settleOn(ch <-chan os.Signal) {
 	for range ch {
 		debug.FreeOSMemory() // collects first
 	}
