@@ -133,35 +133,38 @@ func (b *readBuffer) ensure(n int) { b.makeRoom(n, true) }
 // reports false, having changed nothing, if it would have to make one.
 func (b *readBuffer) makeRoom(n int, alloc bool) bool {
 	n = max(n, 1)
-	var p *[]byte
-	size := smallReadBuffer
+	pool, size := &smallReadBuffers, smallReadBuffer
 	switch {
 	case n > len(b.buf) && n <= smallReadBuffer && !b.hot:
-		p, _ = smallReadBuffers.Get().(*[]byte)
+		// a small buffer, as set above
 	case n > len(b.buf) || b.hot && !b.large():
-		p, _ = largeReadBuffers.Get().(*[]byte)
-		size = max(n, largeBufferSize)
+		pool, size = &largeReadBuffers, max(n, largeBufferSize)
 	default:
-		size = 0 // no buffer to borrow
+		b.compact() // the buffer held has room
+		return true
 	}
-	if p == nil && size > 0 {
+	p, _ := pool.Get().(*[]byte)
+	if p == nil {
 		if !alloc {
 			return false
 		}
 		buf := make([]byte, size)
 		p = &buf
 	}
-	if p != nil && n > len(*p) {
+	if n > len(*p) {
 		*p = make([]byte, n)
 	}
+	b.compact()
+	b.swap(p)
+	return true
+}
+
+// compact moves the unread bytes to the buffer's start.
+func (b *readBuffer) compact() {
 	if b.r > 0 {
 		b.w = copy(b.buf, b.buf[b.r:b.w])
 		b.r = 0
 	}
-	if p != nil {
-		b.swap(p)
-	}
-	return true
 }
 
 // swap moves what is buffered into p, which becomes the buffer held.
