@@ -111,13 +111,54 @@ func TestRun(t *testing.T) {
 // a round trip would include the delay the writer waited too, 3 in all.
 func TestPipelineLatencyFromSend(t *testing.T) {
 	const delay = 5 * time.Millisecond
+	addr := delayedEcho(t, func(int) time.Duration { return delay })
+	const window = 2
+	r, err := Run(context.Background(), Config{Addr: addr, Conns: 1, Size: 16, Window: window,
+		Warmup: 30 * time.Millisecond, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight := window / r.MsgsPerSec * 1e6 // µs
+	if r.Msgs < 10 || r.P50us > 1.25*inFlight {
+		t.Errorf("%d msgs, %.0f msgs/s: p50 %.0f µs, want about %.0f µs (window / msgs per second)", r.Msgs, r.MsgsPerSec, r.P50us, inFlight)
+	}
+}
+
+// TestSlowestShare checks that a server which keeps one connection waiting
+// while it answers another at once is reported as unfair, and one that
+// answers both alike is not.
+func TestSlowestShare(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		delay    func(conn int) time.Duration
+		min, max float64
+	}{
+		{"fair", func(int) time.Duration { return time.Millisecond }, 0.5, 1},
+		{"unfair", func(conn int) time.Duration { return time.Duration(conn) * 20 * time.Millisecond }, 0, 0.2},
+	} {
+		addr := delayedEcho(t, tc.delay)
+		r, err := Run(context.Background(), Config{Addr: addr, Conns: 2, Size: 16, Window: 1,
+			Warmup: 30 * time.Millisecond, Duration: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.SlowestShare < tc.min || r.SlowestShare > tc.max {
+			t.Errorf("%s server: slowest connection's share %.3f (%d msgs), want %.1f to %.1f", tc.name, r.SlowestShare, r.Msgs, tc.min, tc.max)
+		}
+	}
+}
+
+// delayedEcho starts a WebSocket echo server that answers one message at a
+// time per connection, each after delay(n) for the n-th connection it
+// accepted (from 0), and returns its address.
+func delayedEcho(t *testing.T, delay func(conn int) time.Duration) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
-		for {
+		for n := 0; ; n++ {
 			nc, err := ln.Accept()
 			if err != nil {
 				return
@@ -137,7 +178,7 @@ func TestPipelineLatencyFromSend(t *testing.T) {
 						return
 					}
 					ws.Cipher(p, h.Mask, 0)
-					time.Sleep(delay)
+					time.Sleep(delay(n))
 					if err := ws.WriteFrame(nc, ws.NewFrame(h.OpCode, true, p)); err != nil {
 						return
 					}
@@ -145,14 +186,5 @@ func TestPipelineLatencyFromSend(t *testing.T) {
 			}()
 		}
 	}()
-	const window = 2
-	r, err := Run(context.Background(), Config{Addr: ln.Addr().String(), Conns: 1, Size: 16, Window: window,
-		Warmup: 30 * time.Millisecond, Duration: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inFlight := window / r.MsgsPerSec * 1e6 // µs
-	if r.Msgs < 10 || r.P50us > 1.25*inFlight {
-		t.Errorf("%d msgs, %.0f msgs/s: p50 %.0f µs, want about %.0f µs (window / msgs per second)", r.Msgs, r.MsgsPerSec, r.P50us, inFlight)
-	}
+	return ln.Addr().String()
 }

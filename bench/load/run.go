@@ -36,6 +36,13 @@ type Result struct {
 	MsgsPerCPUSec float64 `json:"msgs_per_cpu_s"` // Msgs / ServerCPU
 	P50us         float64 `json:"p50_us"`         // median round trip, microseconds
 	P99us         float64 `json:"p99_us"`         // 99th percentile round trip, microseconds
+	// SlowestShare is the round trips of the connection that completed
+	// the fewest, over the mean per connection: 1 when the server served
+	// every connection alike, near 0 when some waited while others were
+	// served. (With a fixed number of messages in flight, throughput
+	// fixes the mean round trip, so a low median at the same throughput
+	// means an unfair server: this and P99us show it.)
+	SlowestShare float64 `json:"slowest_share"`
 }
 
 // Run opens the connections, loads the server for Warmup+Duration and
@@ -83,8 +90,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	var h Histogram
+	fewest := hists[0].Count()
 	for i := range hists {
 		h.Merge(&hists[i])
+		fewest = min(fewest, hists[i].Count())
 	}
 	for _, e := range errs {
 		if e != nil {
@@ -100,6 +109,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		P99us:        float64(h.Quantile(0.99)) / 1e3,
 	}
 	r.MsgsPerSec = float64(r.Msgs) / r.Seconds
+	if r.Msgs > 0 {
+		r.SlowestShare = float64(fewest) * float64(len(hists)) / float64(r.Msgs)
+	}
 	if r.ServerCPU > 0 {
 		r.MsgsPerCPUSec = float64(r.Msgs) / r.ServerCPU
 	}
