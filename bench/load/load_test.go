@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -100,6 +101,15 @@ func TestRun(t *testing.T) {
 		if r.Msgs == 0 || r.MsgsPerSec <= 0 || r.P50us <= 0 || r.P99us < r.P50us {
 			t.Errorf("window %d: implausible result %+v", w, r)
 		}
+	}
+}
+
+// TestRunNeedsConnections checks that a run without connections is an
+// error, not a panic or an empty result.
+func TestRunNeedsConnections(t *testing.T) {
+	_, err := Run(context.Background(), Config{Addr: "127.0.0.1:1", Conns: 0, Duration: time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "at least one") {
+		t.Fatalf("Run with 0 connections: %v, want an error saying at least one is needed", err)
 	}
 }
 

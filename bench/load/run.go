@@ -51,6 +51,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Window < 1 {
 		cfg.Window = 1
 	}
+	if cfg.Conns < 1 {
+		return Result{}, fmt.Errorf("load: %d connections: at least one is needed", cfg.Conns)
+	}
 	conns, err := DialMany(ctx, cfg.Addr, cfg.Conns, cfg.Size, cfg.SourceIPs)
 	if err != nil {
 		return Result{}, err

@@ -33,9 +33,8 @@ func writeBudgetFile(w io.Writer, rawFile string, impls []string) error {
 
 // writeBudget writes, per scenario, how much user-space CPU time per
 // message the echo target (target times the best anchor's msgs per server
-// CPU-s)
-// leaves a library whose kernel time per message is the least that any
-// server in the run needed: the budget. Where the budget is below the
+// CPU-s) leaves a library whose kernel time per message is the least that
+// any server in the run needed: the budget. Where the budget is below the
 // floor's own user time, a library would have to do less in user space
 // than an echo that checks nothing, and be as frugal in the kernel as the
 // most frugal server, to meet the target there.
